@@ -59,7 +59,8 @@ def content_tokens(text: str) -> list[str]:
 
 
 def _is_abbreviation(text: str, period_at: int) -> bool:
-    match = _WORD_BEFORE.search(text, 0, period_at)
+    # Look back a short window only: searching from the start made splitting quadratic in length.
+    match = _WORD_BEFORE.search(text, max(0, period_at - 40), period_at)
     if not match:
         return False
     word = match.group(1).lower().rstrip(".")

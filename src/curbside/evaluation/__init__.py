@@ -1,0 +1,10 @@
+"""Evaluations on public question sets: each takes a :class:`curbside.Curbside` and a file, returns a result.
+
+- :func:`curbside.evaluation.retrieval.evaluate_retrieval`: BioASQ, hybrid search against BM25
+  (recall@10, nDCG@10, MRR@10 over gold PMIDs);
+- :func:`curbside.evaluation.pubmedqa.evaluate_pubmedqa`: does the article quote the abstract's own conclusion;
+- :func:`curbside.evaluation.kqa.evaluate_kqa`: how many physicians' must-have statements an article covers.
+
+The rules they apply are pure functions in :mod:`curbside.evaluation.metrics`. The CLI
+(``curbside eval ...``) only formats the results; ``docs/benchmarks.md`` records the figures.
+"""

@@ -1,0 +1,3 @@
+from curbside.cli.main import main
+
+main()

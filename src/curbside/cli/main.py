@@ -1,0 +1,215 @@
+"""The ``curbside`` command. Each command is a thin shell over the :class:`curbside.engine.Curbside` method of the same name."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from curbside.engine import Curbside
+from curbside.errors import CurbsideError
+from curbside.settings import load_settings, preset_names
+from curbside.writing.article import Article
+from curbside.writing.render import to_html, to_markdown
+
+
+class CurbsideGroup(click.Group):
+    """Turns Curbside's own errors into one clear line on stderr and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CurbsideError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _engine(ctx: click.Context) -> Curbside:
+    obj = ctx.find_root().obj
+    if "engine" not in obj:
+        settings = load_settings(preset=obj["preset"], config_file=obj["config"], data_dir=obj["data_dir"])
+        obj["engine"] = Curbside(settings)
+    return obj["engine"]
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(cls=CurbsideGroup)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Data directory holding the index (also CURBSIDE_DATA_DIR; default ~/.local/share/curbside).",
+)
+@click.option("--preset", type=click.Choice(preset_names()), default=None, help="Named settings preset (also CURBSIDE_PRESET).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None, help="TOML or JSON settings file.")
+@click.version_option(package_name="curbside")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, preset: str | None, config: Path | None) -> None:
+    """Curbside: guideline-first, cited answers to clinical questions."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(data_dir=data_dir, preset=preset, config=config)
+
+
+@cli.group()
+def ingest() -> None:
+    """Build the index of a data directory."""
+
+
+@ingest.command("starter")
+@click.option("--corpus-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Starter corpus folder (default ../shared/corpus where it exists; also CURBSIDE_CORPUS_DIR).")
+@click.option("--if-missing", is_flag=True, help="Do nothing when a complete index already exists.")
+@click.pass_context
+def ingest_starter(ctx: click.Context, corpus_dir: Path | None, if_missing: bool) -> None:
+    """Ingest the starter knowledge base (USPSTF, NGC, MedQuAD, PubMedQA, PMC trials, drug labels)."""
+    engine = _engine(ctx)
+    if if_missing:
+        try:
+            info = engine.info()
+        except CurbsideError:
+            pass
+        else:
+            click.echo(f"Index already built in {engine.data_dir} ({info['corpus_snapshot']}); skipping.", err=True)
+            return
+    result = engine.ingest_starter(corpus_dir, progress=_progress)
+    _print_ingest(result.to_dict())
+
+
+@ingest.command("bioasq")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def ingest_bioasq(ctx: click.Context, path: Path) -> None:
+    """Index a BioASQ-style corpus: one record a line with pmid, title and snippets[]."""
+    result = _engine(ctx).ingest_bioasq(path, progress=_progress)
+    _print_ingest(result.to_dict())
+
+
+def _print_ingest(summary: dict[str, Any]) -> None:
+    problems = summary.pop("problems")
+    click.echo(json.dumps(summary, indent=2))
+    if problems:
+        click.echo(f"{len(problems)} record(s) could not be read:", err=True)
+        for line in problems[:50]:
+            click.echo(f"  {line}", err=True)
+        if len(problems) > 50:
+            click.echo(f"  ... and {len(problems) - 50} more", err=True)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of passages.")
+@click.option("--doc-type", "doc_types", multiple=True, help="Only these document types (repeatable): guideline, rct, ...")
+@click.option("--year-min", type=int, default=None)
+@click.option("--year-max", type=int, default=None)
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default=None, help="Retriever (default from settings).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def search(ctx: click.Context, query: str, k: int, doc_types: tuple[str, ...], year_min: int | None,
+           year_max: int | None, mode: str | None, fmt: str) -> None:
+    """Print the passages that best match QUERY, with document ids, scores and sources."""
+    engine = _engine(ctx)
+    hits = engine.search(query, k, doc_types=list(doc_types) or None, year_min=year_min, year_max=year_max, mode=mode)  # type: ignore[arg-type]
+    if fmt == "json":
+        click.echo(json.dumps({"query": query, "corpus_snapshot": engine.index.corpus_snapshot,
+                               "results": [h.to_dict() for h in hits]}, indent=2))
+        return
+    for i, h in enumerate(hits, 1):
+        d = h.document
+        click.echo(f"{i:>2}. [{h.score:.4f}] {d.doc_id} \u00b7 {d.doc_type} \u00b7 {d.year or 'n.d.'} \u00b7 {d.title}")
+        click.echo(f"    {h.passage.section}: {h.passage.text[:200]}")
+
+
+def _render(article: Article, fmt: str) -> str:
+    if fmt == "json":
+        return article.to_json()
+    if fmt == "jsonl":
+        return article.to_json(indent=None)
+    if fmt == "html":
+        return to_html(article)
+    return to_markdown(article)
+
+
+def _read_questions(path: Path) -> list[tuple[str | None, str]]:
+    items: list[tuple[str | None, str]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"Cannot read questions file {path}: {exc}") from exc
+    for n, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+                items.append((str(record.get("id", n)), str(record["question"])))
+            except (ValueError, KeyError, AttributeError):
+                raise click.UsageError(f"{path}:{n}: expected plain text or {{\"id\", \"question\"}} JSON") from None
+        else:
+            items.append((str(n), line))
+    return items
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--questions", "questions_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Answer every question in FILE (one a line: text, or {\"id\", \"question\"} JSON).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html", "jsonl"]), default=None,
+              help="Output format (default md; jsonl with --questions).")
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, questions_file: Path | None, fmt: str | None) -> None:
+    """Answer QUESTION with a cited article ('-' reads the question from standard input)."""
+    engine = _engine(ctx)
+    if questions_file is not None:
+        if question:
+            raise click.UsageError("Give either QUESTION or --questions FILE, not both.")
+        fmt = fmt or "jsonl"
+        failures = 0
+        for qid, text in _read_questions(questions_file):
+            try:
+                article = engine.ask(text, article_id=qid)
+            except CurbsideError as exc:
+                failures += 1
+                click.echo(json.dumps({"id": qid, "error": str(exc)}))
+                continue
+            click.echo(_render(article, fmt if fmt != "json" else "jsonl"))
+        if failures:
+            click.echo(f"{failures} question(s) could not be answered.", err=True)
+            ctx.exit(1)
+        return
+    if question is None:
+        raise click.UsageError("Give a QUESTION (or '-' to read it from standard input), or --questions FILE.")
+    if question == "-":
+        question = sys.stdin.buffer.read().decode("utf-8", errors="surrogateescape")
+    started = time.perf_counter()
+    article = engine.ask(question)
+    click.echo(_render(article, fmt or "md"), nl=False)
+    click.echo(f"({time.perf_counter() - started:.2f} s)", err=True)
+
+
+@cli.command()
+@click.pass_context
+def info(ctx: click.Context) -> None:
+    """Describe the index in the data directory."""
+    click.echo(json.dumps(_engine(ctx).info(), indent=2))
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Measure retrieval and answers on evaluation sets (BioASQ, PubMedQA, K-QA)."""
+
+
+from curbside.cli import eval_commands  # noqa: E402,F401  (registers `curbside eval ...`)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli(obj={})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,207 @@
+"""The public library API. Each CLI command is a thin shell over one method here, with the same name.
+
+    from curbside import Curbside
+    cb = Curbside.open("~/.local/share/curbside")
+    cb.ingest_starter()                        # curbside ingest starter
+    hits = cb.search("statin AF after CABG")   # curbside search "..."
+    article = cb.ask("Should a 55-year-old woman be screened for colorectal cancer?")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curbside.corpus.documents import IngestProblem, IngestReport
+from curbside.errors import InvalidQuestionError
+from curbside.evidence.selection import EvidenceSet, select_evidence
+from curbside.retrieval.index import Index, Manifest, build_index
+from curbside.retrieval.search import Mode, Searcher, SearchHit
+from curbside.settings import Settings, find_default_corpus_dir, load_settings
+from curbside.writing.article import Article
+from curbside.writing.extractive import ExtractiveWriter
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestResult:
+    manifest: Manifest
+    problems: list[IngestProblem]
+    documents_by_source: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "corpus_snapshot": self.manifest.corpus_snapshot,
+            "counts": self.manifest.counts,
+            "documents_by_source": self.documents_by_source,
+            "build_seconds": self.manifest.build_seconds,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def validate_question(question: object, max_chars: int) -> str:
+    """The question, stripped; or a clear error for empty, overlong or binary input."""
+    if isinstance(question, bytes):
+        try:
+            question = question.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidQuestionError("The question is not valid UTF-8 text. Ask in plain text.") from exc
+    if not isinstance(question, str):
+        raise InvalidQuestionError("The question must be text.")
+    text = question.strip()
+    if not text:
+        raise InvalidQuestionError("The question is empty. Ask a clinical question, e.g. \"Should adults be screened for diabetes?\"")
+    if len(text) > max_chars:
+        raise InvalidQuestionError(
+            f"The question is {len(text)} characters long; the limit is {max_chars}. "
+            "Shorten it to the clinical question and the essential patient details."
+        )
+    controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\t\r")
+    letters = sum(1 for c in text if c.isalpha())
+    if "\x00" in text or controls > 0 or letters < 2 or letters < 0.3 * len(text):
+        raise InvalidQuestionError("The question looks like binary or non-text data. Ask in plain words.")
+    return text
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+class Curbside:
+    """One data directory: its index, and the searcher and writer over it (opened on first use)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._index: Index | None = None
+        self._searcher: Searcher | None = None
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None, *, preset: str | None = None, **overrides: Any) -> Curbside:
+        if data_dir is not None:
+            overrides["data_dir"] = Path(data_dir).expanduser()
+        return cls(load_settings(preset=preset, **overrides))
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = Index(self.data_dir, self.settings)
+        return self._index
+
+    @property
+    def searcher(self) -> Searcher:
+        if self._searcher is None:
+            self._searcher = Searcher(self.index)
+        return self._searcher
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+        self._index = None
+        self._searcher = None
+
+    # --- ingest ----------------------------------------------------------------------------------
+    def _build(self, documents: Any, report: IngestReport, *, kind: str, snapshot: str, command: str,
+               lexicon_dir: Path | None, progress: Progress | None) -> IngestResult:
+        from curbside.corpus.drugs import load_drug_names
+        from curbside.corpus.mesh import load_mesh_names
+
+        drugs: list[tuple[str, str]] = []
+        mesh: list[tuple[str, str]] = []
+        if lexicon_dir is not None:
+            zip_path = lexicon_dir / "drug_labels" / "drugsatfda.zip"
+            if zip_path.is_file():
+                drugs = [(d.brand, d.generic) for d in load_drug_names(zip_path, report)]
+            mesh_files = sorted((lexicon_dir / "mesh").glob("mesh_descriptors*.tsv"))
+            if mesh_files:
+                mesh = [(m.ui, m.name) for m in load_mesh_names(mesh_files[-1], report)]
+        self.close()
+        manifest = build_index(
+            self.data_dir, documents, self.settings, kind=kind, corpus_snapshot=snapshot,
+            rebuild_command=command, drug_names=drugs, mesh_names=mesh, progress=progress,
+        )
+        return IngestResult(manifest, report.problems, dict(report.documents_by_source))
+
+    def ingest_starter(self, corpus_dir: str | Path | None = None, *, progress: Progress | None = None) -> IngestResult:
+        """Build the index of the starter knowledge base (replacing any index in the data directory)."""
+        from curbside.corpus.starter import corpus_snapshot_id, iter_starter_documents
+
+        settings = self.settings if corpus_dir is None else self.settings.model_copy(update={"corpus_dir": Path(corpus_dir)})
+        root = settings.require_corpus_dir()
+        report = IngestReport()
+        include_fulltext = self.settings.ingest.include_fulltext
+        docs = iter_starter_documents(
+            root, report, passage_chars=self.settings.ingest.passage_chars, include_fulltext=include_fulltext
+        )
+        return self._build(
+            docs, report, kind="starter", snapshot=corpus_snapshot_id(root, include_fulltext=include_fulltext),
+            command=f"curbside --data-dir {self.data_dir} ingest starter --corpus-dir {root}",
+            lexicon_dir=root, progress=progress,
+        )
+
+    def ingest_bioasq(self, path: str | Path, *, progress: Progress | None = None) -> IngestResult:
+        """Index a BioASQ-style corpus (one PubMed record a line: pmid, title, snippets)."""
+        from curbside.corpus.loaders.bioasq import load_bioasq
+        from curbside.errors import IngestError
+
+        path = Path(path)
+        if not path.is_file():
+            raise IngestError(f"{path} does not exist. Pass the path of a BioASQ corpus.jsonl file.")
+        report = IngestReport()
+        docs = load_bioasq(path, report, passage_chars=self.settings.ingest.passage_chars)
+        return self._build(
+            docs, report, kind="bioasq", snapshot=f"bioasq-{_file_digest(path)}",
+            command=f"curbside --data-dir {self.data_dir} ingest bioasq {path}",
+            lexicon_dir=self.settings.corpus_dir or find_default_corpus_dir(), progress=progress,
+        )
+
+    # --- search and ask ------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        doc_types: Sequence[str] | None = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        mode: Mode | None = None,
+    ) -> list[SearchHit]:
+        text = validate_question(query, self.settings.max_question_chars)
+        return self.searcher.search(text, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
+
+    def gather_evidence(self, question: str) -> EvidenceSet:
+        """Retrieval and evidence selection for a question: the deterministic half of ``ask``."""
+        text = validate_question(question, self.settings.max_question_chars)
+        parsed = self.searcher.parse(text)
+        hits = self.searcher.search(parsed, self.settings.evidence.candidate_passages)
+        return select_evidence(parsed, hits, self.index.lexical, self.settings.evidence)
+
+    def ask(self, question: str, *, article_id: str | None = None) -> Article:
+        """Answer a question with an article composed from cited passages (no LLM)."""
+        evidence = self.gather_evidence(question)
+        writer = ExtractiveWriter(self.settings.evidence, preset=self.settings.preset)
+        return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot, article_id=article_id)
+
+    def info(self) -> dict[str, Any]:
+        m = self.index.manifest
+        return {
+            "data_dir": str(self.data_dir),
+            "kind": m.kind,
+            "corpus_snapshot": m.corpus_snapshot,
+            "created_at": m.created_at,
+            "counts": m.counts,
+            "build_seconds": m.build_seconds,
+            "documents_by_type": self.index.store.counts_by_doc_type(),
+        }

@@ -1,0 +1,249 @@
+"""Pure functions shared by the evaluations: ranking metrics, text-overlap rules, and a tolerant JSONL reader.
+
+Nothing here touches an index or a model, so every rule the evaluations report can be unit-tested on
+hand-computed examples (``tests/unit/test_evaluation.py``).
+
+Ranking metrics take a ranked list of document ids and a set of relevant (gold) ids. Relevance is
+binary. Duplicate ids in a ranking count once, at their first position (see :func:`unique_in_order`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curbside.corpus.text import content_tokens, normalize
+from curbside.errors import EvaluationError
+
+# --- rankings ------------------------------------------------------------------------------------
+
+
+def unique_in_order(ids: Iterable[str]) -> list[str]:
+    """``ids`` without repeats, each at its first position (passages collapsed to their documents)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in ids:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _gold_set(gold: Iterable[str]) -> set[str]:
+    gold_set = set(gold)
+    if not gold_set:
+        raise ValueError("a ranking metric needs at least one relevant id")
+    return gold_set
+
+
+def recall_at_k(ranked: Sequence[str], gold: Iterable[str], k: int) -> float:
+    """Share of the gold ids found in the first ``k`` distinct ids of ``ranked``."""
+    gold_set = _gold_set(gold)
+    top = unique_in_order(ranked)[:k]
+    return sum(1 for d in top if d in gold_set) / len(gold_set)
+
+
+def dcg_at_k(ranked: Sequence[str], gold: Iterable[str], k: int) -> float:
+    """Binary discounted cumulative gain: sum of 1/log2(rank + 1) over relevant ids in the top ``k``."""
+    gold_set = set(gold)
+    top = unique_in_order(ranked)[:k]
+    return sum(1.0 / math.log2(rank + 1) for rank, d in enumerate(top, start=1) if d in gold_set)
+
+
+def ndcg_at_k(ranked: Sequence[str], gold: Iterable[str], k: int) -> float:
+    """DCG@k divided by the DCG of an ideal ranking (all gold ids first, at most ``k`` of them)."""
+    gold_set = _gold_set(gold)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(gold_set), k) + 1))
+    return dcg_at_k(ranked, gold_set, k) / ideal
+
+
+def first_relevant_rank(ranked: Sequence[str], gold: Iterable[str]) -> int | None:
+    """1-based rank of the first gold id among the distinct ids of ``ranked``; None when absent."""
+    gold_set = set(gold)
+    for rank, d in enumerate(unique_in_order(ranked), start=1):
+        if d in gold_set:
+            return rank
+    return None
+
+
+def reciprocal_rank(ranked: Sequence[str], gold: Iterable[str], k: int | None = None) -> float:
+    """1/rank of the first gold id; 0 when it is not in the first ``k`` distinct ids (or at all, k=None)."""
+    rank = first_relevant_rank(ranked, _gold_set(gold))
+    if rank is None or (k is not None and rank > k):
+        return 0.0
+    return 1.0 / rank
+
+
+def mrr_at_k_label(k: int) -> str:
+    """The metric's name in reports: ``mrr@10``."""
+    return f"mrr@{k}"
+
+
+def mean(values: Sequence[float]) -> float:
+    """Arithmetic mean; 0.0 for no values (an empty evaluation reports zeros, not an error)."""
+    return sum(values) / len(values) if values else 0.0
+
+
+def ratio(a: float, b: float) -> float | None:
+    """``a / b``, or None when ``b`` is zero (a ratio to a zero baseline is undefined)."""
+    return a / b if b else None
+
+
+# --- text overlap --------------------------------------------------------------------------------
+
+
+def match_text(text: str) -> str:
+    """Text for substring matching: normalised (NFKC, dashes, quotes, whitespace) and lower-cased."""
+    return normalize(text).lower()
+
+
+def token_containment(part: str, whole: str) -> float:
+    """Share of the distinct content tokens of ``part`` that also occur in ``whole`` (0 if ``part`` has none).
+
+    Content tokens are lower-cased words without stopwords (:func:`curbside.corpus.text.content_tokens`).
+    """
+    need = set(content_tokens(part))
+    if not need:
+        return 0.0
+    have = set(content_tokens(whole))
+    return len(need & have) / len(need)
+
+
+def jaccard(a: str, b: str) -> float:
+    """Jaccard similarity of the content-token sets of ``a`` and ``b`` (0 when both are empty)."""
+    sa, sb = set(content_tokens(a)), set(content_tokens(b))
+    union = sa | sb
+    return len(sa & sb) / len(union) if union else 0.0
+
+
+# PubMedQA: does a quote reproduce (part of) the abstract's conclusion?
+QUOTE_MIN_CONTENT_TOKENS = 3
+QUOTE_OVERLAP_THRESHOLD = 0.6
+QUOTE_OVERLAP_RULE = (
+    "a quote counts as quoting the conclusion when its doc_id (or its reference's PMID) is the question's PMID "
+    "and either (a) its text, normalised and lower-cased, is a substring of the normalised LONG_ANSWER, or "
+    f"(b) at least {QUOTE_OVERLAP_THRESHOLD:.0%} of its distinct content tokens occur in the LONG_ANSWER; "
+    f"quotes with fewer than {QUOTE_MIN_CONTENT_TOKENS} content tokens never count"
+)
+
+
+def quote_overlaps(quote: str, conclusion: str, threshold: float = QUOTE_OVERLAP_THRESHOLD) -> bool:
+    """The PubMedQA rule (:data:`QUOTE_OVERLAP_RULE`), without the PMID check."""
+    if len(set(content_tokens(quote))) < QUOTE_MIN_CONTENT_TOKENS:
+        return False
+    if match_text(quote) in match_text(conclusion):
+        return True
+    return token_containment(quote, conclusion) >= threshold
+
+
+# K-QA: is a must-have statement covered by one sentence of the article?
+STATEMENT_CONTAINMENT_THRESHOLD = 0.6
+
+
+def statement_contained(statement: str, sentence: str, threshold: float = STATEMENT_CONTAINMENT_THRESHOLD) -> bool:
+    """At least ``threshold`` of the statement's distinct content tokens occur in ``sentence``."""
+    return token_containment(statement, sentence) >= threshold
+
+
+def best_containment(statement: str, sentences: Sequence[str]) -> tuple[float, int | None]:
+    """The highest :func:`token_containment` of ``statement`` in any one sentence, and that sentence's index."""
+    best, where = 0.0, None
+    for i, sentence in enumerate(sentences):
+        value = token_containment(statement, sentence)
+        if value > best:
+            best, where = value, i
+    return best, where
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EvalProblem:
+    """One unusable record of an evaluation file, reported as ``path:line: message`` (or ``path: record KEY: ...``)."""
+
+    path: str
+    line: int | None  # None for a record of a JSON object file (then ``record`` names it)
+    message: str
+    record: str | None = None
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}: {self.message}"
+        if self.record is not None:
+            return f"{self.path}: record {self.record}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+def require_file(path: str | Path, what: str) -> Path:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise EvaluationError(f"{what} {path} does not exist. Pass the path of the file.")
+    return path
+
+
+def iter_jsonl(path: Path, problems: list[EvalProblem]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each JSON-object line; bad lines are added to ``problems`` and skipped."""
+    try:
+        handle = path.open("r", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise EvaluationError(f"Cannot read {path}: {exc}") from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                problems.append(EvalProblem(str(path), number, f"malformed JSON ({exc})"))
+                continue
+            if not isinstance(value, dict):
+                problems.append(EvalProblem(str(path), number, f"expected a JSON object, got {type(value).__name__}"))
+                continue
+            yield number, value
+
+
+def read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise EvaluationError(f"{what} {path} is not readable JSON: {exc}") from exc
+
+
+def text_field(record: dict[str, Any], key: str) -> str | None:
+    """``record[key]`` as stripped text; None when missing, blank or not a string/number."""
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def text_list(record: dict[str, Any], key: str) -> list[str] | None:
+    """``record[key]`` as a list of non-blank stripped strings (numbers accepted); None when not a list."""
+    value = record.get(key)
+    if not isinstance(value, list):
+        return None
+    out: list[str] = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            return None
+        text = str(item).strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def default_eval_file(corpus_dir: Path | None, *parts: str) -> Path | None:
+    """``<shared>/eval/<parts>`` beside the corpus directory (``<shared>/corpus``), where that file exists."""
+    from curbside.settings import find_default_corpus_dir
+
+    root = corpus_dir or find_default_corpus_dir()
+    if root is None:
+        return None
+    candidate = Path(root).expanduser().resolve().parent.joinpath("eval", *parts)
+    return candidate if candidate.is_file() else None

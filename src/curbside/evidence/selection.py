@@ -1,0 +1,208 @@
+"""Evidence selection: from retrieved passages to scored sentences, each traceable to its offsets.
+
+A sentence is relevant in proportion to the question's concepts it mentions, each concept weighted
+by its rarity in the index (IDF), so "colorectal" counts for more than "screening". Concepts named
+only in the document's title or section count half: a guideline sentence "Screening should begin at
+age 45" is about colorectal cancer when it sits under that heading. Sentences below a relevance
+floor are never used, so a thin index gives a short, honest article rather than a padded one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Literal
+
+from curbside.corpus.documents import DocType
+from curbside.corpus.text import sentence_spans
+from curbside.evidence.grading import extract_grade
+from curbside.retrieval.lexical import LexicalIndex
+from curbside.retrieval.query import ParsedQuery
+from curbside.retrieval.search import SearchHit
+from curbside.settings import EvidenceSettings
+
+Cue = Literal["safety", "monitoring", "caveat", "numbers", "conclusion", "recommendation"]
+Status = Literal["sufficient", "limited", "insufficient"]
+
+RESEARCH_TYPES = frozenset(
+    {DocType.SYSTEMATIC_REVIEW, DocType.RCT, DocType.OBSERVATIONAL, DocType.CASE_REPORT, DocType.NARRATIVE_REVIEW}
+)
+
+_CUES: dict[Cue, re.Pattern[str]] = {
+    "safety": re.compile(
+        r"\b(adverse|harm|harms|risk of|toxicit\w*|side effects?|contraindicat\w*|caution|warning|black box|"
+        r"bleeding|infections?|death|mortality|overdiagnosis|complications?|serious|fatal|hypersensitivity|"
+        r"anaphyla\w*|teratogen\w*|pregnan\w*)\b",
+        re.IGNORECASE,
+    ),
+    "monitoring": re.compile(
+        r"\b(monitor\w*|follow-up|surveillance|screen for|check(?:ed)?|levels? of|baseline|periodic\w*|"
+        r"every \d+|annual\w*|interval)\b",
+        re.IGNORECASE,
+    ),
+    "caveat": re.compile(
+        r"\b(insufficient|limited evidence|uncertain\w*|not recommended|should not|avoid|however|unless|"
+        r"except|consider|individuali[sz]ed|shared decision|limitations?)\b",
+        re.IGNORECASE,
+    ),
+    "numbers": re.compile(r"(\d+(?:\.\d+)?\s*%|\bCI\b|\bp\s*[<=>]|odds ratio|hazard ratio|relative risk|\bRR\b|\bOR\b|\bHR\b|\bNNT\b)"),
+    "recommendation": re.compile(r"\b(recommends?|recommended|should|suggests?)\b", re.IGNORECASE),
+}
+_CONCLUSION_SECTION = re.compile(r"conclu|interpretation|summary|recommendation", re.IGNORECASE)
+_LIST_LEAD = re.compile(r"^(?:[-*\u2022]|\d{1,2}[.)])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    hit: SearchHit
+    start: int
+    end: int
+    relevance: float  # 0..1, weighted share of the question's concepts covered
+    score: float  # ranking score: relevance plus small priors
+    matched: tuple[str, ...]  # the concepts (first member of each group) found in the sentence
+    grade: str | None
+    cues: frozenset[Cue]
+
+    @property
+    def text(self) -> str:
+        return self.hit.passage.text[self.start : self.end]
+
+    @property
+    def doc_type(self) -> DocType:
+        return self.hit.document.doc_type
+
+
+@dataclass
+class EvidenceSet:
+    parsed: ParsedQuery
+    hits: list[SearchHit]
+    sentences: list[ScoredSentence]  # relevant ones, best first
+    status: Status
+    concept_weights: dict[str, float] = field(default_factory=dict)
+    uncovered_concepts: tuple[str, ...] = ()
+
+
+class ConceptMatcher:
+    """Weighted concept groups of one question, matched against stemmed tokens."""
+
+    def __init__(self, parsed: ParsedQuery, lexical: LexicalIndex) -> None:
+        self._lexical = lexical
+        n_docs = max(lexical.num_docs, 1)
+        groups: list[tuple[str, tuple[frozenset[str], ...], float]] = []
+        known: list[float] = []
+        pending: list[int] = []
+        for group in parsed.concept_groups():
+            if not group:
+                continue
+            head = group[0]
+            # A group matches on its head word, or on all the words of its expansion together.
+            alternatives: list[frozenset[str]] = [frozenset(lexical.analyze(head))]
+            if len(group) > 1:
+                alternatives.append(frozenset(t for member in group[1:] for t in lexical.analyze(member)))
+            alternatives = [a for a in alternatives if a]
+            if not alternatives:
+                continue
+            dfs = [lexical.doc_freq(t) for a in alternatives for t in a]
+            present = [df for df in dfs if df > 0]
+            if present:
+                weight = math.log(1 + n_docs / (min(present) + 1))
+                known.append(weight)
+            else:
+                weight = -1.0  # unknown to the index: weighted like a typical concept, below
+                pending.append(len(groups))
+            groups.append((head, tuple(alternatives), weight))
+        typical = median(known) if known else 1.0
+        for i in pending:
+            head, alts, _ = groups[i]
+            groups[i] = (head, alts, typical)
+        self.groups = groups
+        self.total = sum(w for _, _, w in groups) or 1.0
+        self.substantive = median([w for _, _, w in groups]) if groups else 0.0
+        self.weights = {head: round(w, 4) for head, _, w in groups}
+
+    def matched(self, tokens: frozenset[str]) -> list[tuple[str, float]]:
+        found = []
+        for head, alternatives, weight in self.groups:
+            if any(alt <= tokens for alt in alternatives):
+                found.append((head, weight))
+        return found
+
+    def tokens(self, text: str) -> frozenset[str]:
+        return frozenset(self._lexical.analyze(text))
+
+
+def _is_usable_sentence(text: str) -> bool:
+    words = text.split()
+    if len(text) < 30 or len(text) > 700 or len(words) < 5:
+        return False
+    if text.rstrip().endswith("?") or text.rstrip().endswith(":"):
+        return False
+    # Headings and table rows have no sentence punctuation and few words.
+    if not re.search(r"[.!;)\]]\s*$", text) and len(words) < 12:
+        return False
+    letters = sum(c.isalpha() for c in text)
+    return letters >= 0.5 * len(text)
+
+
+def cues_of(text: str, section: str) -> frozenset[Cue]:
+    found: set[Cue] = {cue for cue, pattern in _CUES.items() if pattern.search(text)}
+    if _CONCLUSION_SECTION.search(section):
+        found.add("conclusion")
+    return frozenset(found)
+
+
+def select_evidence(
+    parsed: ParsedQuery, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings
+) -> EvidenceSet:
+    """Score every sentence of the retrieved passages; keep the relevant ones, best first."""
+    matcher = ConceptMatcher(parsed, lexical)
+    scored: list[ScoredSentence] = []
+    covered_anywhere: set[str] = set()
+    for rank, hit in enumerate(hits):
+        passage, doc = hit.passage, hit.document
+        context = matcher.tokens(f"{doc.title} {passage.section}")
+        context_matches = dict(matcher.matched(context))
+        prior = 1.0 / (1.0 + rank / 10.0)
+        for start, end in sentence_spans(passage.text):
+            text = passage.text[start:end]
+            lead = _LIST_LEAD.match(text)
+            if lead:
+                start += lead.end()
+                text = passage.text[start:end]
+            if not _is_usable_sentence(text):
+                continue
+            in_sentence = dict(matcher.matched(matcher.tokens(text)))
+            if not in_sentence or max(in_sentence.values()) < matcher.substantive:
+                continue  # mentions nothing specific to the question
+            covered_anywhere.update(in_sentence)
+            context_only = {h: w for h, w in context_matches.items() if h not in in_sentence}
+            relevance = (sum(in_sentence.values()) + 0.5 * sum(context_only.values())) / matcher.total
+            relevance = round(min(relevance, 1.0), 4)
+            if relevance < settings.min_sentence_relevance:
+                continue
+            cues = cues_of(text, passage.section)
+            grade = passage.grade or (extract_grade(text) if doc.doc_type == DocType.GUIDELINE else None)
+            bonus = 0.15 * prior
+            if doc.doc_type in RESEARCH_TYPES:
+                bonus += 0.05 * ("conclusion" in cues) + 0.03 * ("numbers" in cues)
+            if doc.doc_type == DocType.GUIDELINE:
+                bonus += 0.05 * (grade is not None) + 0.03 * ("recommendation" in cues)
+            scored.append(
+                ScoredSentence(
+                    hit=hit, start=start, end=end, relevance=relevance, score=round(relevance + bonus, 6),
+                    matched=tuple(sorted(in_sentence)), grade=grade, cues=cues,
+                )
+            )
+    scored.sort(key=lambda s: (-s.score, s.hit.passage.passage_id, s.start))
+    best = scored[0].relevance if scored else 0.0
+    substantive_types = {s.doc_type for s in scored if s.relevance >= 0.5}
+    if not scored:
+        status: Status = "insufficient"
+    elif best >= 0.5 and substantive_types - {DocType.PATIENT_INFORMATION}:
+        status = "sufficient"
+    else:
+        status = "limited"
+    uncovered = tuple(head for head, _, _ in matcher.groups if head not in covered_anywhere)
+    return EvidenceSet(parsed, hits, scored, status, matcher.weights, uncovered)

@@ -1,0 +1,247 @@
+"""The on-disk index of one data directory: build it, open it, and know when it is half-built.
+
+Layout of ``DATA_DIR/index/``:
+- ``metadata.sqlite``: documents, passages, drug and MeSH names (:mod:`curbside.retrieval.store`);
+- ``tantivy/``: the BM25 index (:mod:`curbside.retrieval.lexical`);
+- ``vectors.npy``, ``vector_keys.npy``, ``vector_doc_types.npy``, ``vector_years.npy``: dense vectors;
+- ``manifest.json``: written last; lists every file with its size. No manifest, or a file that does
+  not match it, means the index is incomplete.
+
+A build writes into ``DATA_DIR/index.building/`` and only replaces ``index/`` once complete, so an
+interrupted build never destroys a working index. The embedding cache lives in
+``DATA_DIR/cache/embeddings.sqlite``, outside the index, and survives rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from curbside.corpus.documents import DocType, Document
+from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError
+from curbside.retrieval.dense import Embedder, EmbeddingCache, VectorIndex, embed_with_cache
+from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION, LexicalIndex, LexicalIndexWriter
+from curbside.retrieval.store import MetadataStore
+from curbside.settings import Settings
+
+INDEX_FORMAT_VERSION = 1
+DOC_TYPE_CODES: tuple[DocType, ...] = tuple(DocType)
+Progress = Callable[[str], None]
+
+
+def index_dir(data_dir: Path) -> Path:
+    return data_dir / "index"
+
+
+def _building_dir(data_dir: Path) -> Path:
+    return data_dir / "index.building"
+
+
+@dataclass
+class Manifest:
+    kind: str  # "starter" or "bioasq": what was ingested
+    corpus_snapshot: str
+    rebuild_command: str
+    created_at: str
+    settings: dict[str, Any]
+    counts: dict[str, Any]
+    files: dict[str, int] = field(default_factory=dict)
+    format_version: int = INDEX_FORMAT_VERSION
+    lexical_schema_version: int = LEXICAL_SCHEMA_VERSION
+    build_seconds: float = 0.0
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def embedding_text(doc: Document, section: str, text: str, full: bool) -> str:
+    """What is embedded for a passage: title, section and text, or only the header for cheap types."""
+    header = f"{doc.title}. {section}" if section and section.lower() != doc.title.lower() else doc.title
+    return f"{header}: {text}" if full else header
+
+
+def _file_sizes(folder: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json" and not p.name.endswith(".lock")
+    }
+
+
+def build_index(
+    data_dir: Path,
+    documents: Iterable[Document],
+    settings: Settings,
+    *,
+    kind: str,
+    corpus_snapshot: str,
+    rebuild_command: str,
+    drug_names: Iterable[tuple[str, str]] = (),
+    mesh_names: Iterable[tuple[str, str]] = (),
+    progress: Progress | None = None,
+) -> Manifest:
+    """Build a complete index from ``documents`` and swap it into place; returns its manifest."""
+    say = progress or (lambda _msg: None)
+    started = time.monotonic()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    building = _building_dir(data_dir)
+    if building.exists():
+        shutil.rmtree(building)  # the remains of an interrupted build; never the live index
+    building.mkdir()
+
+    store = MetadataStore.create(building / "metadata.sqlite")
+    lexical = LexicalIndexWriter(building / "tantivy")
+    full_types = set(settings.embedding.embed_doc_types)
+    vector_keys: list[int] = []
+    vector_texts: list[str] = []
+    vector_types: list[int] = []
+    vector_years: list[int] = []
+    n_docs = n_passages = n_full = 0
+    by_type: dict[str, int] = {}
+    for doc in documents:
+        n_docs += 1
+        by_type[str(doc.doc_type)] = by_type.get(str(doc.doc_type), 0) + 1
+        full = str(doc.doc_type) in full_types
+        type_code = DOC_TYPE_CODES.index(doc.doc_type)
+        for key, passage in store.add_document(doc):
+            n_passages += 1
+            lexical.add(
+                key, title=doc.title, section=passage.section, body=passage.text,
+                doc_type=str(doc.doc_type), year=doc.year,
+            )
+            vector_keys.append(key)
+            vector_texts.append(embedding_text(doc, passage.section, passage.text, full))
+            vector_types.append(type_code)
+            vector_years.append(doc.year or 0)
+            n_full += full
+        if n_docs % 5000 == 0:
+            say(f"  {n_docs} documents, {n_passages} passages read")
+    store.add_drug_names(drug_names)
+    store.add_mesh_names(mesh_names)
+    store.commit()
+    store.close()
+    lexical.commit()
+    say(f"Lexical index: {n_docs} documents, {n_passages} passages ({time.monotonic() - started:.0f} s)")
+
+    n_vectors = 0
+    if settings.embedding.enabled:
+        embedder = Embedder(settings.embedding)
+        cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
+        unique = len(set(vector_texts))
+        say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] > 15 or done == total:
+                last[0] = now
+                say(f"  embedded {done}/{total}")
+
+        vectors = embed_with_cache(embedder, vector_texts, cache, progress=report)
+        cache.close()
+        VectorIndex(vectors, np.asarray(vector_keys, dtype=np.int64)).save(building)
+        np.save(building / "vector_doc_types.npy", np.asarray(vector_types, dtype=np.int8))
+        np.save(building / "vector_years.npy", np.asarray(vector_years, dtype=np.int32))
+        n_vectors = len(vector_keys)
+
+    manifest = Manifest(
+        kind=kind,
+        corpus_snapshot=corpus_snapshot,
+        rebuild_command=rebuild_command,
+        created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        settings={"ingest": settings.ingest.model_dump(), "embedding": settings.embedding.model_dump(mode="json")},
+        counts={
+            "documents": n_docs,
+            "passages": n_passages,
+            "vectors": n_vectors,
+            "full_passage_vectors": n_full if n_vectors else 0,
+            "documents_by_type": dict(sorted(by_type.items())),
+        },
+        files=_file_sizes(building),
+        build_seconds=round(time.monotonic() - started, 1),
+    )
+    manifest.write(building / "manifest.json")  # last: its presence marks the build complete
+
+    live = index_dir(data_dir)
+    retired = data_dir / "index.retired"
+    if retired.exists():
+        shutil.rmtree(retired)
+    if live.exists():
+        live.rename(retired)
+    building.rename(live)
+    if retired.exists():
+        shutil.rmtree(retired)
+    return manifest
+
+
+def _fix_hint(data_dir: Path) -> str:
+    return (
+        f"Build it with `curbside --data-dir {data_dir} ingest starter` "
+        f"(or `ingest bioasq PATH` for a BioASQ corpus)."
+    )
+
+
+class Index:
+    """An opened, complete index: metadata store, BM25, and (optionally) vectors."""
+
+    def __init__(self, data_dir: Path, settings: Settings) -> None:
+        self.data_dir = data_dir
+        self.settings = settings
+        folder = index_dir(data_dir)
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.is_file():
+            if folder.exists() or _building_dir(data_dir).exists():
+                raise IndexIncompleteError(
+                    f"The index in {data_dir} is incomplete (a build was interrupted or files are missing). "
+                    + _fix_hint(data_dir)
+                )
+            raise IndexMissingError(f"No index in {data_dir}. " + _fix_hint(data_dir))
+        try:
+            manifest = Manifest.read(manifest_path)
+        except (ValueError, TypeError) as exc:
+            raise IndexIncompleteError(f"The index manifest in {folder} is unreadable ({exc}). " + _fix_hint(data_dir)) from exc
+        if manifest.format_version != INDEX_FORMAT_VERSION or manifest.lexical_schema_version != LEXICAL_SCHEMA_VERSION:
+            raise IndexVersionError(
+                f"The index in {data_dir} was built by another version of Curbside and must be rebuilt: "
+                f"`{manifest.rebuild_command}`."
+            )
+        for name, size in manifest.files.items():
+            path = folder / name
+            if not path.is_file() or path.stat().st_size != size:
+                raise IndexIncompleteError(
+                    f"The index in {data_dir} is damaged: {name} is missing or has changed. "
+                    f"Rebuild it with `{manifest.rebuild_command}`."
+                )
+        self.manifest = manifest
+        self.store = MetadataStore(folder / "metadata.sqlite")
+        self.lexical = LexicalIndex(folder / "tantivy")
+        self.vectors: VectorIndex | None = None
+        self.vector_doc_types: np.ndarray | None = None
+        self.vector_years: np.ndarray | None = None
+        if manifest.counts.get("vectors"):
+            self.vectors = VectorIndex.load(folder)
+            self.vector_doc_types = np.load(folder / "vector_doc_types.npy")
+            self.vector_years = np.load(folder / "vector_years.npy")
+        # The query embedder must match the one that built the vectors, whatever the current settings say.
+        from curbside.settings import EmbeddingSettings
+
+        self.embedder = Embedder(EmbeddingSettings.model_validate(manifest.settings["embedding"]))
+
+    @property
+    def corpus_snapshot(self) -> str:
+        return self.manifest.corpus_snapshot
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,142 @@
+"""BM25 search with tantivy. The schema is defined here, once, and versioned with the index.
+
+Each tantivy document is one passage: its integer key (into the metadata store), the document's
+title and type, its year, the passage's section heading and text. Title and section are indexed
+apart so they can be boosted; type and year serve as filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+LEXICAL_SCHEMA_VERSION = 1
+TEXT_FIELDS = ("title", "section", "body")
+FIELD_BOOSTS = {"title": 1.5, "section": 1.2, "body": 1.0}
+UNKNOWN_YEAR = 0  # documents without a year; excluded by any year filter
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("passage_key", stored=True, indexed=False, fast=True)
+    builder.add_text_field("doc_type", stored=False, tokenizer_name="raw")
+    builder.add_integer_field("year", stored=False, indexed=True, fast=True)
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, stored=False, tokenizer_name="en_stem")
+    return builder.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    """The same token stream as tantivy's ``en_stem`` tokenizer, to look up document frequencies."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalHit:
+    passage_key: int
+    score: float
+
+
+class LexicalIndexWriter:
+    """Adds passages to a new tantivy index. One writer thread keeps segment layout deterministic."""
+
+    def __init__(self, path: Path, heap_bytes: int = 256_000_000) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self._index = tantivy.Index(build_schema(), path=str(path))
+        self._writer = self._index.writer(heap_bytes, 1)
+
+    def add(self, passage_key: int, *, title: str, section: str, body: str, doc_type: str, year: int | None) -> None:
+        doc = tantivy.Document(
+            doc_type=doc_type,
+            year=year if year is not None else UNKNOWN_YEAR,
+            title=title,
+            section=section,
+            body=body,
+        )
+        # A plain int keyword argument is taken as i64, which the u64 field refuses.
+        doc.add_unsigned("passage_key", passage_key)
+        self._writer.add_document(doc)
+
+    def commit(self) -> None:
+        self._writer.commit()
+        self._writer.wait_merging_threads()
+
+
+class LexicalIndex:
+    """Read side of the tantivy index."""
+
+    def __init__(self, path: Path) -> None:
+        self._index = tantivy.Index.open(str(path))
+        self._index.reload()
+        self._schema = self._index.schema
+        self._searcher = self._index.searcher()
+        self._analyzer = _analyzer()
+        self.num_docs: int = self._searcher.num_docs
+
+    def analyze(self, text: str) -> list[str]:
+        """Stemmed, lower-cased tokens as the index sees them."""
+        return list(self._analyzer.analyze(text))
+
+    def doc_freq(self, stemmed_term: str) -> int:
+        return int(self._searcher.doc_freq("body", stemmed_term))
+
+    def _filters(
+        self, doc_types: Sequence[str] | None, year_min: int | None, year_max: int | None
+    ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if doc_types:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self._schema, "doc_type", list(doc_types))))
+        if year_min is not None or year_max is not None:
+            lower = year_min if year_min is not None else UNKNOWN_YEAR + 1
+            clauses.append(
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(self._schema, "year", tantivy.FieldType.Integer, lower, year_max),
+                )
+            )
+        return clauses
+
+    def search(
+        self,
+        terms: Iterable[str],
+        k: int,
+        *,
+        doc_types: Sequence[str] | None = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        phrases: Iterable[str] = (),
+    ) -> list[LexicalHit]:
+        """BM25 over title, section and body for the given (unstemmed) terms, OR-ed; phrases add boosts.
+
+        Terms are passed as plain words (never as query syntax), so no user text can break the parser.
+        """
+        words = [t for t in terms if t]
+        if not words:
+            return []
+        # Quote each word so that query-language characters in it are taken literally.
+        text = " ".join('"' + w.replace('"', " ") + '"' for w in words)
+        for phrase in phrases:
+            clean = phrase.replace('"', " ").strip()
+            if " " in clean:
+                text += f' "{clean}"^2'
+        query = self._index.parse_query(text, list(TEXT_FIELDS), field_boosts=FIELD_BOOSTS)
+        filters = self._filters(doc_types, year_min, year_max)
+        if filters:
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *filters])
+        result = self._searcher.search(query, limit=k, count=False)
+        hits = [
+            LexicalHit(int(self._searcher.doc(address)["passage_key"][0]), round(float(score), 6))
+            for score, address in result.hits
+        ]
+        # Equal scores are ordered by key so that the same query always gives the same ranking.
+        hits.sort(key=lambda h: (-h.score, h.passage_key))
+        return hits

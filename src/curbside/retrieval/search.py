@@ -1,0 +1,157 @@
+"""Hybrid retrieval: BM25 and dense vectors, fused by weighted reciprocal rank, with filters.
+
+Reciprocal-rank fusion needs no score calibration between the two retrievers, which matters here
+because BM25 scores are unbounded and cosine scores are not comparable across queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from curbside.corpus.documents import DocType, Document, Passage
+from curbside.corpus.text import content_tokens
+from curbside.retrieval.index import DOC_TYPE_CODES, Index
+from curbside.retrieval.query import Lexicon, ParsedQuery, parse_question
+
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    passage: Passage
+    document: Document
+    score: float  # the fused score (or the single retriever's score in bm25/dense mode)
+    lexical_rank: int | None  # 1-based rank in the BM25 list, None when not retrieved there
+    dense_rank: int | None
+    lexical_score: float | None
+    dense_score: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        doc = self.document
+        return {
+            "doc_id": doc.doc_id,
+            "passage_id": self.passage.passage_id,
+            "score": self.score,
+            "title": doc.title,
+            "section": self.passage.section,
+            "text": self.passage.text,
+            "grade": self.passage.grade,
+            "doc_type": str(doc.doc_type),
+            "evidence_level": doc.evidence_level,
+            "year": doc.year,
+            "source": doc.source,
+            "organization": doc.organization,
+            "url": doc.url,
+            "pmid": doc.pmid,
+            "doi": doc.doi,
+            "lexical_rank": self.lexical_rank,
+            "dense_rank": self.dense_rank,
+            "lexical_score": self.lexical_score,
+            "dense_score": self.dense_score,
+        }
+
+
+class Searcher:
+    """Searches one opened :class:`Index`. Build once, reuse for many queries."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.settings = index.settings.retrieval
+        self.lexicon = Lexicon.with_builtin_abbreviations(
+            brands=index.store.drug_names(), mesh_names=index.store.mesh_names()
+        )
+
+    def parse(self, question: str) -> ParsedQuery:
+        return parse_question(question, self.lexicon)
+
+    def _dense_allowed(
+        self, doc_types: Sequence[str] | None, year_min: int | None, year_max: int | None
+    ) -> np.ndarray | None:
+        idx = self.index
+        if idx.vector_doc_types is None or idx.vector_years is None:
+            return None
+        mask: np.ndarray | None = None
+        if doc_types:
+            codes = [DOC_TYPE_CODES.index(DocType(t)) for t in doc_types]
+            mask = np.isin(idx.vector_doc_types, codes)
+        if year_min is not None or year_max is not None:
+            years = idx.vector_years
+            in_range = years > 0
+            if year_min is not None:
+                in_range &= years >= year_min
+            if year_max is not None:
+                in_range &= years <= year_max
+            mask = in_range if mask is None else mask & in_range
+        return mask
+
+    def search(
+        self,
+        query: str | ParsedQuery,
+        k: int = 10,
+        *,
+        doc_types: Sequence[str] | None = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        mode: Mode | None = None,
+    ) -> list[SearchHit]:
+        parsed = query if isinstance(query, ParsedQuery) else self.parse(query)
+        mode = mode or self.settings.mode
+        if doc_types:
+            doc_types = [str(DocType(t)) for t in doc_types]
+        if mode != "bm25" and self.index.vectors is None:
+            mode = "bm25"  # an index built without vectors (the `fast` preset) answers lexically
+        n_lex = max(k, self.settings.lexical_candidates)
+        n_dense = max(k, self.settings.dense_candidates)
+
+        lexical: list[tuple[int, float]] = []
+        if mode in ("hybrid", "bm25"):
+            terms = content_tokens(parsed.search_text())
+            phrases = list(parsed.mesh_terms) + [e.expansion for e in parsed.expansions]
+            lexical = [
+                (h.passage_key, h.score)
+                for h in self.index.lexical.search(
+                    terms, n_lex, doc_types=doc_types, year_min=year_min, year_max=year_max, phrases=phrases
+                )
+            ]
+        dense: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense") and self.index.vectors is not None:
+            vector = self.index.embedder.encode([parsed.search_text()])[0]
+            allowed = self._dense_allowed(doc_types, year_min, year_max)
+            dense = self.index.vectors.search(vector, n_dense, allowed)
+
+        lex_rank = {key: (i + 1, s) for i, (key, s) in enumerate(lexical)}
+        dense_rank = {key: (i + 1, s) for i, (key, s) in enumerate(dense)}
+        fused: dict[int, float] = {}
+        if mode == "bm25":
+            fused = {key: s for key, s in lexical}
+        elif mode == "dense":
+            fused = {key: s for key, s in dense}
+        else:
+            rrf_k = self.settings.rrf_k
+            for key, (rank, _s) in lex_rank.items():
+                fused[key] = fused.get(key, 0.0) + self.settings.lexical_weight / (rrf_k + rank)
+            for key, (rank, _s) in dense_rank.items():
+                fused[key] = fused.get(key, 0.0) + self.settings.dense_weight / (rrf_k + rank)
+        ranked = sorted(fused.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))[:k]
+        found = self.index.store.passages_by_keys([key for key, _ in ranked])
+        hits: list[SearchHit] = []
+        for key, score in ranked:
+            passage, doc_key = found[key]
+            lr = lex_rank.get(key)
+            dr = dense_rank.get(key)
+            hits.append(
+                SearchHit(
+                    passage=passage,
+                    document=self.index.store.document_by_key(doc_key),
+                    score=round(score, 9),
+                    lexical_rank=lr[0] if lr else None,
+                    dense_rank=dr[0] if dr else None,
+                    lexical_score=lr[1] if lr else None,
+                    dense_score=dr[1] if dr else None,
+                )
+            )
+        return hits

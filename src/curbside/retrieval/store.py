@@ -1,0 +1,185 @@
+"""Document and passage metadata in SQLite, plus the lexicon (drug names, MeSH names) built at ingest.
+
+The lexical and vector indexes hold only integer passage keys; this store turns them back into
+Documents and Passages. Reads use one connection per store; SQLite is opened read-only for search.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from curbside.corpus.documents import DocType, Document, Passage
+
+_SCHEMA = """
+CREATE TABLE documents (
+    doc_key INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    year INTEGER,
+    organization TEXT,
+    url TEXT,
+    pmid TEXT,
+    pmcid TEXT,
+    doi TEXT,
+    license TEXT,
+    version TEXT NOT NULL,
+    flags TEXT NOT NULL,
+    grade_scheme TEXT,
+    key_text TEXT
+);
+CREATE TABLE passages (
+    passage_key INTEGER PRIMARY KEY,
+    passage_id TEXT NOT NULL UNIQUE,
+    doc_key INTEGER NOT NULL REFERENCES documents(doc_key),
+    ordinal INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    text TEXT NOT NULL,
+    grade TEXT
+);
+CREATE INDEX passages_doc ON passages(doc_key, ordinal);
+CREATE TABLE drug_names (brand TEXT NOT NULL, generic TEXT NOT NULL, PRIMARY KEY (brand, generic));
+CREATE TABLE mesh_names (ui TEXT PRIMARY KEY, name TEXT NOT NULL);
+"""
+
+_DOC_COLUMNS = (
+    "doc_key, doc_id, source, title, doc_type, year, organization, url, pmid, pmcid, doi, license, "
+    "version, flags, grade_scheme, key_text"
+)
+
+
+class MetadataStore:
+    """SQLite file with documents, passages and the lexicon."""
+
+    def __init__(self, path: Path, *, readonly: bool = True) -> None:
+        self.path = path
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._doc_cache: dict[int, Document] = {}
+
+    @classmethod
+    def create(cls, path: Path) -> MetadataStore:
+        store = cls(path, readonly=False)
+        store._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- writing (ingest) -------------------------------------------------------------------
+    def add_document(self, doc: Document) -> list[tuple[int, Passage]]:
+        """Insert a document and its passages; returns (passage_key, passage) pairs."""
+        cur = self._db.execute(
+            f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc.doc_id, doc.source, doc.title, str(doc.doc_type), doc.year, doc.organization, doc.url,
+                doc.pmid, doc.pmcid, doc.doi, doc.license, doc.version, json.dumps(list(doc.flags)),
+                doc.grade_scheme, doc.key_text,
+            ),
+        )
+        doc_key = int(cur.lastrowid or 0)
+        keyed: list[tuple[int, Passage]] = []
+        for p in doc.passages:
+            pcur = self._db.execute(
+                "INSERT INTO passages (passage_id, doc_key, ordinal, section, text, grade) VALUES (?,?,?,?,?,?)",
+                (p.passage_id, doc_key, p.ordinal, p.section, p.text, p.grade),
+            )
+            keyed.append((int(pcur.lastrowid or 0), p))
+        return keyed
+
+    def add_drug_names(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO drug_names VALUES (?,?)", pairs)
+
+    def add_mesh_names(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO mesh_names VALUES (?,?)", pairs)
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    # --- reading ----------------------------------------------------------------------------
+    def _document_from_row(self, row: sqlite3.Row) -> Document:
+        return Document(
+            doc_id=row["doc_id"], source=row["source"], title=row["title"], doc_type=DocType(row["doc_type"]),
+            year=row["year"], organization=row["organization"], url=row["url"], pmid=row["pmid"],
+            pmcid=row["pmcid"], doi=row["doi"], license=row["license"], version=row["version"],
+            flags=tuple(json.loads(row["flags"])), grade_scheme=row["grade_scheme"], key_text=row["key_text"],
+        )
+
+    def document_by_key(self, doc_key: int) -> Document:
+        """A document's metadata (passages not loaded); cached, documents are immutable in an index."""
+        doc = self._doc_cache.get(doc_key)
+        if doc is None:
+            row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_key=?", (doc_key,)).fetchone()
+            if row is None:
+                raise KeyError(doc_key)
+            doc = self._document_from_row(row)
+            self._doc_cache[doc_key] = doc
+        return doc
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return self._document_from_row(row) if row else None
+
+    def passages_by_keys(self, keys: Sequence[int]) -> dict[int, tuple[Passage, int]]:
+        """passage_key -> (Passage, doc_key)."""
+        out: dict[int, tuple[Passage, int]] = {}
+        for chunk_start in range(0, len(keys), 500):
+            chunk = list(keys[chunk_start : chunk_start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT p.passage_key, p.passage_id, p.doc_key, p.ordinal, p.section, p.text, p.grade, d.doc_id "
+                f"FROM passages p JOIN documents d USING (doc_key) WHERE p.passage_key IN ({marks})",
+                chunk,
+            )
+            for r in rows:
+                out[r["passage_key"]] = (
+                    Passage(r["passage_id"], r["doc_id"], r["ordinal"], r["section"], r["text"], r["grade"]),
+                    r["doc_key"],
+                )
+        return out
+
+    def passage(self, passage_id: str) -> Passage | None:
+        r = self._db.execute(
+            "SELECT p.passage_id, d.doc_id, p.ordinal, p.section, p.text, p.grade FROM passages p "
+            "JOIN documents d USING (doc_key) WHERE p.passage_id=?",
+            (passage_id,),
+        ).fetchone()
+        return Passage(r[0], r[1], r[2], r[3], r[4], r[5]) if r else None
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        rows = self._db.execute(
+            "SELECT p.passage_id, d.doc_id, p.ordinal, p.section, p.text, p.grade FROM passages p "
+            "JOIN documents d USING (doc_key) WHERE d.doc_id=? ORDER BY p.ordinal",
+            (doc_id,),
+        )
+        return [Passage(*r) for r in rows]
+
+    def iter_passages(self) -> Iterator[tuple[int, Passage, Document]]:
+        rows = self._db.execute(
+            "SELECT passage_key, passage_id, doc_key, ordinal, section, text, grade FROM passages ORDER BY passage_key"
+        )
+        for r in rows:
+            doc = self.document_by_key(r["doc_key"])
+            yield r["passage_key"], Passage(r["passage_id"], doc.doc_id, r["ordinal"], r["section"], r["text"], r["grade"]), doc
+
+    def drug_names(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self._db.execute("SELECT brand, generic FROM drug_names ORDER BY brand, generic")]
+
+    def mesh_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM mesh_names ORDER BY ui")]
+
+    def counts(self) -> dict[str, int]:
+        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        passages = self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return {"documents": int(docs), "passages": int(passages)}
+
+    def counts_by_doc_type(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT doc_type, COUNT(*) FROM documents GROUP BY doc_type ORDER BY doc_type")
+        return {r[0]: int(r[1]) for r in rows}

@@ -1,0 +1,253 @@
+"""The default writer: composes an Article from selected sentences, with no language model.
+
+Every bullet is a sentence of a passage, quoted verbatim (whitespace collapsed for display) and cited.
+The writer adds only framing it can stand behind: headings, grades as the guideline wrote them, and
+plain statements about what the knowledge base does or does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from curbside.corpus.documents import DOC_TYPE_LABELS, EVIDENCE_SCALE_NAME, DocType, Document
+from curbside.corpus.text import normalize
+from curbside.evidence.grading import grade_meaning
+from curbside.evidence.selection import RESEARCH_TYPES, EvidenceSet, ScoredSentence
+from curbside.settings import EvidenceSettings
+from curbside.writing.article import (
+    DISCLAIMER,
+    Article,
+    Bullet,
+    Expansion,
+    NearbyDocument,
+    PatientStory,
+    QueryInfo,
+    Quote,
+    Reference,
+    Section,
+    WriterInfo,
+)
+
+WRITER_NAME = "extractive"
+WRITER_VERSION = "1"
+
+SECTION_HEADINGS: dict[str, str] = {
+    "guidelines": "From the Guidelines",
+    "research": "From the Research",
+    "label": "From the Drug Label",
+    "considerations": "Key Considerations",
+    "patient": "Patient Information",
+}
+
+
+class _References:
+    """Numbers references in order of first citation."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._docs: list[Document] = []
+
+    def cite(self, doc: Document) -> int:
+        number = self._numbers.get(doc.doc_id)
+        if number is None:
+            self._docs.append(doc)
+            number = self._numbers[doc.doc_id] = len(self._docs)
+        return number
+
+    def build(self) -> list[Reference]:
+        return [
+            Reference(
+                number=i + 1, doc_id=d.doc_id, title=d.title, source=d.source, organization=d.organization,
+                year=d.year, doc_type=str(d.doc_type), doc_type_label=DOC_TYPE_LABELS[d.doc_type],
+                evidence_level=d.evidence_level, url=d.url, pmid=d.pmid, pmcid=d.pmcid, doi=d.doi,
+                license=d.license, grade_scheme=_scheme_summary(d.grade_scheme),
+            )
+            for i, d in enumerate(self._docs)
+        ]
+
+
+def _scheme_summary(scheme: str | None, limit: int = 600) -> str | None:
+    if not scheme:
+        return None
+    text = normalize(scheme)
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _quote(s: ScoredSentence) -> Quote:
+    return Quote(doc_id=s.hit.document.doc_id, passage_id=s.hit.passage.passage_id, start=s.start, end=s.end, text=s.text)
+
+
+def _bullet(s: ScoredSentence, refs: _References) -> Bullet:
+    doc = s.hit.document
+    return Bullet(
+        text=normalize(s.text),
+        citations=[refs.cite(doc)],
+        quotes=[_quote(s)],
+        support="verbatim",
+        grade=s.grade if doc.doc_type == DocType.GUIDELINE else None,
+        strength=grade_meaning(s.grade, organization=doc.organization, scheme=doc.grade_scheme)
+        if doc.doc_type == DocType.GUIDELINE
+        else None,
+        doc_type=str(doc.doc_type),
+        evidence_level=doc.evidence_level,
+        year=doc.year,
+        relevance=s.relevance,
+    )
+
+
+def _pick(
+    candidates: Iterable[ScoredSentence],
+    limit: int,
+    used: set[tuple[str, int]],
+    *,
+    per_document: int = 2,
+    accept: Callable[[ScoredSentence], bool] = lambda s: True,
+) -> list[ScoredSentence]:
+    """Best candidates first, at most ``per_document`` from one document, never a sentence twice."""
+    chosen: list[ScoredSentence] = []
+    per_doc: dict[str, int] = {}
+    seen_text: set[str] = set()
+    for s in candidates:
+        if len(chosen) >= limit:
+            break
+        key = (s.hit.passage.passage_id, s.start)
+        doc_id = s.hit.document.doc_id
+        text_key = normalize(s.text).lower()
+        if key in used or per_doc.get(doc_id, 0) >= per_document or text_key in seen_text or not accept(s):
+            continue
+        chosen.append(s)
+        used.add(key)
+        seen_text.add(text_key)
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+    return chosen
+
+
+def _suggestions(evidence: EvidenceSet) -> list[str]:
+    """Broader questions: drop the concepts nothing in the index mentions, or keep only the main one."""
+    parsed = evidence.parsed
+    keywords = list(parsed.keywords)
+    uncovered = set(evidence.uncovered_concepts)
+    suggestions: list[str] = []
+    kept = [k for k in keywords if k not in uncovered]
+    if kept and len(kept) < len(keywords):
+        suggestions.append(f"What is the evidence on {' '.join(kept)}?")
+    weights = evidence.concept_weights
+    covered = [k for k in keywords if k in weights and k not in uncovered]
+    if covered:
+        main = max(covered, key=lambda k: (weights[k], -keywords.index(k)))
+        suggestions.append(f"What is known about {main}?")
+    if len(keywords) > 2:
+        suggestions.append(f"What is the evidence on {' '.join(keywords[:2])}?")
+    unique: list[str] = []
+    for s in suggestions:
+        if s not in unique:
+            unique.append(s)
+    return unique[:3]
+
+
+class ExtractiveWriter:
+    name = WRITER_NAME
+
+    def __init__(self, settings: EvidenceSettings, preset: str = "default") -> None:
+        self.settings = settings
+        self.preset = preset
+
+    def write(self, question: str, evidence: EvidenceSet, *, corpus_snapshot: str, article_id: str | None = None) -> Article:
+        cfg = self.settings
+        refs = _References()
+        used: set[tuple[str, int]] = set()
+        ranked = evidence.sentences
+        guideline_pool = [s for s in ranked if s.doc_type == DocType.GUIDELINE]
+        # Graded statements first: a bullet with its grade is what a consultant quotes.
+        guideline_pool.sort(key=lambda s: (s.grade is None, -s.score, s.hit.passage.passage_id, s.start))
+        research_pool = [s for s in ranked if s.doc_type in RESEARCH_TYPES]
+        label_pool = [s for s in ranked if s.doc_type == DocType.DRUG_LABEL]
+        patient_pool = [s for s in ranked if s.doc_type == DocType.PATIENT_INFORMATION]
+
+        bottom: ScoredSentence | None = None
+        if evidence.status != "insufficient":
+            firsts = [p[0] for p in (guideline_pool, research_pool, label_pool, patient_pool) if p]
+            strong = [s for s in firsts if s.relevance >= 0.5]
+            bottom = (strong or firsts)[0] if firsts else None
+
+        picked: dict[str, list[ScoredSentence]] = {}
+        picked["guidelines"] = _pick(guideline_pool, cfg.max_guideline_bullets, used)
+        research = _pick(research_pool, cfg.max_research_bullets, used, per_document=1)
+        # Shown strongest design first, then newest: the order a reviewer reads evidence in.
+        research.sort(key=lambda s: (s.hit.document.evidence_level, -(s.hit.document.year or 0), -s.score))
+        picked["research"] = research
+        picked["label"] = _pick(label_pool, 3, used)
+        considerations = [
+            s for s in ranked
+            if s.doc_type != DocType.PATIENT_INFORMATION and s.cues & {"safety", "monitoring", "caveat"}
+        ]
+        picked["considerations"] = _pick(considerations, cfg.max_consideration_bullets, used, per_document=1)
+        picked["patient"] = _pick(patient_pool, cfg.max_patient_bullets, used)
+
+        bottom_quotes: list[Quote] = []
+        bottom_citations: list[int] = []
+        if bottom is not None:
+            bottom_citations = [refs.cite(bottom.hit.document)]
+            bottom_quotes = [_quote(bottom)]
+            bottom_line = normalize(bottom.text)
+            if bottom.grade and bottom.doc_type == DocType.GUIDELINE:
+                bottom_line += f" (Grade {bottom.grade})" if len(bottom.grade) <= 3 else f" ({bottom.grade})"
+        else:
+            bottom_line = "The knowledge base holds no evidence that answers this question directly."
+
+        sections = [
+            Section(id=key, heading=SECTION_HEADINGS[key], bullets=[_bullet(s, refs) for s in chosen])
+            for key, chosen in picked.items()
+            if chosen
+        ]
+
+        note: str | None = None
+        suggestions: list[str] = []
+        nearby: list[NearbyDocument] = []
+        if evidence.status == "insufficient":
+            missing = ", ".join(evidence.uncovered_concepts) or "the question's main concepts together"
+            note = (
+                f"No passage among the {len(evidence.hits)} retrieved was relevant enough to quote. "
+                f"Nothing in the knowledge base mentions: {missing}."
+            )
+            suggestions = _suggestions(evidence)
+            seen: set[str] = set()
+            for hit in evidence.hits:
+                d = hit.document
+                if d.doc_id not in seen:
+                    seen.add(d.doc_id)
+                    nearby.append(NearbyDocument(doc_id=d.doc_id, title=d.title, doc_type=str(d.doc_type), year=d.year, url=d.url))
+                if len(nearby) == 5:
+                    break
+        elif evidence.status == "limited":
+            note = "The evidence found is limited: no guideline or study in the knowledge base addresses all of the question."
+            if evidence.uncovered_concepts:
+                note += f" Not covered: {', '.join(evidence.uncovered_concepts)}."
+            suggestions = _suggestions(evidence)
+
+        parsed = evidence.parsed
+        return Article(
+            id=article_id,
+            title=normalize(question),
+            question=question,
+            bottom_line=bottom_line,
+            bottom_line_citations=bottom_citations,
+            bottom_line_quotes=bottom_quotes,
+            evidence_status=evidence.status,
+            evidence_note=note,
+            suggested_questions=suggestions,
+            nearby_documents=nearby,
+            sections=sections,
+            references=refs.build(),
+            patient_story=PatientStory(age=parsed.patient.age, sex=parsed.patient.sex, history=list(parsed.patient.history)),
+            query=QueryInfo(
+                clinical_question=parsed.clinical_question,
+                keywords=list(parsed.keywords),
+                expansions=[Expansion(term=e.term, expansion=e.expansion, kind=e.kind) for e in parsed.expansions],
+                mesh_terms=list(parsed.mesh_terms),
+            ),
+            corpus_snapshot=corpus_snapshot,
+            evidence_scale=EVIDENCE_SCALE_NAME,
+            writer=WriterInfo(name=WRITER_NAME, version=WRITER_VERSION, preset=self.preset, settings=cfg.model_dump()),
+            disclaimer=DISCLAIMER,
+        )
