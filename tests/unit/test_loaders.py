@@ -485,3 +485,23 @@ def test_corpus_snapshot_id_changes_with_content(tmp_path: Path) -> None:
     (tmp_path / "unrelated.txt").write_text("not read by the loaders", encoding="utf-8")
     assert corpus_snapshot_id(tmp_path) == second
     assert corpus_snapshot_id(tmp_path, include_fulltext=True) == second  # no full-text file here
+
+
+def test_pmc_abstract_glued_to_title_is_split_using_the_fulltext_title(tmp_path: Path) -> None:
+    import gzip
+    import json as _json
+
+    from curbside.corpus.loaders.pmc_rct import load_pmc_rct
+
+    title = "Intravenous immunoglobulin in refractory dermatomyositis: a randomized trial"
+    abstract = "We randomly assigned 26 subjects to immunoglobulin or placebo. Muscle scores improved in both groups."
+    record = {"pmcid": "PMC1", "pmid": "123", "title": f"{title} {abstract}", "article_title": f"{title} {abstract}",
+              "abstract_sections": [], "year": "2011", "journal": "J", "doi": None, "license_class": "cc0"}
+    (tmp_path / "pmc_rct_abstracts.jsonl").write_text(_json.dumps(record) + "\n")
+    with gzip.open(tmp_path / "pmc_rct_fulltext.jsonl.gz", "wt") as f:
+        f.write(_json.dumps({"pmcid": "PMC1", "article_title": title, "text": "TITLE:\n" + title}) + "\n")
+    report = IngestReport()
+    docs = list(load_pmc_rct(tmp_path / "pmc_rct_abstracts.jsonl", report))
+    assert [d.title for d in docs] == [title]
+    assert docs[0].passages[0].text == abstract
+    assert not report.problems

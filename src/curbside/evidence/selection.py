@@ -51,6 +51,7 @@ _CUES: dict[Cue, re.Pattern[str]] = {
     "recommendation": re.compile(r"\b(recommends?|recommended|should|suggests?)\b", re.IGNORECASE),
 }
 _CONCLUSION_SECTION = re.compile(r"conclu|interpretation|summary|recommendation", re.IGNORECASE)
+_BACKGROUND_SECTION = re.compile(r"background|introduction|objective|aims?\b|purpose|context", re.IGNORECASE)
 _LIST_LEAD = re.compile(r"^(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 
@@ -81,7 +82,8 @@ class EvidenceSet:
     sentences: list[ScoredSentence]  # relevant ones, best first
     status: Status
     concept_weights: dict[str, float] = field(default_factory=dict)
-    uncovered_concepts: tuple[str, ...] = ()
+    uncovered_concepts: tuple[str, ...] = ()  # in the index, but in no relevant retrieved sentence
+    absent_concepts: tuple[str, ...] = ()  # in no passage of the index at all
 
 
 class ConceptMatcher:
@@ -93,18 +95,17 @@ class ConceptMatcher:
         groups: list[tuple[str, tuple[frozenset[str], ...], float]] = []
         known: list[float] = []
         pending: list[int] = []
-        for group in parsed.concept_groups():
-            if not group:
-                continue
+        absent: list[str] = []
+        for group in _merged_groups(parsed, lexical):
             head = group[0]
-            # A group matches on its head word, or on all the words of its expansion together.
+            # A group matches on its head word(s), or on all the words of its expansion together.
             alternatives: list[frozenset[str]] = [frozenset(lexical.analyze(head))]
             if len(group) > 1:
                 alternatives.append(frozenset(t for member in group[1:] for t in lexical.analyze(member)))
             alternatives = [a for a in alternatives if a]
             if not alternatives:
                 continue
-            dfs = [lexical.doc_freq(t) for a in alternatives for t in a]
+            dfs = [min(lexical.doc_freq(t) for t in a) for a in alternatives]
             present = [df for df in dfs if df > 0]
             if present:
                 weight = math.log(1 + n_docs / (min(present) + 1))
@@ -112,14 +113,20 @@ class ConceptMatcher:
             else:
                 weight = -1.0  # unknown to the index: weighted like a typical concept, below
                 pending.append(len(groups))
+                absent.append(head)
             groups.append((head, tuple(alternatives), weight))
         typical = median(known) if known else 1.0
         for i in pending:
             head, alts, _ = groups[i]
             groups[i] = (head, alts, typical)
         self.groups = groups
-        self.total = sum(w for _, _, w in groups) or 1.0
-        self.substantive = median([w for _, _, w in groups]) if groups else 0.0
+        self.absent = tuple(absent)
+        # Long questions name many concepts, and no single sentence covers them all. Relevance is
+        # measured against the weightiest few (at least 4, a third of them on long questions).
+        weights = sorted((w for _, _, w in groups), reverse=True)
+        core = min(len(weights), max(4, math.ceil(len(weights) / 3)))
+        self.total = sum(weights[:core]) or 1.0
+        self.substantive = median(weights) if weights else 0.0
         self.weights = {head: round(w, 4) for head, _, w in groups}
 
     def matched(self, tokens: frozenset[str]) -> list[tuple[str, float]]:
@@ -133,6 +140,57 @@ class ConceptMatcher:
         return frozenset(self._lexical.analyze(text))
 
 
+def _merged_groups(parsed: ParsedQuery, lexical: LexicalIndex) -> list[tuple[str, ...]]:
+    """The query's concept groups, with two merges that make one concept count once.
+
+    - A bare keyword that another group already expands to ("rituximab" after "truxima") is dropped.
+    - Consecutive keywords that form a recognised MeSH term ("atrial fibrillation") become one group,
+      matched only when all its words are present.
+    """
+    raw = [g for g in parsed.concept_groups() if g]
+    expansion_words = {w for g in raw if len(g) > 1 for w in g[1:]}
+    raw = [g for g in raw if not (len(g) == 1 and g[0] in expansion_words)]
+    for term in sorted(parsed.mesh_terms, key=lambda t: -len(t.split())):
+        term_stems = lexical.analyze(term)
+        n = len(term_stems)
+        if n < 2:
+            continue
+        for i in range(len(raw) - n + 1):
+            window = raw[i : i + n]
+            if all(len(g) == 1 for g in window) and [t for g in window for t in lexical.analyze(g[0])] == term_stems:
+                raw[i : i + n] = [(" ".join(g[0] for g in window),)]
+                break
+    return raw
+
+
+_BOILERPLATE = re.compile(
+    r"^(?:these resources|see the following|for more information|this summary|you can find|related|"
+    r"genetic testing registry|the following|click|visit|call)\b|\bPDQ summar|\bresources from MedlinePlus",
+    re.IGNORECASE,
+)
+_AGE_RANGE = re.compile(r"\b(?:aged?|ages)?\s*(\d{1,3})\s*(?:to|-|\u2013|through)\s*(\d{1,3})\s*years?", re.IGNORECASE)
+_AGE_MIN = re.compile(r"\b(?:(\d{1,3})\s*years?(?:\s*of age)?\s*(?:or|and)\s*older|older than\s*(\d{1,3}))", re.IGNORECASE)
+_AGE_MAX = re.compile(r"\b(?:younger than\s*(\d{1,3})|(\d{1,3})\s*years?\s*(?:or|and)\s*younger)", re.IGNORECASE)
+_FEMALE = re.compile(r"\b(women|woman|female|pregnan\w*|girls?)\b", re.IGNORECASE)
+_MALE = re.compile(r"\b(men|man|male|boys?)\b", re.IGNORECASE)
+
+
+def population_fit(text: str, age: int | None, sex: str | None) -> float:
+    """+1 when a statement's stated population includes the patient, -1 when it excludes them, else 0."""
+    fit = 0.0
+    if age is not None:
+        ranges = [(int(a), int(b)) for a, b in _AGE_RANGE.findall(text)]
+        ranges += [(int(a or b), 200) for a, b in _AGE_MIN.findall(text)]
+        ranges += [(0, int(a or b) - 1) for a, b in _AGE_MAX.findall(text)]
+        if ranges:
+            fit += 1.0 if any(lo <= age <= hi for lo, hi in ranges) else -1.0
+    if sex is not None:
+        female, male = bool(_FEMALE.search(text)), bool(_MALE.search(text))
+        if female != male:
+            fit += 0.5 if (female and sex == "female") or (male and sex == "male") else -1.0
+    return fit
+
+
 def _is_usable_sentence(text: str) -> bool:
     words = text.split()
     if len(text) < 30 or len(text) > 700 or len(words) < 5:
@@ -141,6 +199,8 @@ def _is_usable_sentence(text: str) -> bool:
         return False
     # Headings and table rows have no sentence punctuation and few words.
     if not re.search(r"[.!;)\]]\s*$", text) and len(words) < 12:
+        return False
+    if _BOILERPLATE.search(text):
         return False
     letters = sum(c.isalpha() for c in text)
     return letters >= 0.5 * len(text)
@@ -158,6 +218,7 @@ def select_evidence(
 ) -> EvidenceSet:
     """Score every sentence of the retrieved passages; keep the relevant ones, best first."""
     matcher = ConceptMatcher(parsed, lexical)
+    patient = parsed.patient
     scored: list[ScoredSentence] = []
     covered_anywhere: set[str] = set()
     for rank, hit in enumerate(hits):
@@ -178,6 +239,8 @@ def select_evidence(
                 continue  # mentions nothing specific to the question
             covered_anywhere.update(in_sentence)
             context_only = {h: w for h, w in context_matches.items() if h not in in_sentence}
+            if len(in_sentence) + len(context_only) < min(2, len(matcher.groups)):
+                continue  # about one concept of a many-concept question: on the topic, not on the question
             relevance = (sum(in_sentence.values()) + 0.5 * sum(context_only.values())) / matcher.total
             relevance = round(min(relevance, 1.0), 4)
             if relevance < settings.min_sentence_relevance:
@@ -186,9 +249,15 @@ def select_evidence(
             grade = passage.grade or (extract_grade(text) if doc.doc_type == DocType.GUIDELINE else None)
             bonus = 0.15 * prior
             if doc.doc_type in RESEARCH_TYPES:
-                bonus += 0.05 * ("conclusion" in cues) + 0.03 * ("numbers" in cues)
+                # A trial's conclusion answers; its background only motivates.
+                bonus += 0.12 * ("conclusion" in cues) + 0.03 * ("numbers" in cues)
+                bonus -= 0.08 * bool(_BACKGROUND_SECTION.search(passage.section))
             if doc.doc_type == DocType.GUIDELINE:
                 bonus += 0.05 * (grade is not None) + 0.03 * ("recommendation" in cues)
+                fit = population_fit(f"{passage.section} {text}", patient.age, patient.sex)
+                bonus += 0.08 * fit if fit > 0 else 0.2 * fit
+            if len(text) > 350:
+                bonus -= 0.05 if len(text) <= 500 else 0.1
             scored.append(
                 ScoredSentence(
                     hit=hit, start=start, end=end, relevance=relevance, score=round(relevance + bonus, 6),
@@ -204,5 +273,7 @@ def select_evidence(
         status = "sufficient"
     else:
         status = "limited"
-    uncovered = tuple(head for head, _, _ in matcher.groups if head not in covered_anywhere)
-    return EvidenceSet(parsed, hits, scored, status, matcher.weights, uncovered)
+    uncovered = tuple(
+        head for head, _, _ in matcher.groups if head not in covered_anywhere and head not in matcher.absent
+    )
+    return EvidenceSet(parsed, hits, scored, status, matcher.weights, uncovered, matcher.absent)

@@ -126,7 +126,7 @@ def _suggestions(evidence: EvidenceSet) -> list[str]:
     """Broader questions: drop the concepts nothing in the index mentions, or keep only the main one."""
     parsed = evidence.parsed
     keywords = list(parsed.keywords)
-    uncovered = set(evidence.uncovered_concepts)
+    uncovered = set(evidence.uncovered_concepts) | set(evidence.absent_concepts)
     suggestions: list[str] = []
     kept = [k for k in keywords if k not in uncovered]
     if kept and len(kept) < len(keywords):
@@ -205,11 +205,11 @@ class ExtractiveWriter:
         suggestions: list[str] = []
         nearby: list[NearbyDocument] = []
         if evidence.status == "insufficient":
-            missing = ", ".join(evidence.uncovered_concepts) or "the question's main concepts together"
-            note = (
-                f"No passage among the {len(evidence.hits)} retrieved was relevant enough to quote. "
-                f"Nothing in the knowledge base mentions: {missing}."
-            )
+            note = f"No passage among the {len(evidence.hits)} retrieved was relevant enough to quote."
+            if evidence.absent_concepts:
+                note += f" No passage in the knowledge base mentions: {', '.join(evidence.absent_concepts)}."
+            if evidence.uncovered_concepts:
+                note += f" The passages retrieved do not address: {', '.join(evidence.uncovered_concepts)}."
             suggestions = _suggestions(evidence)
             seen: set[str] = set()
             for hit in evidence.hits:
@@ -221,8 +221,9 @@ class ExtractiveWriter:
                     break
         elif evidence.status == "limited":
             note = "The evidence found is limited: no guideline or study in the knowledge base addresses all of the question."
-            if evidence.uncovered_concepts:
-                note += f" Not covered: {', '.join(evidence.uncovered_concepts)}."
+            missing = evidence.absent_concepts + evidence.uncovered_concepts
+            if missing:
+                note += f" Not covered: {', '.join(missing)}."
             suggestions = _suggestions(evidence)
 
         parsed = evidence.parsed

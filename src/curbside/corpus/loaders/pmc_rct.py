@@ -6,7 +6,9 @@ The abstract's labelled sections are packed into passages. The optional full tex
 
 from __future__ import annotations
 
+import gzip
 import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,12 +106,47 @@ def _abstract_parts(record: dict[str, Any]) -> list[tuple[str, str]]:
     return parts
 
 
+def _fulltext_titles(path: Path) -> dict[str, str]:
+    """pmcid -> article title, from the full-text file beside the abstracts (empty if it is absent)."""
+    titles: dict[str, str] = {}
+    if not path.is_file():
+        return titles
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for raw in f:
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue  # reported when the full texts themselves are ingested
+            if isinstance(record, dict) and record.get("pmcid") and record.get("article_title"):
+                titles[str(record["pmcid"])] = html.unescape(str(record["article_title"]))
+    return titles
+
+
+def _split_glued_title(record: dict[str, Any], titles: dict[str, str]) -> bool:
+    """Some records carry the abstract glued to the end of the title and no sections; split them.
+
+    The true title comes from the full-text file. Returns True when the record was repaired.
+    """
+    glued = _text(record, "title") or ""
+    true_title = titles.get(str(record.get("pmcid")), "")
+    if not true_title or len(glued) <= len(true_title) + 40 or not glued.startswith(true_title):
+        return False
+    record["title"] = record["article_title"] = true_title
+    record["abstract_sections"] = [{"label": UNLABELLED, "text": glued[len(true_title) :].strip()}]
+    return True
+
+
 def load_pmc_rct(path: Path, report: IngestReport, *, passage_chars: int = 1200) -> Iterator[Document]:
     """One Document per article of ``pmc_rct_abstracts.jsonl`` (RCT unless it reads as a systematic review)."""
     path = Path(path)
     seen: set[str] = set()
+    titles: dict[str, str] | None = None
     for line, record in read_jsonl(path, report):
         try:
+            if not record.get("abstract_sections"):
+                if titles is None:
+                    titles = _fulltext_titles(path.parent / "pmc_rct_fulltext.jsonl.gz")
+                _split_glued_title(record, titles)
             parts = _abstract_parts(record)
             doc = _document(record, "\n".join(text for _, text in parts))
         except RecordError as exc:
