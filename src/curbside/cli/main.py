@@ -199,6 +199,12 @@ def info(ctx: click.Context) -> None:
     click.echo(json.dumps(_engine(ctx).info(), indent=2))
 
 
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the article (generated from the code)."""
+    click.echo(json.dumps(Article.model_json_schema(), indent=2, sort_keys=True))
+
+
 @cli.group("eval")
 def eval_group() -> None:
     """Measure retrieval and answers on evaluation sets (BioASQ, PubMedQA, K-QA)."""

@@ -123,26 +123,28 @@ def _pick(
 
 
 def _suggestions(evidence: EvidenceSet) -> list[str]:
-    """Broader questions: drop the concepts nothing in the index mentions, or keep only the main one."""
-    parsed = evidence.parsed
-    keywords = list(parsed.keywords)
-    uncovered = set(evidence.uncovered_concepts) | set(evidence.absent_concepts)
-    suggestions: list[str] = []
-    kept = [k for k in keywords if k not in uncovered]
-    if kept and len(kept) < len(keywords):
-        suggestions.append(f"What is the evidence on {' '.join(kept)}?")
+    """Broader questions, built only from the question's own concepts that the index does hold.
+
+    The first keeps the three weightiest such concepts (in the question's order); the second keeps the
+    weightiest alone. Concepts that nothing relevant addressed are dropped: they made the question narrow.
+    """
     weights = evidence.concept_weights
-    covered = [k for k in keywords if k in weights and k not in uncovered]
-    if covered:
-        main = max(covered, key=lambda k: (weights[k], -keywords.index(k)))
-        suggestions.append(f"What is known about {main}?")
-    if len(keywords) > 2:
-        suggestions.append(f"What is the evidence on {' '.join(keywords[:2])}?")
-    unique: list[str] = []
-    for s in suggestions:
-        if s not in unique:
-            unique.append(s)
-    return unique[:3]
+    missing = set(evidence.uncovered_concepts) | set(evidence.absent_concepts)
+    order = list(weights)
+    held = [c for c in order if c not in missing]
+    if not held:
+        return []
+    top = sorted(held, key=lambda c: (-weights[c], order.index(c)))
+    suggestions: list[str] = []
+    if len(held) > 1:
+        three = sorted(top[:3], key=order.index)
+        suggestions.append(f"What is the evidence on {_join(three)}?")
+    suggestions.append(f"What is known about {top[0]}?")
+    return suggestions
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 class ExtractiveWriter:

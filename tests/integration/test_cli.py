@@ -1,0 +1,120 @@
+"""The CLI end to end on the hand-written fixture corpus: ingest, search, ask, batch, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from curbside.cli.main import cli
+from curbside.retrieval.store import MetadataStore
+
+FIXTURE_CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
+
+
+def run(*args: str, input: str | bytes | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, obj={})
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-data")
+    code, out, err = run("--data-dir", str(path), "ingest", "starter", "--corpus-dir", str(FIXTURE_CORPUS))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["counts"]["vectors"] > 0
+    assert set(summary["documents_by_source"]) == {"uspstf", "ngc", "spl", "pubmedqa", "pmc_rct", "medquad"}
+    # Malformed lines are reported with file and line, not dropped silently and not fatal.
+    assert "uspstf_recommendations.jsonl:2: malformed JSON" in err
+    assert "spl_broken.xml: malformed XML" in err
+    return path
+
+
+def test_search_json_has_the_promised_fields(data_dir: Path) -> None:
+    code, out, _ = run("--data-dir", str(data_dir), "search", "colorectal cancer screening", "--k", "5", "--format", "json")
+    assert code == 0
+    results = json.loads(out)["results"]
+    assert 0 < len(results) <= 5
+    assert {"doc_id", "score", "title", "text"} <= set(results[0])
+    assert results[0]["doc_id"] == "uspstf-900"
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+
+def test_ask_json_contract_and_citation_integrity(data_dir: Path) -> None:
+    code, out, err = run("--data-dir", str(data_dir), "ask", "Should a 60-year-old man be screened for colorectal cancer?", "--format", "json")
+    assert code == 0, err
+    article = json.loads(out)
+    assert article["title"] and article["bottom_line"] and article["corpus_snapshot"].startswith("starter-")
+    assert article["sections"][0]["heading"] == "From the Guidelines"
+    assert article["sections"][0]["bullets"][0]["grade"] == "A"  # the 50-75 statement fits a 60-year-old
+    refs = {r["number"]: r for r in article["references"]}
+    assert all({"number", "doc_id", "title", "year", "doc_type", "evidence_level", "url"} <= set(r) for r in refs.values())
+    store = MetadataStore(data_dir / "index" / "metadata.sqlite")
+    for section in article["sections"]:
+        assert {"heading", "bullets"} <= set(section)
+        for bullet in section["bullets"]:
+            assert bullet["citations"] and all(n in refs for n in bullet["citations"])
+            for quote in bullet["quotes"]:
+                passage = store.passage(quote["passage_id"])
+                assert passage is not None and passage.doc_id == quote["doc_id"]
+                assert passage.text[quote["start"] : quote["end"]] == quote["text"]
+    store.close()
+
+
+def test_ask_is_deterministic_and_renders_every_format(data_dir: Path) -> None:
+    q = "Should a 60-year-old man be screened for colorectal cancer?"
+    first = run("--data-dir", str(data_dir), "ask", q, "--format", "json")[1]
+    assert run("--data-dir", str(data_dir), "ask", q, "--format", "json")[1] == first
+    assert run("--data-dir", str(data_dir), "ask", q)[1].startswith(f"# {q}")
+    assert "<article>" in run("--data-dir", str(data_dir), "ask", q, "--format", "html")[1]
+
+
+def test_batch_answers_many_questions_with_their_ids(data_dir: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.txt"
+    questions.write_text(
+        'Should children be screened for vision problems?\n\n{"id": "crc", "question": "colorectal cancer screening age"}\n'
+    )
+    code, out, _ = run("--data-dir", str(data_dir), "ask", "--questions", str(questions), "--format", "jsonl")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [a["id"] for a in lines] == ["1", "crc"]
+    assert all(a["corpus_snapshot"] for a in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["ask", ""], None, "empty"),
+        (["ask", "why " * 1000], None, "limit"),
+        (["ask", "-"], b"\x00\x01\xff\xfe binary", "plain"),
+        (["search", "   "], None, "empty"),
+    ],
+)
+def test_bad_questions_exit_non_zero_with_a_clear_message(data_dir: Path, args: list[str], stdin: bytes | None, message: str) -> None:
+    code, _, err = run("--data-dir", str(data_dir), *args, input=stdin)
+    assert code == 2
+    assert message in err.lower()
+
+
+def test_missing_index_names_the_command_that_fixes_it(tmp_path: Path) -> None:
+    code, _, err = run("--data-dir", str(tmp_path / "nothing"), "ask", "colorectal cancer screening")
+    assert code == 3
+    assert "ingest starter" in err
+
+
+def test_missing_corpus_dir_says_how_to_point_at_one(tmp_path: Path) -> None:
+    code, _, err = run("--data-dir", str(tmp_path), "ingest", "starter", "--corpus-dir", str(tmp_path / "absent"))
+    assert code == 2
+    assert "--corpus-dir" in err
+
+
+def test_schema_command_prints_the_article_json_schema() -> None:
+    from curbside.writing.article import Article
+
+    code, out, _ = run("schema")
+    assert code == 0
+    assert json.loads(out) == json.loads(json.dumps(Article.model_json_schema()))
+    assert "bottom_line" in json.loads(out)["properties"]

@@ -1,0 +1,35 @@
+import pytest
+
+from curbside.evidence.selection import _is_usable_sentence, population_fit
+
+
+@pytest.mark.parametrize(
+    ("text", "age", "sex", "expected"),
+    [
+        ("Adults aged 50 to 75 years", 55, "female", 1.0),
+        ("Adults aged 45 to 49 years", 55, "female", -1.0),
+        ("Adults 76 years or older", 80, None, 1.0),
+        ("Children younger than 5 years", 40, None, -1.0),
+        ("Men aged 65 to 75 years who have ever smoked", 70, "female", 0.0),  # age fits (+1), sex excludes (-1)
+        ("Women aged 21 to 65 years", 30, "female", 1.5),
+        ("All adults", 30, "male", 0.0),
+        ("Adults aged 50 to 75 years", None, None, 0.0),
+    ],
+)
+def test_population_fit(text: str, age: int | None, sex: str | None, expected: float) -> None:
+    assert population_fit(text, age, sex) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "usable"),
+    [
+        ("The USPSTF recommends screening for colorectal cancer in all adults aged 50 to 75 years.", True),
+        ("See the following PDQ summaries for more information about colorectal cancer.", False),
+        ("These resources address the diagnosis or management of familial atrial fibrillation.", False),
+        ("What are the symptoms of dermatomyositis?", False),
+        ("Clinical Considerations", False),
+        ("12 34 56 78 90 11 22 33 44 55 66 77 88 99.", False),
+    ],
+)
+def test_usable_sentences(sentence: str, usable: bool) -> None:
+    assert _is_usable_sentence(sentence) is usable
