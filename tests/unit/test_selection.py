@@ -1,6 +1,6 @@
 import pytest
 
-from curbside.evidence.selection import _is_usable_sentence, population_fit
+from curbside.evidence.selection import _is_usable_sentence, population_fit, question_age_group
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,16 @@ from curbside.evidence.selection import _is_usable_sentence, population_fit
 )
 def test_population_fit(text: str, age: int | None, sex: str | None, expected: float) -> None:
     assert population_fit(text, age, sex) == expected
+
+
+def test_age_group_from_the_question_words() -> None:
+    assert question_age_group("Should adults be screened for type 2 diabetes?", None) == "adult"
+    assert question_age_group("Should my child get a vision test?", None) == "child"
+    assert question_age_group("Is aspirin useful?", 70) == "adult"
+    assert question_age_group("Is aspirin useful?", None) is None
+    children = "Prediabetes and Type 2 Diabetes in Children and Adolescents: Screening"
+    assert population_fit(children, None, None, "adult") == -1.0
+    assert population_fit(children, None, None, "child") == 0.5
 
 
 @pytest.mark.parametrize(

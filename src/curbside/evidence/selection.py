@@ -171,19 +171,37 @@ _BOILERPLATE = re.compile(
 _AGE_RANGE = re.compile(r"\b(?:aged?|ages)?\s*(\d{1,3})\s*(?:to|-|\u2013|through)\s*(\d{1,3})\s*years?", re.IGNORECASE)
 _AGE_MIN = re.compile(r"\b(?:(\d{1,3})\s*years?(?:\s*of age)?\s*(?:or|and)\s*older|older than\s*(\d{1,3}))", re.IGNORECASE)
 _AGE_MAX = re.compile(r"\b(?:younger than\s*(\d{1,3})|(\d{1,3})\s*years?\s*(?:or|and)\s*younger)", re.IGNORECASE)
+_CHILDREN = re.compile(r"\b(children|child|adolescents?|infants?|newborns?|pediatric|paediatric|youth|teens?|toddlers?)\b", re.IGNORECASE)
+_ADULTS = re.compile(r"\b(adults?|older persons|older people|elderly)\b", re.IGNORECASE)
 _FEMALE = re.compile(r"\b(women|woman|female|pregnan\w*|girls?)\b", re.IGNORECASE)
 _MALE = re.compile(r"\b(men|man|male|boys?)\b", re.IGNORECASE)
 
 
-def population_fit(text: str, age: int | None, sex: str | None) -> float:
+def question_age_group(question: str, age: int | None) -> str | None:
+    """"adult" or "child" for the person asked about: from the age, else from the question's words."""
+    if age is not None:
+        return "adult" if age >= 18 else "child"
+    child, adult = bool(_CHILDREN.search(question)), bool(_ADULTS.search(question))
+    if child != adult:
+        return "child" if child else "adult"
+    return None
+
+
+def population_fit(text: str, age: int | None, sex: str | None, group: str | None = None) -> float:
     """+1 when a statement's stated population includes the patient, -1 when it excludes them, else 0."""
     fit = 0.0
-    if age is not None:
-        ranges = [(int(a), int(b)) for a, b in _AGE_RANGE.findall(text)]
-        ranges += [(int(a or b), 200) for a, b in _AGE_MIN.findall(text)]
-        ranges += [(0, int(a or b) - 1) for a, b in _AGE_MAX.findall(text)]
-        if ranges:
-            fit += 1.0 if any(lo <= age <= hi for lo, hi in ranges) else -1.0
+    ranges = [(int(a), int(b)) for a, b in _AGE_RANGE.findall(text)]
+    ranges += [(int(a or b), 200) for a, b in _AGE_MIN.findall(text)]
+    ranges += [(0, int(a or b) - 1) for a, b in _AGE_MAX.findall(text)]
+    if age is not None and ranges:
+        fit += 1.0 if any(lo <= age <= hi for lo, hi in ranges) else -1.0
+    elif group is not None and ranges:
+        fits = any(hi >= 18 for _, hi in ranges) if group == "adult" else any(lo < 18 for lo, _ in ranges)
+        fit += 0.5 if fits else -1.0
+    elif group is not None:
+        child, adult = bool(_CHILDREN.search(text)), bool(_ADULTS.search(text))
+        if child != adult:
+            fit += 0.5 if (child and group == "child") or (adult and group == "adult") else -1.0
     if sex is not None:
         female, male = bool(_FEMALE.search(text)), bool(_MALE.search(text))
         if female != male:
@@ -219,6 +237,7 @@ def select_evidence(
     """Score every sentence of the retrieved passages; keep the relevant ones, best first."""
     matcher = ConceptMatcher(parsed, lexical)
     patient = parsed.patient
+    age_group = question_age_group(parsed.original, patient.age)
     scored: list[ScoredSentence] = []
     covered_anywhere: set[str] = set()
     for rank, hit in enumerate(hits):
@@ -254,7 +273,9 @@ def select_evidence(
                 bonus -= 0.08 * bool(_BACKGROUND_SECTION.search(passage.section))
             if doc.doc_type == DocType.GUIDELINE:
                 bonus += 0.05 * (grade is not None) + 0.03 * ("recommendation" in cues)
-                fit = population_fit(f"{passage.section} {text}", patient.age, patient.sex)
+                fit = population_fit(f"{passage.section} {text}", patient.age, patient.sex, age_group)
+                if fit <= -1:
+                    continue  # a statement for another population (children, another age band) is not about this patient
                 bonus += 0.08 * fit if fit > 0 else 0.2 * fit
             if len(text) > 350:
                 bonus -= 0.05 if len(text) <= 500 else 0.1

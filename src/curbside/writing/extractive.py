@@ -133,7 +133,9 @@ def _suggestions(evidence: EvidenceSet) -> list[str]:
     order = list(weights)
     held = [c for c in order if c not in missing]
     if not held:
-        return []
+        # Nothing the question names is in the index: widen it by dropping its most specific concept.
+        rest = [c for c in order if c != max(order, key=lambda c: (weights[c], -order.index(c)))] if order else []
+        return [f"What is the evidence on {_join(rest[:3])}?"] if rest else []
     top = sorted(held, key=lambda c: (-weights[c], order.index(c)))
     suggestions: list[str] = []
     if len(held) > 1:
