@@ -127,6 +127,9 @@ class ConceptMatcher:
         core = min(len(weights), max(4, math.ceil(len(weights) / 3)))
         self.total = sum(weights[:core]) or 1.0
         self.substantive = median(weights) if weights else 0.0
+        # Key concepts weigh at least half the weightiest one. A sentence must touch two concepts when
+        # the question has two key ones; with one key concept ("what would a colonoscopy show"), one will do.
+        self.key_concepts = frozenset(h for h, _, w in groups if weights and w >= 0.5 * weights[0])
         self.weights = {head: round(w, 4) for head, _, w in groups}
 
     def matched(self, tokens: frozenset[str]) -> list[tuple[str, float]]:
@@ -258,7 +261,7 @@ def select_evidence(
                 continue  # mentions nothing specific to the question
             covered_anywhere.update(in_sentence)
             context_only = {h: w for h, w in context_matches.items() if h not in in_sentence}
-            if len(in_sentence) + len(context_only) < min(2, len(matcher.groups)):
+            if len(in_sentence) + len(context_only) < min(2, len(matcher.key_concepts)):
                 continue  # about one concept of a many-concept question: on the topic, not on the question
             relevance = (sum(in_sentence.values()) + 0.5 * sum(context_only.values())) / matcher.total
             relevance = round(min(relevance, 1.0), 4)

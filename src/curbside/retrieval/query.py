@@ -210,6 +210,9 @@ _FRAMING = frozenset(
     proper correct right way ways thing things kind sort let lets say says said make makes one many long
     due vs versus related
     try worth manage management managed managing alternative alternatives there here any
+    alright dont don't im i'm ive i've id i'd assume assuming assumed guess show shows showed possibly
+    probably maybe perhaps sure big little cheap last lasts night tomorrow yesterday tonight occasions
+    occasion started start starts problem problems issue issues stuff basically actually exactly
     """.split()
 )
 
