@@ -10,11 +10,11 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from curbside.corpus.documents import DocType, IngestReport
+from curbside.corpus.documents import DocType, Document, IngestReport
 from curbside.corpus.text import sentence_spans
 from curbside.errors import IngestError
 
@@ -57,6 +57,32 @@ def read_jsonl(path: Path, report: IngestReport) -> Iterator[tuple[int, dict[str
                 yield number, value
     except (OSError, EOFError) as exc:  # unreadable or truncated gzip
         raise IngestError(f"Could not read {path}: {exc}") from exc
+
+
+def build_documents(
+    path: Path,
+    report: IngestReport,
+    source: str,
+    build: Callable[[dict[str, Any]], Document],
+) -> Iterator[Document]:
+    """Documents built from each JSONL record of ``path``, one shared loop for every JSONL loader.
+
+    ``build`` raises :class:`RecordError` for a record it cannot use; that record is reported with its
+    line number and skipped, as is a second record with an id already seen (the first is kept).
+    """
+    seen: set[str] = set()
+    for line, record in read_jsonl(path, report):
+        try:
+            doc = build(record)
+        except RecordError as exc:
+            report.problem(str(path), line, str(exc))
+            continue
+        if doc.doc_id in seen:
+            report.problem(str(path), line, f"duplicate document id {doc.doc_id}; kept the first")
+            continue
+        seen.add(doc.doc_id)
+        report.count(source)
+        yield doc
 
 
 def get_str(record: dict[str, Any], key: str, *, required: bool = True) -> str | None:

@@ -14,12 +14,12 @@ from typing import Any
 
 from curbside.corpus.documents import DocType, Document, IngestReport
 from curbside.corpus.loaders.common import (
+    build_documents,
     RecordError,
     chunk_text,
     clean_lines,
     get_str,
     parse_year,
-    read_jsonl,
     truncate,
 )
 
@@ -173,17 +173,4 @@ def _build(record: dict[str, Any], passage_chars: int) -> Document:
 
 def load_ngc(path: Path, report: IngestReport, *, passage_chars: int = 1200) -> Iterator[Document]:
     """One GUIDELINE Document per guideline summary of ``ngc_public_domain.jsonl``."""
-    path = Path(path)
-    seen: set[str] = set()
-    for line, record in read_jsonl(path, report):
-        try:
-            doc = _build(record, passage_chars)
-        except RecordError as exc:
-            report.problem(str(path), line, str(exc))
-            continue
-        if doc.doc_id in seen:
-            report.problem(str(path), line, f"duplicate document id {doc.doc_id}; kept the first")
-            continue
-        seen.add(doc.doc_id)
-        report.count(SOURCE)
-        yield doc
+    yield from build_documents(Path(path), report, SOURCE, lambda record: _build(record, passage_chars))

@@ -16,13 +16,13 @@ from typing import Any
 
 from curbside.corpus.documents import DocType, Document, IngestReport
 from curbside.corpus.loaders.common import (
+    build_documents,
     RecordError,
     classify_study,
     get_list,
     get_str,
     pack_parts,
     parse_year,
-    read_jsonl,
 )
 
 SOURCE = "pmc_rct"
@@ -139,30 +139,23 @@ def _split_glued_title(record: dict[str, Any], titles: dict[str, str]) -> bool:
 def load_pmc_rct(path: Path, report: IngestReport, *, passage_chars: int = 1200) -> Iterator[Document]:
     """One Document per article of ``pmc_rct_abstracts.jsonl`` (RCT unless it reads as a systematic review)."""
     path = Path(path)
-    seen: set[str] = set()
     titles: dict[str, str] | None = None
-    for line, record in read_jsonl(path, report):
-        try:
-            if not record.get("abstract_sections"):
-                if titles is None:
-                    titles = _fulltext_titles(path.parent / "pmc_rct_fulltext.jsonl.gz")
-                _split_glued_title(record, titles)
-            parts = _abstract_parts(record)
-            doc = _document(record, "\n".join(text for _, text in parts))
-        except RecordError as exc:
-            report.problem(str(path), line, str(exc))
-            continue
+
+    def build(record: dict[str, Any]) -> Document:
+        nonlocal titles
+        if not record.get("abstract_sections"):
+            if titles is None:
+                titles = _fulltext_titles(path.parent / "pmc_rct_fulltext.jsonl.gz")
+            _split_glued_title(record, titles)
+        parts = _abstract_parts(record)
+        doc = _document(record, "\n".join(text for _, text in parts))
         if not parts:
-            report.problem(str(path), line, f"{doc.doc_id} has no abstract text; skipped")
-            continue
-        if doc.doc_id in seen:
-            report.problem(str(path), line, f"duplicate document id {doc.doc_id}; kept the first")
-            continue
-        seen.add(doc.doc_id)
+            raise RecordError(f"{doc.doc_id} has no abstract text; skipped")
         for section, text in pack_parts(parts, passage_chars):
             doc.add_passage(section, text)
-        report.count(SOURCE)
-        yield doc
+        return doc
+
+    yield from build_documents(path, report, SOURCE, build)
 
 
 # --- full texts (optional) -----------------------------------------------------------------------
@@ -196,26 +189,17 @@ def load_pmc_fulltext(path: Path, report: IngestReport, *, passage_chars: int = 
 
     Ids match :func:`load_pmc_rct`, so a caller uses one loader or the other for an article.
     """
-    path = Path(path)
-    seen: set[str] = set()
-    for line, record in read_jsonl(path, report):
-        try:
-            body = get_str(record, "text")
-            assert body is not None
-            sections = [(label, html.unescape(text)) for label, text in fulltext_sections(body)]
-            abstract = "\n".join(text for label, text in sections if not label.startswith("Full text"))
-            doc = _document(record, abstract)
-        except RecordError as exc:
-            report.problem(str(path), line, str(exc))
-            continue
-        if doc.doc_id in seen:
-            report.problem(str(path), line, f"duplicate document id {doc.doc_id}; kept the first")
-            continue
+
+    def build(record: dict[str, Any]) -> Document:
+        body = get_str(record, "text")
+        assert body is not None
+        sections = [(label, html.unescape(text)) for label, text in fulltext_sections(body)]
+        abstract = "\n".join(text for label, text in sections if not label.startswith("Full text"))
+        doc = _document(record, abstract)
         if not sections:
-            report.problem(str(path), line, f"{doc.doc_id} has no text sections; skipped")
-            continue
-        seen.add(doc.doc_id)
+            raise RecordError(f"{doc.doc_id} has no text sections; skipped")
         for section, text in pack_parts(sections, passage_chars):
             doc.add_passage(section, text)
-        report.count(SOURCE)
-        yield doc
+        return doc
+
+    yield from build_documents(Path(path), report, SOURCE, build)

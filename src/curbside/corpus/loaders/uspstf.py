@@ -15,12 +15,12 @@ from typing import Any
 
 from curbside.corpus.documents import DocType, Document, IngestReport
 from curbside.corpus.loaders.common import (
+    build_documents,
     RecordError,
     chunk_text,
     get_list,
     get_str,
     parse_year,
-    read_jsonl,
     repair_mojibake,
     split_markdown_sections,
 )
@@ -157,16 +157,4 @@ def load_uspstf(path: Path, report: IngestReport, *, passage_chars: int = 1200) 
     """One GUIDELINE Document per topic of ``uspstf_recommendations.jsonl``."""
     path = Path(path)
     scheme = grade_scheme(path.parent / GRADE_DEFINITIONS_FILE, report)
-    seen: set[str] = set()
-    for line, record in read_jsonl(path, report):
-        try:
-            doc = _build(record, scheme, passage_chars)
-        except RecordError as exc:
-            report.problem(str(path), line, str(exc))
-            continue
-        if doc.doc_id in seen:
-            report.problem(str(path), line, f"duplicate document id {doc.doc_id}; kept the first")
-            continue
-        seen.add(doc.doc_id)
-        report.count(SOURCE)
-        yield doc
+    yield from build_documents(path, report, SOURCE, lambda record: _build(record, scheme, passage_chars))
