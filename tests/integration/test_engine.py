@@ -89,6 +89,12 @@ def test_brand_name_reaches_the_generic(engine: Curbside) -> None:
     assert hits and hits[0].document.doc_id == "31000001"
 
 
+def test_misspelled_words_are_corrected_towards_the_index_vocabulary(engine: Curbside) -> None:
+    article = engine.ask("Should adults be screened for colorectl cancer?")
+    assert ("colorectl", "colorectal", "spelling") in {(e.term, e.expansion, e.kind) for e in article.query.expansions}
+    assert article.evidence_status == "sufficient"
+
+
 def test_filters_by_type_and_year(engine: Curbside) -> None:
     hits = engine.search("colorectal cancer screening", k=10, doc_types=["guideline"])
     assert hits and {h.document.doc_type for h in hits} == {DocType.GUIDELINE}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,13 +27,14 @@ from typing import Any
 import numpy as np
 
 from curbside.corpus.documents import DocType, Document
+from curbside.corpus.text import tokenize
 from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError
 from curbside.retrieval.dense import Embedder, EmbeddingCache, VectorIndex, embed_with_cache
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION, LexicalIndex, LexicalIndexWriter
 from curbside.retrieval.store import MetadataStore
 from curbside.settings import Settings
 
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2  # 2: vocabulary table for spelling correction
 DOC_TYPE_CODES: tuple[DocType, ...] = tuple(DocType)
 Progress = Callable[[str], None]
 
@@ -109,6 +111,7 @@ def build_index(
     vector_types: list[int] = []
     vector_years: list[int] = []
     n_docs = n_passages = n_full = 0
+    vocabulary: Counter[str] = Counter()
     by_type: dict[str, int] = {}
     for doc in documents:
         n_docs += 1
@@ -126,10 +129,12 @@ def build_index(
             vector_types.append(type_code)
             vector_years.append(doc.year or 0)
             n_full += full
+            vocabulary.update(set(tokenize(f"{doc.title} {passage.section} {passage.text}")))
         if n_docs % 5000 == 0:
             say(f"  {n_docs} documents, {n_passages} passages read")
     store.add_drug_names(drug_names)
     store.add_mesh_names(mesh_names)
+    store.add_vocabulary((term, df) for term, df in sorted(vocabulary.items()) if df >= 2 and term.isalpha())
     store.commit()
     store.close()
     lexical.commit()

@@ -151,7 +151,7 @@ class ParsedQuery:
         """
         terms: dict[str, list[Expansion]] = {}
         for expansion in self.expansions:
-            if expansion.kind in ("abbreviation", "brand"):
+            if expansion.kind in ("abbreviation", "brand", "spelling"):
                 terms.setdefault(expansion.term, []).append(expansion)
         term_tokens = {term: tuple(tokenize(term)) for term in terms}
         keyword_set = set(self.keywords)
@@ -591,6 +591,10 @@ class Lexicon:
     def _preferred_generic(generics: list[str]) -> str:
         # The fewest ingredients first, then the first seen.
         return min(generics, key=lambda g: (g.count(";") + g.count(" and "), generics.index(g)))
+
+    def is_known_word(self, word: str) -> bool:
+        """A word the lexicon knows (English, abbreviations, brands, MeSH): never spell-corrected."""
+        return word.lower() in self._vocabulary
 
     def generic_for(self, brand: str) -> str | None:
         """The generic name of a brand (case-insensitive, tolerant of punctuation), else None."""

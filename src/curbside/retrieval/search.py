@@ -7,7 +7,7 @@ because BM25 scores are unbounded and cosine scores are not comparable across qu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -15,7 +15,8 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.text import content_tokens
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
-from curbside.retrieval.query import Lexicon, ParsedQuery, parse_question
+from curbside.retrieval.query import Expansion, Lexicon, ParsedQuery, parse_question
+from curbside.retrieval.spelling import SpellingCorrector
 
 Mode = Literal["hybrid", "bm25", "dense"]
 
@@ -65,8 +66,20 @@ class Searcher:
             brands=index.store.drug_names(), mesh_names=index.store.mesh_names()
         )
 
+        self.speller = SpellingCorrector(index.store.vocabulary())
+
     def parse(self, question: str) -> ParsedQuery:
-        return parse_question(question, self.lexicon)
+        """Understand the question, then correct words that neither the lexicon nor the index knows."""
+        parsed = parse_question(question, self.lexicon)
+        expanded = {e.term.lower() for e in parsed.expansions}
+        fixes = []
+        for keyword in parsed.keywords:
+            if keyword in expanded or self.lexicon.is_known_word(keyword):
+                continue
+            fixed = self.speller.correct(keyword)
+            if fixed and fixed != keyword:
+                fixes.append(Expansion(term=keyword, expansion=fixed, kind="spelling"))
+        return replace(parsed, expansions=parsed.expansions + tuple(fixes)) if fixes else parsed
 
     def _dense_allowed(
         self, doc_types: Sequence[str] | None, year_min: int | None, year_max: int | None

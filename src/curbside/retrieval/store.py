@@ -44,6 +44,7 @@ CREATE TABLE passages (
 CREATE INDEX passages_doc ON passages(doc_key, ordinal);
 CREATE TABLE drug_names (brand TEXT NOT NULL, generic TEXT NOT NULL, PRIMARY KEY (brand, generic));
 CREATE TABLE mesh_names (ui TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE vocabulary (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
 """
 
 _DOC_COLUMNS = (
@@ -99,6 +100,13 @@ class MetadataStore:
 
     def add_mesh_names(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._db.executemany("INSERT OR IGNORE INTO mesh_names VALUES (?,?)", pairs)
+
+    def add_vocabulary(self, counts: Iterable[tuple[str, int]]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO vocabulary VALUES (?,?)", counts)
+
+    def vocabulary(self) -> dict[str, int]:
+        """Word -> number of passages containing it (words of 2+ passages), for spelling correction."""
+        return {r[0]: int(r[1]) for r in self._db.execute("SELECT term, df FROM vocabulary")}
 
     def commit(self) -> None:
         self._db.commit()
