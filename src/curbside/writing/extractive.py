@@ -128,8 +128,9 @@ def _suggestions(evidence: EvidenceSet) -> list[str]:
     The first keeps the three weightiest such concepts (in the question's order); the second keeps the
     weightiest alone. Concepts that nothing relevant addressed are dropped: they made the question narrow.
     """
-    weights = evidence.concept_weights
-    missing = set(evidence.uncovered_concepts) | set(evidence.absent_concepts)
+    corrected = {e.term: e.expansion for e in evidence.parsed.expansions if e.kind == "spelling"}
+    weights = {corrected.get(c, c): w for c, w in evidence.concept_weights.items()}
+    missing = {corrected.get(c, c) for c in (*evidence.uncovered_concepts, *evidence.absent_concepts)}
     order = list(weights)
     held = [c for c in order if c not in missing]
     if not held:
