@@ -90,25 +90,6 @@ QUESTIONS = [
 ]
 
 
-def read_questions(path: Path) -> list[str]:
-    out: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("{"):
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            text = record.get("Question") or record.get("question")
-            if isinstance(text, str) and text.strip():
-                out.append(text.strip())
-        else:
-            out.append(line)
-    return out
-
-
 def percentile(sorted_values: list[float], p: float) -> float:
     """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
     rank = max(1, math.ceil(p / 100 * len(sorted_values)))
@@ -128,9 +109,9 @@ def main() -> int:
     parser.add_argument("--preset", default=None, help="settings preset (default: default)")
     args = parser.parse_args()
 
-    from curbside.engine import Curbside
+    from curbside.engine import Curbside, read_question_file
 
-    questions = read_questions(args.questions) if args.questions else list(QUESTIONS)
+    questions = [q for _, q in read_question_file(args.questions)] if args.questions else list(QUESTIONS)
     questions = list(dict.fromkeys(q for q in questions if q != WARMUP_QUESTION))[: args.n]
     if not questions:
         parser.error("no questions to time")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,34 @@ def validate_question(question: object, max_chars: int) -> str:
     if "\x00" in text or controls > 0 or letters < 2 or letters < 0.3 * len(text):
         raise InvalidQuestionError("The question looks like binary or non-text data. Ask in plain words.")
     return text
+
+
+def read_question_file(path: str | Path) -> list[tuple[str, str]]:
+    """``(id, question)`` pairs from a file of one question a line: plain text, or JSON with
+    ``question`` (or K-QA's ``Question``) and an optional ``id``. Plain lines are numbered by line.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidQuestionError(f"Cannot read questions file {path}: {exc}") from exc
+    items: list[tuple[str, str]] = []
+    for n, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("{"):
+            items.append((str(n), line))
+            continue
+        try:
+            record = json.loads(line)
+            question = record.get("question", record.get("Question"))
+        except (ValueError, AttributeError):
+            question = None
+        if not isinstance(question, str):
+            raise InvalidQuestionError(f'{path}:{n}: expected plain text or {{"id", "question"}} JSON')
+        items.append((str(record.get("id", n)), question))
+    return items
 
 
 def _file_digest(path: Path) -> str:

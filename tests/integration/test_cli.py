@@ -118,3 +118,11 @@ def test_schema_command_prints_the_article_json_schema() -> None:
     assert code == 0
     assert json.loads(out) == json.loads(json.dumps(Article.model_json_schema()))
     assert "bottom_line" in json.loads(out)["properties"]
+
+
+def test_batch_file_with_a_broken_json_line_is_refused_with_its_line(data_dir: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('colorectal cancer screening\n{"id": 7, "question": \n')
+    code, out, err = run("--data-dir", str(data_dir), "ask", "--questions", str(questions))
+    assert code == 2 and out == ""
+    assert "q.jsonl:2" in err

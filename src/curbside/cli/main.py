@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from curbside.engine import Curbside
+from curbside.engine import Curbside, read_question_file
 from curbside.errors import CurbsideError
 from curbside.settings import load_settings, preset_names
 from curbside.writing.article import Article
@@ -134,27 +134,6 @@ def _render(article: Article, fmt: str) -> str:
     return to_markdown(article)
 
 
-def _read_questions(path: Path) -> list[tuple[str | None, str]]:
-    items: list[tuple[str | None, str]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"Cannot read questions file {path}: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("{"):
-            try:
-                record = json.loads(line)
-                items.append((str(record.get("id", n)), str(record["question"])))
-            except (ValueError, KeyError, AttributeError):
-                raise click.UsageError(f"{path}:{n}: expected plain text or {{\"id\", \"question\"}} JSON") from None
-        else:
-            items.append((str(n), line))
-    return items
-
-
 @cli.command()
 @click.argument("question", required=False)
 @click.option("--questions", "questions_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -170,7 +149,7 @@ def ask(ctx: click.Context, question: str | None, questions_file: Path | None, f
             raise click.UsageError("Give either QUESTION or --questions FILE, not both.")
         fmt = fmt or "jsonl"
         failures = 0
-        for qid, text in _read_questions(questions_file):
+        for qid, text in read_question_file(questions_file):
             try:
                 article = engine.ask(text, article_id=qid)
             except CurbsideError as exc:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curbside.corpus.documents import IngestReport
+from curbside.corpus.loaders.common import read_jsonl
 from curbside.corpus.text import content_tokens, normalize
-from curbside.errors import EvaluationError
+from curbside.errors import EvaluationError, IngestError
 
 # --- rankings ------------------------------------------------------------------------------------
 
@@ -187,24 +189,25 @@ def require_file(path: str | Path, what: str) -> Path:
 
 
 def iter_jsonl(path: Path, problems: list[EvalProblem]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each JSON-object line; bad lines are added to ``problems`` and skipped."""
+    """``(line number, object)`` for each JSON-object line; bad lines are added to ``problems`` and skipped.
+
+    The corpus loaders' reader does the work; its problems are passed on in order, as they arise.
+    """
+    report = IngestReport()
+    passed = 0
+
+    def pass_on() -> None:
+        nonlocal passed
+        problems.extend(EvalProblem(p.file, p.line, p.message) for p in report.problems[passed:])
+        passed = len(report.problems)
+
     try:
-        handle = path.open("r", encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise EvaluationError(f"Cannot read {path}: {exc}") from exc
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as exc:
-                problems.append(EvalProblem(str(path), number, f"malformed JSON ({exc})"))
-                continue
-            if not isinstance(value, dict):
-                problems.append(EvalProblem(str(path), number, f"expected a JSON object, got {type(value).__name__}"))
-                continue
-            yield number, value
+        for item in read_jsonl(path, report):
+            pass_on()
+            yield item
+        pass_on()
+    except IngestError as exc:
+        raise EvaluationError(str(exc)) from exc
 
 
 def read_json(path: Path, what: str) -> Any:
