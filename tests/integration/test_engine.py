@@ -64,7 +64,16 @@ def _documents() -> list[Document]:
     )
     asthma = Document("medquad-2", "medquad", "Asthma", DocType.PATIENT_INFORMATION)
     asthma.add_passage("What is asthma?", "Asthma is a chronic disease of the airways that makes breathing difficult.")
-    return [crc, statin, review, patient, asthma]
+    label = Document("spl-1", "spl", "Lipitor (atorvastatin calcium) label", DocType.DRUG_LABEL, year=2020)
+    label.add_passage(
+        "Adverse Reactions",
+        "Myalgia with atorvastatin was more frequent at a dose of 80 mg than at a dose of 10 mg in clinical trials.",
+    )
+    label.add_passage(
+        "Dosage and Administration",
+        "The recommended starting dose of atorvastatin is 10 or 20 mg once daily; the dosage range is 10 to 80 mg once daily.",
+    )
+    return [crc, statin, review, patient, asthma, label]
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +102,14 @@ def test_misspelled_words_are_corrected_towards_the_index_vocabulary(engine: Cur
     article = engine.ask("Should adults be screened for colorectl cancer?")
     assert ("colorectl", "colorectal", "spelling") in {(e.term, e.expansion, e.kind) for e in article.query.expansions}
     assert article.evidence_status == "sufficient"
+
+
+def test_dosing_question_quotes_the_labels_dosage_section(engine: Curbside) -> None:
+    article = engine.ask("What dose of atorvastatin should be used?")
+    label = next(s for s in article.sections if s.id == "label")
+    first = label.bullets[0].quotes[0]
+    assert first.passage_id == "spl-1#1" and "recommended starting dose" in first.text
+    assert article.bottom_line_quotes[0].passage_id == "spl-1#1"
 
 
 def test_filters_by_type_and_year(engine: Curbside) -> None:

@@ -50,6 +50,15 @@ _CUES: dict[Cue, re.Pattern[str]] = {
     "numbers": re.compile(r"(\d+(?:\.\d+)?\s*%|\bCI\b|\bp\s*[<=>]|odds ratio|hazard ratio|relative risk|\bRR\b|\bOR\b|\bHR\b|\bNNT\b)"),
     "recommendation": re.compile(r"\b(recommends?|recommended|should|suggests?)\b", re.IGNORECASE),
 }
+# Which drug-label section answers which kind of question: (question cue, section name cue).
+_LABEL_INTENTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\b(dose|doses|dosing|dosage|how much|how often|\d+\s*mg|titrat\w*|maximum)\b", re.I), re.compile(r"dosage", re.I)),
+    (re.compile(r"\b(side effects?|adverse|reactions?)\b", re.I), re.compile(r"adverse", re.I)),
+    (re.compile(r"\b(interact\w*|together with|combined with)\b", re.I), re.compile(r"interaction", re.I)),
+    (re.compile(r"\b(contraindicat\w*|should not take|safe to take)\b", re.I), re.compile(r"contraindication|warning", re.I)),
+    (re.compile(r"\b(pregnan\w*|breastfeed\w*|lactat\w*|nursing)\b", re.I), re.compile(r"pregnan|lactation|specific populations", re.I)),
+    (re.compile(r"\b(used for|indicat\w*|what is .* for|approved)\b", re.I), re.compile(r"indications", re.I)),
+)
 _CONCLUSION_SECTION = re.compile(r"conclu|interpretation|summary|recommendation", re.IGNORECASE)
 _BACKGROUND_SECTION = re.compile(r"background|introduction|objective|aims?\b|purpose|context", re.IGNORECASE)
 _LIST_LEAD = re.compile(r"^(?:[-*\u2022]|\d{1,2}[.)])\s+")
@@ -241,6 +250,7 @@ def select_evidence(
     matcher = ConceptMatcher(parsed, lexical)
     patient = parsed.patient
     age_group = question_age_group(parsed.original, patient.age)
+    label_sections = [section for cue, section in _LABEL_INTENTS if cue.search(parsed.clinical_question)]
     scored: list[ScoredSentence] = []
     covered_anywhere: set[str] = set()
     for rank, hit in enumerate(hits):
@@ -280,6 +290,8 @@ def select_evidence(
                 if fit <= -1:
                     continue  # a statement for another population (children, another age band) is not about this patient
                 bonus += 0.08 * fit if fit > 0 else 0.2 * fit
+            if doc.doc_type == DocType.DRUG_LABEL and any(p.search(passage.section) for p in label_sections):
+                bonus += 0.15  # the label section that answers this kind of question
             if len(text) > 350:
                 bonus -= 0.05 if len(text) <= 500 else 0.1
             scored.append(

@@ -173,6 +173,10 @@ class ExtractiveWriter:
         if evidence.status != "insufficient":
             firsts = [p[0] for p in (guideline_pool, research_pool, label_pool, patient_pool) if p]
             strong = [s for s in firsts if s.relevance >= 0.5]
+            # A relevant guideline statement leads; otherwise the best-scoring source does (for a
+            # dosing question, the label's dosage section outscores a trial's description of it).
+            if strong and strong[0].doc_type != DocType.GUIDELINE:
+                strong = sorted(strong, key=lambda s: (-s.score, s.hit.document.evidence_level))
             bottom = (strong or firsts)[0] if firsts else None
 
         picked: dict[str, list[ScoredSentence]] = {}
