@@ -92,7 +92,8 @@ class Document:
     flags: tuple[str, ...] = ()  # "retracted", "expression_of_concern"
     # How this document's grade codes are defined (a guideline's rating scheme), for references.
     grade_scheme: str | None = None
-    # A short text that stands for the whole document in dense search (a MedQuAD question, a title).
+    # A short text naming the whole document (its title or focus), kept in the metadata store.
+    # Not embedded: passages carry their own title and section into dense search.
     key_text: str | None = None
     passages: list[Passage] = field(default_factory=list)
 

@@ -32,7 +32,7 @@ from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersio
 from curbside.retrieval.dense import Embedder, EmbeddingCache, VectorIndex, embed_with_cache
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION, LexicalIndex, LexicalIndexWriter
 from curbside.retrieval.store import MetadataStore
-from curbside.settings import Settings
+from curbside.settings import EmbeddingSettings, Settings
 
 INDEX_FORMAT_VERSION = 2  # 2: vocabulary table for spelling correction
 DOC_TYPE_CODES: tuple[DocType, ...] = tuple(DocType)
@@ -240,8 +240,6 @@ class Index:
             self.vector_doc_types = np.load(folder / "vector_doc_types.npy")
             self.vector_years = np.load(folder / "vector_years.npy")
         # The query embedder must match the one that built the vectors, whatever the current settings say.
-        from curbside.settings import EmbeddingSettings
-
         self.embedder = Embedder(EmbeddingSettings.model_validate(manifest.settings["embedding"]))
 
     @property

@@ -7,7 +7,7 @@ plain statements about what the knowledge base does or does not hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from curbside.corpus.documents import DOC_TYPE_LABELS, EVIDENCE_SCALE_NAME, DocType, Document
 from curbside.corpus.text import normalize
@@ -101,7 +101,6 @@ def _pick(
     used: set[tuple[str, int]],
     *,
     per_document: int = 2,
-    accept: Callable[[ScoredSentence], bool] = lambda s: True,
 ) -> list[ScoredSentence]:
     """Best candidates first, at most ``per_document`` from one document, never a sentence twice."""
     chosen: list[ScoredSentence] = []
@@ -113,7 +112,7 @@ def _pick(
         key = (s.hit.passage.passage_id, s.start)
         doc_id = s.hit.document.doc_id
         text_key = normalize(s.text).lower()
-        if key in used or per_doc.get(doc_id, 0) >= per_document or text_key in seen_text or not accept(s):
+        if key in used or per_doc.get(doc_id, 0) >= per_document or text_key in seen_text:
             continue
         chosen.append(s)
         used.add(key)
