@@ -1,18 +1,20 @@
-# The two commands the README promises: `make demo` (set up, build the index, answer a question)
-# and `make test` (set up, run the whole test suite). Both create .venv on first use.
+# The two commands the README promises: `make demo` (set up, build the index, create sample articles and
+# serve the site) and `make test` (set up, run the whole test suite). Both create .venv on first use.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CURBSIDE := $(BIN)/curbside
-DEMO_QUESTION ?= Should a 55-year-old woman be screened for colorectal cancer?
+HTMX := src/curbside/web/static/vendor/htmx.min.js
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test setup index clean-venv
+.PHONY: demo test setup index samples serve system-deps clean-venv
 
-setup: $(STAMP)
+setup: $(STAMP) $(HTMX)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +24,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-index: $(STAMP)
+# htmx only enhances the pages (they work without it), so a failed download is a warning.
+$(HTMX): scripts/fetch-htmx.sh
+	bash scripts/fetch-htmx.sh || echo "warning: htmx could not be fetched; pages work without it" >&2
+
+# Debian's chromium (browser tests) and PostgreSQL (tests against a real server), when missing.
+system-deps:
+	bash scripts/install-system-deps.sh
+
+index: setup
 	$(CURBSIDE) ingest starter --if-missing
 
-demo: index
-	$(CURBSIDE) ask "$(DEMO_QUESTION)"
+samples: index
+	$(CURBSIDE) samples
 
-test: $(STAMP)
+demo: samples
+	$(CURBSIDE) serve --host $(HOST) --port $(PORT)
+
+test: setup system-deps
 	$(BIN)/python -m pytest -q
 
 clean-venv:

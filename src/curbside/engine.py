@@ -45,8 +45,12 @@ class IngestResult:
         }
 
 
-def validate_question(question: object, max_chars: int) -> str:
-    """The question, stripped; or a clear error for empty, overlong or binary input."""
+def validate_question(question: object, max_chars: int, *, min_letter_share: float = 0.3) -> str:
+    """The question, stripped; or a clear error for empty, overlong or binary input.
+
+    ``min_letter_share`` guards against binary pasted as a question; patient context, full of doses and
+    lab values, passes a lower one.
+    """
     if isinstance(question, bytes):
         try:
             question = question.decode("utf-8")
@@ -64,7 +68,7 @@ def validate_question(question: object, max_chars: int) -> str:
         )
     controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\t\r")
     letters = sum(1 for c in text if c.isalpha())
-    if "\x00" in text or controls > 0 or letters < 2 or letters < 0.3 * len(text):
+    if "\x00" in text or controls > 0 or letters < 2 or letters < min_letter_share * len(text):
         raise InvalidQuestionError("The question looks like binary or non-text data. Ask in plain words.")
     return text
 

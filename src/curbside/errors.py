@@ -10,6 +10,7 @@ class CurbsideError(Exception):
     """Base class of every error Curbside raises on purpose."""
 
     exit_code: int = 1
+    http_status: int = 500  # what the web API answers
 
 
 class ConfigurationError(CurbsideError):
@@ -26,12 +27,14 @@ class InvalidQuestionError(CurbsideError):
     """The question is empty, too long, or not text."""
 
     exit_code = 2
+    http_status = 422
 
 
 class IndexError_(CurbsideError):
     """Base for problems with the on-disk index."""
 
     exit_code = 3
+    http_status = 503
 
 
 class IndexMissingError(IndexError_):
@@ -54,3 +57,48 @@ class EvaluationError(CurbsideError):
     """An evaluation file is missing or not in the expected format."""
 
     exit_code = 2
+
+
+# --- the web app's workflow errors: each maps to one HTTP status ------------------------------------
+
+
+class InvalidInputError(CurbsideError):
+    """A request field is missing or malformed (other than the question itself)."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class NotFoundError(CurbsideError):
+    """No such article, version or user, or not one the caller may see."""
+
+    exit_code = 4
+    http_status = 404
+
+
+class AuthenticationError(CurbsideError):
+    """Wrong email or password, or a missing, expired or unknown token."""
+
+    exit_code = 5
+    http_status = 401
+
+
+class PermissionDeniedError(CurbsideError):
+    """The caller's role does not allow this action (or a reviewer approving their own question)."""
+
+    exit_code = 5
+    http_status = 403
+
+
+class ConflictError(CurbsideError):
+    """The action does not fit the article's current state (a forbidden transition, a lost race)."""
+
+    exit_code = 6
+    http_status = 409
+
+
+class RateLimitedError(CurbsideError):
+    """Too many failed logins; try again later."""
+
+    exit_code = 5
+    http_status = 429

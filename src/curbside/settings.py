@@ -72,6 +72,26 @@ class EvidenceSettings(_Section):
     max_patient_bullets: int = Field(3, ge=0)
 
 
+class WebSettings(_Section):
+    """The web app: database, cookies, login limits and how long requests wait for an article build."""
+
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///DATA_DIR/curbside.db (postgresql+psycopg://... works too)"
+    )
+    secret_key: str | None = Field(
+        None, description="signs CSRF tokens; default: a random key created once in DATA_DIR/web-secret-key"
+    )
+    # Browsers accept Secure cookies on http://localhost and 127.0.0.1, so this can stay on for local use;
+    # turn it off only when serving plain http on another host (which you should not do with real users).
+    cookie_secure: bool = True
+    session_hours: int = Field(24 * 14, ge=1)
+    login_max_failures: int = Field(5, ge=1, description="failed logins per email and address within the window")
+    login_window_seconds: int = Field(900, ge=1)
+    build_wait_seconds: float = Field(30.0, ge=0, description="how long POST /api/articles waits for the build")
+    related_questions: int = Field(5, ge=0)
+    related_min_similarity: float = Field(0.35, ge=-1, le=1)
+
+
 class Settings(_Section):
     """Everything configurable. Build one with :func:`load_settings`."""
 
@@ -83,6 +103,11 @@ class Settings(_Section):
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    web: WebSettings = WebSettings()
+
+    def database_url(self) -> str:
+        """The web app's database: ``web.database_url``, or SQLite in the data directory."""
+        return self.web.database_url or f"sqlite:///{self.data_dir / 'curbside.db'}"
 
     def require_corpus_dir(self) -> Path:
         """The corpus directory, or an error that says how to point at one."""

@@ -189,7 +189,10 @@ def eval_group() -> None:
     """Measure retrieval and answers on evaluation sets (BioASQ, PubMedQA, K-QA)."""
 
 
-from curbside.cli import eval_commands  # noqa: E402,F401  (registers `curbside eval ...`)
+from curbside.cli import (
+    eval_commands,  # noqa: F401  (registers `curbside eval ...`)
+    web_commands,  # noqa: F401  (registers `curbside serve`, `users`, `samples`)
+)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -57,6 +57,14 @@ def evidence_level(doc_type: DocType | str) -> int:
     return EVIDENCE_LEVELS[DocType(doc_type)]
 
 
+def evidence_level_labels() -> dict[int, str]:
+    """Each level with the document types it holds, e.g. ``{2: "Randomized controlled trial; Drug label"}``."""
+    labels: dict[int, list[str]] = {}
+    for doc_type, level in EVIDENCE_LEVELS.items():
+        labels.setdefault(level, []).append(DOC_TYPE_LABELS[doc_type])
+    return {level: "; ".join(names) for level, names in sorted(labels.items())}
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     """A section of a document. ``passage_id`` is ``f"{doc_id}#{ordinal}"``."""

@@ -1,0 +1,326 @@
+"""Scrub protected health information (PHI) from a question before it is saved, published or sent out.
+
+Curbside questions are clinical questions, sometimes with a patient story. Before an article is saved
+or published, and before any text leaves the machine, identifiers are replaced by bracketed
+placeholders, following the HIPAA Safe Harbor list: names, dates more specific than a year, medical
+record and other ID numbers, phone numbers, email, web and IP addresses, street addresses and ZIP
+codes. Ages over 89 become "90 or older" (Safe Harbor pools them).
+
+Clinical content must survive intact: doses ("1000 mg", "2 g/kg"), schedules and durations
+("day 0 and 14", "every 24 weeks", "since 2019", "q6 months"), lab values, grades, brand names and
+eponymous diseases ("Crohn disease", "Sjögren syndrome"). So names are found only after a cue (a
+title such as "Dr." or "Mrs.", "named ...", "my mother ...", "..., a 45-year-old"), never by guessing
+that a capitalised word is a name; dates need a month name or a full day-month-year.
+
+Every pattern is a regular expression without nested unbounded repetition, so scrubbing stays fast on
+long or hostile input; the result is deterministic. A finding records where the identifier was in the
+original text, never the identifier itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PhiFinding:
+    """One identifier found: its kind and its span in the ORIGINAL text (the value is never kept)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+# kind -> (placeholder, singular, plural) for the summary; order is the order of the summary.
+_KINDS: dict[str, tuple[str, str, str]] = {
+    "name": ("[name]", "name", "names"),
+    "date": ("[date]", "date", "dates"),
+    "mrn": ("[MRN]", "medical record number", "medical record numbers"),
+    "id": ("[ID]", "ID number", "ID numbers"),
+    "phone": ("[phone]", "phone number", "phone numbers"),
+    "email": ("[email]", "email address", "email addresses"),
+    "address": ("[address]", "street address", "street addresses"),
+    "zip": ("[ZIP]", "ZIP code", "ZIP codes"),
+    "url": ("[URL]", "web address", "web addresses"),
+    "ip": ("[IP]", "IP address", "IP addresses"),
+    "age": ("", "age over 89", "ages over 89"),
+}
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    text: str
+    findings: tuple[PhiFinding, ...]
+
+    def summary(self) -> str:
+        """What was removed, in words: "Removed 1 name and 2 dates." ("" when nothing was)."""
+        counts = Counter(f.kind for f in self.findings)
+        parts = [
+            f"{counts[kind]} {single if counts[kind] == 1 else plural}"
+            for kind, (_, single, plural) in _KINDS.items()
+            if kind != "age" and counts[kind]
+        ]
+        sentences: list[str] = []
+        if parts:
+            sentences.append(f"Removed {_join(parts)}.")
+        if counts["age"]:
+            n = counts["age"]
+            sentences.append(f"Wrote {n} {'age' if n == 1 else 'ages'} over 89 as 90 or older.")
+        return " ".join(sentences)
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+@dataclass(frozen=True)
+class _Span:
+    kind: str
+    start: int
+    end: int
+    replacement: str
+
+
+# --- patterns --------------------------------------------------------------------------------------
+
+_MONTH = (
+    r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|"
+    r"Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]{1,2000}", re.IGNORECASE)
+_IP = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.]\d)")
+_SSN = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
+# A label, then the value: "MRN: 12345678", "SSN 123456789", "member ID AB-1234".
+_MRN = re.compile(
+    r"\b(?:MRN|MR#|medical\s+record(?:\s+(?:number|no\.?|#))?|chart\s+(?:number|no\.?|#)|record\s+(?:number|#))"
+    r"\s{0,3}(?:is\s+|[:#=]\s{0,3})?(?:no\.?\s{0,3})?([A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b",
+    re.IGNORECASE,
+)
+_ID = re.compile(
+    r"\b(?:SSN|social\s+security(?:\s+(?:number|no\.?|#))?|(?:account|acct|insurance|member|policy|subscriber|"
+    r"group|medicare|medicaid|beneficiary|health\s+plan|claim|case|license|licence|certificate|passport|"
+    r"patient|pt|device|serial)\s{0,3}(?:id|number|no\.?|#)|ID\s{0,3}(?:number|no\.?|#)?)"
+    r"\s{0,3}(?:is\s+|[:#=]\s{0,3})?([A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b",
+    re.IGNORECASE,
+)
+_LONG_NUMBER = re.compile(r"(?<![\w.,/-])(?<!PMID )(?<!PMID: )\d{8,}(?![\w.,/-]\d)")
+_PHONE = re.compile(
+    r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w/-])"
+    r"|\b(?:phone|tel|telephone|cell|mobile|fax|pager)\s{0,3}(?:number|no\.?|#)?\s{0,3}[:#]?\s{0,3}(\d{7,11})\b",
+    re.IGNORECASE,
+)
+_STREET_SUFFIX = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|"
+    r"Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl)"
+)
+_STATE = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|"
+    r"NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)"
+)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,6}}(?:\s[NSEW]\.?)?(?:\s[A-Z][a-z]{{1,20}}|\s\d{{1,3}}(?:st|nd|rd|th)){{1,3}}\s{_STREET_SUFFIX}\b\.?"
+    rf"(?:,?\s(?:Apt|Apartment|Unit|Suite|Ste|#)\.?\s?[A-Za-z0-9-]{{1,6}})?"
+    rf"(?:,\s[A-Z][a-z]{{1,20}}(?:\s[A-Z][a-z]{{1,20}})?(?:,?\s{_STATE})?(?:\s\d{{5}}(?:-\d{{4}})?)?)?"
+    r"|\bP\.?\s?O\.?\s?Box\s\d{1,6}\b",
+)
+_ZIP = re.compile(
+    rf"\b(?:zip|zip\s+code|zipcode|postal\s+code)\s{{0,3}}(?:is\s+|:\s{{0,3}})?(\d{{5}}(?:-\d{{4}})?)\b"
+    rf"|(?<=\b{_STATE}\s)(\d{{5}}(?:-\d{{4}})?)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    # 03/14/2025, 3/14/25, 14/03/2025; with dashes or dots only with a four-digit year.
+    rf"(?<![\w/.-])(?:\d{{1,2}}/\d{{1,2}}/(?:\d{{4}}|\d{{2}})|\d{{1,2}}([.-])\d{{1,2}}\1{_YEAR})(?![\w/-]|\.\d)"
+    # 2025-03-14, 2025/03/14
+    rf"|(?<![\w/.-]){_YEAR}([-/.])(?:0?[1-9]|1[0-2])\2(?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"
+    # March 14, 2025; March 14th; Mar. 14 2025; March 2025. "May" is also a verb ("May 2 doses be
+    # given?"), so May with a day must end there or run on into a year.
+    rf"|\b(?!May\b){_MONTH}(?!\w)\s{{1,3}}{_DAY}\b(?:,?\s{{1,3}}{_YEAR}\b)?"
+    rf"|\bMay\s{{1,3}}{_DAY}(?:(?=\s{{0,3}}(?:[,.;:)?!]|$))|,?\s{{1,3}}{_YEAR}\b)"
+    rf"|\b{_MONTH}(?!\w)\s{{1,3}}(?:of\s{{1,3}})?{_YEAR}\b"
+    # 14 March 2025; 14th of March
+    rf"|\b{_DAY}\s{{1,3}}(?:of\s{{1,3}})?{_MONTH}(?!\w)(?:,?\s{{1,3}}{_YEAR}\b)?"
+)
+# "on 3/14", "DOB 3/14": a month and day without a year, only after a cue (else "1/2 tablet" would go).
+_SHORT_DATE = re.compile(
+    r"\b(?:on|since|from|until|dob|born|admitted|discharged|seen|visit|dated)\s{1,3}(?:on\s)?"
+    r"((?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/])",
+    re.IGNORECASE,
+)
+
+_OLD = r"(?:9\d|1[01]\d)"  # 90 to 119
+_PERSON = (
+    r"(?:man|woman|male|female|patient|person|lady|gentleman|veteran|widow|widower|resident|retiree|"
+    r"boy|girl|adult|individual|nursing\s+home\s+resident)"
+)
+_AGE_NOUN = re.compile(rf"\b([Aa]n?)\s{{1,3}}{_OLD}[-\s]?(?:years?|yrs?|y)[-\s]?old\s{{1,3}}({_PERSON})\b")
+_AGE = re.compile(
+    rf"\b{_OLD}[-\s]?(?:years?|yrs?)[-\s]old\b|\b{_OLD}\s?(?:yo|y/o|y\.o\.)(?![\w/])"
+    rf"|\b(?:aged|age|age:)\s{{1,3}}{_OLD}\b(?!\s{{0,3}}(?:\+|or\s+(?:older|over|more)|and\s+(?:older|over)|to\b|-|years?\s+(?:or|and)\s))"
+    rf"|\b{_OLD}\s{{1,3}}years?\s+(?:old|of\s+age)\b",
+    re.IGNORECASE,
+)
+
+# Names need a cue. A capitalised word after the cue, then at most two more, not a common word.
+_NAME_WORD = r"[A-Z](?:[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})(?:[A-Z][a-z]{1,20})?(?:-[A-Z]?[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})?"
+_INITIAL = r"[A-Z]\.\s?"
+_TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?\s{{1,3}}((?:{_INITIAL}){{0,2}}{_NAME_WORD}(?:\s{_NAME_WORD})?)|\bMiss\s({_NAME_WORD}(?:\s{_NAME_WORD})?)")
+_NAMED = re.compile(
+    rf"\b(?i:named|name\s+is|name's|name:|patient:|pt:)\s{{1,3}}"
+    rf"({_NAME_WORD}(?:\s(?:{_INITIAL})?{_NAME_WORD}){{0,2}})"
+)
+_RELATIVE = (
+    r"(?:mother|father|mom|mum|dad|son|daughter|wife|husband|partner|brother|sister|grandmother|grandfather|"
+    r"grandma|grandpa|grandson|granddaughter|aunt|uncle|niece|nephew|cousin|friend|child|baby|boyfriend|"
+    r"girlfriend|fianc[eé]e?|stepson|stepdaughter|patient|client|neighbo(?:u)?r)"
+)
+_RELATIVE_NAME = re.compile(
+    rf"\b(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir)\s{{1,3}}{_RELATIVE}(?:-in-law)?,?\s{{1,3}}({_NAME_WORD}(?:\s{_NAME_WORD}){{0,2}})"
+)
+# "Jane Doe, a 45-year-old ..." or "Jane is a 45-year-old ...": a comma or "is" is required, so a
+# question such as "Should a 55-year-old woman ..." or "For a 70-year-old ..." names no one.
+_NAME_BEFORE_AGE = re.compile(
+    rf"\b({_NAME_WORD}(?:\s(?:{_INITIAL})?{_NAME_WORD}){{0,2}})(?:,\s{{1,3}}|\s{{1,3}}is\s{{1,3}})(?:an?\s{{1,3}})?"
+    r"\d{1,3}[-\s]?(?:years?|yrs?|months?|y)[-\s]?old\b"
+)
+# Capitalised words that are not names, though they follow a cue or precede an age.
+_NOT_NAMES = frozenset(
+    {
+        "A", "An", "The", "This", "That", "These", "Those", "My", "Our", "His", "Her", "Their", "Its", "Your",
+        "He", "She", "They", "We", "I", "It", "Is", "Was", "Are", "And", "Or", "But", "If", "Patient", "Pt",
+        "Mr", "Mrs", "Ms", "Dr", "Doctor", "Nurse", "Male", "Female", "Man", "Woman", "Boy", "Girl", "Baby",
+        "Child", "Adult", "Infant", "Veteran", "Previously", "Healthy", "Otherwise", "Known", "History", "Who",
+        "With", "Has", "Had", "Have", "Presents", "Presented", "Because", "When", "What", "How", "Should",
+        "Can", "Could", "Would", "Does", "Did", "Do", "Monday", "Tuesday", "Wednesday",
+        "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December", "Disease", "Syndrome", "Grade",
+        "Stage", "Type", "Class", "Day", "Week", "Month", "Year", "Years", "Today", "Yesterday", "Tomorrow",
+        "Also", "Then", "Now", "Recently", "Currently", "Here", "There", "Since", "After", "Before", "During",
+        "Meanwhile", "However", "Which", "Whether", "Where", "Why", "Whom", "Whose", "Consider",
+        "Treating", "Managing", "For", "In", "On", "At", "Of", "From", "Diagnosis", "Question", "Case", "Note",
+    }
+)
+
+
+def _words_are_a_name(words: str) -> bool:
+    parts = [w for w in re.split(r"\s+", words) if not re.fullmatch(r"[A-Z]\.", w)]
+    return bool(parts) and parts[0] not in _NOT_NAMES
+
+
+def _trim_name(words: str) -> str:
+    """Drop trailing words that are not names ("Smith Has" -> "Smith")."""
+    parts = words.split()
+    while len(parts) > 1 and parts[-1] in _NOT_NAMES:
+        parts.pop()
+    return " ".join(parts)
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+
+def _spans(pattern: re.Pattern[str], text: str, kind: str, placeholder: str, *, value: bool = False) -> Iterator[_Span]:
+    """Each match as a span; with ``value``, only the group that matched (the value after a label)."""
+    for m in pattern.finditer(text):
+        group = next((i for i in range(1, pattern.groups + 1) if m.group(i) is not None), None) if value else None
+        start, end = (m.start(group), m.end(group)) if group is not None else (m.start(), m.end())
+        yield _Span(kind, start, end, placeholder)
+
+
+def _dates(text: str) -> Iterator[_Span]:
+    for span in _spans(_DATE, text, "date", "[date]"):
+        numbers = [int(n) for n in re.findall(r"\d+", text[span.start : span.end])]
+        if len(numbers) == 3 and re.fullmatch(r"[\d/.-]+", text[span.start : span.end]):
+            a, b, _ = numbers if numbers[0] < 100 else (numbers[1], numbers[2], numbers[0])
+            if not ((1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)):
+                continue  # "45/67/2020" is not a date
+        yield span
+    yield from _spans(_SHORT_DATE, text, "date", "[date]", value=True)
+
+
+def _names(text: str) -> Iterator[_Span]:
+    for pattern in (_TITLE, _NAMED, _RELATIVE_NAME, _NAME_BEFORE_AGE):
+        for m in pattern.finditer(text):
+            index = next(i for i in range(1, pattern.groups + 1) if m.group(i) is not None)
+            words = _trim_name(m.group(index))
+            if not _words_are_a_name(words):
+                continue
+            start = m.start(index)
+            yield _Span("name", start, start + len(words), "[name]")
+
+
+def _urls(text: str) -> Iterator[_Span]:
+    for m in _URL.finditer(text):
+        end = m.end()
+        while end > m.start() and text[end - 1] in ".,;:!?":
+            end -= 1  # sentence punctuation after a link is not part of it
+        yield _Span("url", m.start(), end, "[URL]")
+
+
+def _ages(text: str) -> Iterator[_Span]:
+    for m in _AGE_NOUN.finditer(text):
+        # "a 93-year-old man" -> "a man aged 90 or older": reads better than "a 90+-year-old man".
+        yield _Span("age", m.start(), m.end(), f"{m.group(1)[0]} {m.group(2)} aged 90 or older")
+    for m in _AGE.finditer(text):
+        found = m.group(0)
+        lowered = found.lower()
+        if lowered.startswith(("aged", "age")):
+            label = re.match(r"(?i)age[d:]?", found)
+            assert label is not None
+            replacement = f"{label.group(0)} 90 or older"
+        elif re.search(r"(?i)yo$|y/o$|y\.o\.$", found):
+            replacement = "90+ yo"
+        elif "-" in found:
+            replacement = "90+-year-old"
+        else:
+            replacement = "90 or older"
+        yield _Span("age", m.start(), m.end(), replacement)
+
+
+# In priority order: where two findings start at the same place and are as long, the earlier wins.
+_DETECTORS: tuple[Callable[[str], Iterator[_Span]], ...] = (
+    lambda t: _spans(_EMAIL, t, "email", "[email]"),
+    _urls,
+    lambda t: _spans(_IP, t, "ip", "[IP]"),
+    lambda t: _spans(_SSN, t, "id", "[ID]"),
+    lambda t: _spans(_MRN, t, "mrn", "[MRN]", value=True),
+    lambda t: _spans(_ID, t, "id", "[ID]", value=True),
+    lambda t: _spans(_PHONE, t, "phone", "[phone]", value=True),
+    lambda t: _spans(_ADDRESS, t, "address", "[address]"),
+    lambda t: _spans(_ZIP, t, "zip", "[ZIP]", value=True),
+    _dates,
+    _ages,
+    _names,
+    lambda t: _spans(_LONG_NUMBER, t, "id", "[ID]"),
+)
+
+
+def scrub_phi(text: str) -> ScrubResult:
+    """``text`` with identifiers replaced by placeholders, and where each one was."""
+    candidates: list[tuple[int, int, int, _Span]] = []
+    for priority, detect in enumerate(_DETECTORS):
+        for span in detect(text):
+            if span.end > span.start:
+                candidates.append((span.start, -(span.end - span.start), priority, span))
+    # Leftmost first, then longest, then the earlier detector; a span overlapping one kept is dropped.
+    candidates.sort(key=lambda c: c[:3])
+    kept: list[_Span] = []
+    for _, _, _, span in candidates:
+        if kept and span.start < kept[-1].end:
+            continue
+        kept.append(span)
+    out: list[str] = []
+    last = 0
+    for span in kept:
+        out.append(text[last : span.start])
+        out.append(span.replacement)
+        last = span.end
+    out.append(text[last:])
+    findings = tuple(PhiFinding(s.kind, s.start, s.end) for s in kept)
+    return ScrubResult(text="".join(out), findings=findings)

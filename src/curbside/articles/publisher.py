@@ -1,0 +1,90 @@
+"""One object for everything the web app and the CLI do with articles over a data directory:
+the database (migrated on open), accounts, the article store and the background builder over the engine."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from curbside.articles.accounts import Accounts, UserInfo
+from curbside.articles.builder import ArticleBuilder
+from curbside.articles.db import Database
+from curbside.articles.store import ArticleRef, ArticleStore
+from curbside.engine import Curbside
+from curbside.settings import Settings
+from curbside.writing.article import Article as ArticleDocument
+
+log = logging.getLogger(__name__)
+SECRET_FILE = "web-secret-key"
+
+
+def load_secret_key(settings: Settings) -> str:
+    """``web.secret_key``, or a random key made once and kept (mode 0600) in the data directory."""
+    if settings.web.secret_key:
+        return settings.web.secret_key
+    path = Path(settings.data_dir) / SECRET_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(key)
+    return key
+
+
+class Publisher:
+    def __init__(self, settings: Settings, engine: Curbside | None = None) -> None:
+        self.settings = settings
+        self.engine = engine if engine is not None else Curbside(settings)
+        self.db = Database(settings.database_url())
+        self.accounts = Accounts(self.db, settings.web)
+        self.store = ArticleStore(self.db, settings)
+        self.builder = ArticleBuilder(self.store, self._ask, self._embed)
+        self.store.on_version_created = self.builder.enqueue
+        self.secret_key = load_secret_key(settings)
+        # Only the builder thread touches the engine; these say how it is doing, for /api/health and pages.
+        self.engine_state = "starting"  # starting | ready | failed
+        self.engine_error: str | None = None
+
+    def _ask(self, text: str, article_id: str) -> ArticleDocument:
+        return self.engine.ask(text, article_id=article_id)
+
+    def _embed(self, question: str) -> np.ndarray | None:
+        # Related questions use the index's own embedder; without one, articles simply have no neighbours.
+        try:
+            return self.engine.index.embedder.encode([question])[0]
+        except Exception:
+            log.warning("could not embed the question for related questions", exc_info=True)
+            return None
+
+    def start(self, *, warm_up: bool = True) -> None:
+        """Start the builder (resuming unfinished builds); warm the engine up so the first answer is quick."""
+        if warm_up:
+            self.builder.run_first(self.warm_up)
+        self.builder.start()
+
+    def warm_up(self) -> None:
+        """Open the index and load the embedding model (in the builder thread, before the first build)."""
+        try:
+            self.engine.index.embedder.encode(["warm up"])
+        except Exception as exc:  # noqa: BLE001 - reported on /api/health and on each failed build
+            self.engine_state, self.engine_error = "failed", str(exc)
+            log.warning("engine warm-up failed; articles will fail until the index is built: %s", exc)
+            return
+        self.engine_state = "ready"
+
+    def ask(self, asker: UserInfo | None, question: object, context: object = None, parent_id: str | None = None,
+            *, wait_seconds: float = 0.0) -> ArticleRef:
+        ref = self.store.create_article(asker, question, context, parent_id)
+        if wait_seconds > 0:
+            self.builder.wait_idle(wait_seconds)
+        return ref
+
+    def close(self) -> None:
+        self.builder.stop()
+        self.db.dispose()

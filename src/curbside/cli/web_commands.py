@@ -1,0 +1,118 @@
+"""``curbside serve``, ``curbside users ...`` and ``curbside samples``: thin shells over
+:class:`curbside.articles.publisher.Publisher` and :func:`curbside.web.app.create_app`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from curbside.cli.main import cli
+from curbside.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return load_settings(preset=obj["preset"], config_file=obj["config"], data_dir=obj["data_dir"])
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the web app and the JSON API (articles, review, accounts) over the data directory."""
+    import uvicorn
+
+    from curbside.web.app import create_app
+
+    settings = _settings(ctx)
+    if host not in ("127.0.0.1", "localhost", "::1") and settings.web.cookie_secure:
+        click.echo("Note: session cookies are Secure; serve this site behind HTTPS when it is not on localhost.",
+                   err=True)
+    app = create_app(settings)
+    click.echo(f"Curbside is serving {settings.data_dir} at http://{host}:{port}/ (API docs at /docs)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@cli.group()
+def users() -> None:
+    """Manage accounts of the web app."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["reader", "clinician", "reviewer", "admin"]), required=True)
+@click.pass_context
+def users_add(ctx: click.Context, email: str, role: str) -> None:
+    """Add a user; the password is read from standard input (prompted for, hidden, on a terminal)."""
+    from curbside.articles.publisher import Publisher
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    publisher = Publisher(_settings(ctx))
+    try:
+        user = publisher.accounts.add_user(email, password, role)
+    finally:
+        publisher.close()
+    click.echo(f"Added {user.email} as {user.role}.")
+
+
+@users.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["reader", "clinician", "reviewer", "admin"]), required=True)
+@click.pass_context
+def users_set_role(ctx: click.Context, email: str, role: str) -> None:
+    """Change a user's role."""
+    from curbside.articles.publisher import Publisher
+
+    publisher = Publisher(_settings(ctx))
+    try:
+        user = publisher.accounts.set_role(email, role)
+    finally:
+        publisher.close()
+    click.echo(f"{user.email} is now {user.role}.")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List users and their roles."""
+    from curbside.articles.publisher import Publisher
+
+    publisher = Publisher(_settings(ctx))
+    try:
+        for user in publisher.accounts.list_users():
+            click.echo(f"{user.email}\t{user.role}")
+    finally:
+        publisher.close()
+
+
+@cli.command()
+@click.pass_context
+def samples(ctx: click.Context) -> None:
+    """Create demo accounts (passwords in DATA_DIR/demo-accounts.txt) and sample articles from seed-style questions."""
+    from curbside.articles.accounts import UserInfo
+    from curbside.articles.publisher import Publisher
+    from curbside.articles.samples import (
+        DEMO_ACCOUNTS_FILE,
+        create_samples,
+        ensure_demo_accounts,
+    )
+
+    settings = _settings(ctx)
+    publisher = Publisher(settings)
+    try:
+        accounts = ensure_demo_accounts(publisher)
+        publisher.start()
+        email = accounts["clinician"][0]
+        clinician = next(u for u in publisher.accounts.list_users() if u.email == email)
+        refs = create_samples(publisher, UserInfo(clinician.id, clinician.email, clinician.role))
+    finally:
+        publisher.close()
+    click.echo(f"{len(refs)} new sample article(s); they wait in the review queue.", err=True)
+    for role, (address, password) in accounts.items():
+        shown = password or f"(see {settings.data_dir / DEMO_ACCOUNTS_FILE})"
+        click.echo(f"  demo {role}: {address}  password: {shown}", err=True)

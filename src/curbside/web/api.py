@@ -1,0 +1,214 @@
+"""The JSON API: everything the pages do, for programs, with bearer-token authentication.
+
+Documented by FastAPI's OpenAPI spec at ``/openapi.json`` (browse it at ``/docs``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from curbside.articles.accounts import UserInfo
+from curbside.articles.audience import AUDIENCES, parse_audience, view_for_audience
+from curbside.articles.store import ArticleView, BuildState
+from curbside.errors import InvalidInputError
+from curbside.web.security import api_user, client_address, publisher_of
+from curbside.writing.article import Article as ArticleDocument
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+AudienceName = Literal["physician", "nurse", "pharmacist", "student", "patient"]
+
+
+class TokenRequest(BaseModel):
+    email: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    token: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="the clinical question (PHI is scrubbed before it is stored)")
+    context: str | None = Field(None, description="optional patient context: age, history, drugs and doses")
+    parent_id: str | None = Field(None, description="ask a follow-up of this article, carrying its context")
+
+
+class ArticleRefResponse(BaseModel):
+    id: str
+    status: str
+    version: int
+    build_state: str | None = None
+
+
+class ReviewRequest(BaseModel):
+    action: Literal["start", "approve", "request_changes", "reject"]
+    note: str = Field(description="why; every review action carries a note")
+    version: int | None = Field(None, description="the version reviewed (default: the latest); a stale one gets 409")
+
+
+class CommentRequest(BaseModel):
+    section_id: str = Field(description="a section id of the article (guidelines, research, ...) or bottom_line")
+    bullet_index: int = Field(ge=0)
+    note: str
+    version: int | None = None
+
+
+class NewVersionRequest(BaseModel):
+    note: str = Field(description="why a new version is made")
+    question: str | None = None
+    context: str | None = None
+
+
+def article_payload(request: Request, view: ArticleView, audience: str) -> dict[str, Any]:
+    """The engine's article JSON (for the chosen audience) plus the workflow fields."""
+    publisher = publisher_of(request)
+    payload: dict[str, Any] = {}
+    readability = None
+    if view.article is not None:
+        audience_view = view_for_audience(ArticleDocument.model_validate(view.article), parse_audience(audience))
+        payload.update(audience_view.article.model_dump(mode="json"))
+        readability = audience_view.readability.model_dump()
+    related = []
+    if view.published_version is not None:
+        related = [
+            {"id": rid, "question": question, "similarity": score}
+            for rid, question, score in publisher.store.related(view.id)
+        ]
+    payload.update({
+        "id": view.id,
+        "status": view.status,
+        "version": view.version,
+        "updated_at": view.updated_at.isoformat() + "Z",
+        "related": related,
+        "readability": readability,
+        "audience": audience,
+        "build_state": view.build_state,
+        "build_error": view.build_error,
+        "latest_version": view.latest_version,
+        "published_version": view.published_version,
+        "parent_id": view.parent[0] if view.parent else None,
+        "followups": [{"id": fid, "question": q} for fid, q in view.followups],
+        "context": view.context,
+        "phi_removed": view.phi_removed or None,
+        "comments": [
+            {"id": c.id, "version": c.version, "section_id": c.section_id, "bullet_index": c.bullet_index,
+             "note": c.note, "author": c.author, "created_at": c.created_at.isoformat() + "Z"}
+            for c in view.comments
+        ],
+    })
+    return payload
+
+
+@router.post("/auth/token", response_model=TokenResponse, summary="Exchange an email and password for an API token")
+def create_token(body: TokenRequest, request: Request) -> TokenResponse:
+    accounts = publisher_of(request).accounts
+    user = accounts.authenticate(body.email, body.password, client_address(request))
+    return TokenResponse(token=accounts.create_token(user))
+
+
+@router.get("/me", summary="The user the token belongs to")
+def me(user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
+    if user is None:
+        return {"authenticated": False, "role": None}
+    return {"authenticated": True, "email": user.email, "role": user.role}
+
+
+@router.post("/articles", status_code=201, response_model=ArticleRefResponse,
+             summary="Ask a question (or a follow-up); the article starts in status submitted")
+def ask(body: AskRequest, request: Request, wait: bool = Query(True, description="wait for the build (bounded)"),
+        user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
+    publisher = publisher_of(request)
+    ref = publisher.ask(user, body.question, body.context, body.parent_id,
+                        wait_seconds=publisher.settings.web.build_wait_seconds if wait else 0)
+    view = publisher.store.get(ref.id, user)
+    return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version, build_state=view.build_state)
+
+
+@router.get("/articles", summary="List or search articles (readers see approved ones)")
+def list_articles(request: Request, status: str | None = None, q: str | None = None, mine: bool = False,
+                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                  user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
+    rows = publisher_of(request).store.list_articles(user, status=status, q=q, mine=mine, limit=limit, offset=offset)
+    return {"articles": [
+        {"id": r.id, "question": r.question, "status": r.status, "version": r.version,
+         "published_version": r.published_version, "updated_at": r.updated_at.isoformat() + "Z",
+         "bottom_line": r.bottom_line}
+        for r in rows
+    ]}
+
+
+@router.get("/articles/{article_id}", summary="An article for an audience, with status, version, related questions")
+def get_article(article_id: str, request: Request, audience: AudienceName = "physician", version: int | None = None,
+                user: UserInfo | None = Depends(api_user)) -> JSONResponse:
+    if audience not in AUDIENCES:
+        raise InvalidInputError(f"Unknown audience {audience!r}.")
+    view = publisher_of(request).store.get(article_id, user, version=version)
+    payload = article_payload(request, view, audience)
+    # 202 while the version is still being built: the workflow fields are there, the article is not yet.
+    status = 202 if view.build_state in (BuildState.PENDING, BuildState.BUILDING) else 200
+    return JSONResponse(payload, status_code=status)
+
+
+@router.post("/articles/{article_id}/review", response_model=ArticleRefResponse, summary="A review action")
+def review(article_id: str, body: ReviewRequest, request: Request,
+           user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
+    ref = publisher_of(request).store.review(article_id, user, body.action, body.note, version=body.version)
+    return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
+
+
+@router.get("/articles/{article_id}/history", summary="The audit log of an article")
+def history(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
+    return {"id": article_id, "history": publisher_of(request).store.history(article_id, user)}
+
+
+@router.post("/articles/{article_id}/comments", status_code=201, summary="A reviewer's comment on one bullet")
+def comment(article_id: str, body: CommentRequest, request: Request,
+            user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
+    c = publisher_of(request).store.add_comment(article_id, user, body.section_id, body.bullet_index, body.note,
+                                                version=body.version)
+    return {"id": c.id, "version": c.version, "section_id": c.section_id, "bullet_index": c.bullet_index,
+            "note": c.note, "author": c.author}
+
+
+@router.post("/articles/{article_id}/versions", status_code=201, response_model=ArticleRefResponse,
+             summary="Make a new version (after changes were requested, or to refresh against a new corpus)")
+def new_version(article_id: str, body: NewVersionRequest, request: Request,
+                wait: bool = Query(True, description="wait for the build (bounded)"),
+                user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
+    publisher = publisher_of(request)
+    ref = publisher.store.new_version(article_id, user, body.note, question=body.question, context=body.context)
+    if wait:
+        publisher.builder.wait_idle(publisher.settings.web.build_wait_seconds)
+    return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
+
+
+@router.get("/articles/{article_id}/versions", summary="The versions of an article, with diffs")
+def versions(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
+    store = publisher_of(request).store
+    view = store.get(article_id, user)
+    result = []
+    for v in view.versions:
+        detail = store.get(article_id, user, version=v.number)
+        result.append({
+            "version": v.number, "status": v.status, "reason": v.reason, "build_state": v.build_state,
+            "corpus_snapshot": v.corpus_snapshot, "created_at": v.created_at.isoformat() + "Z",
+            "diff_from_previous": detail.diff_from_previous,
+        })
+    return {"id": article_id, "published_version": view.published_version, "versions": result}
+
+
+@router.post("/articles/{article_id}/retry", response_model=ArticleRefResponse, summary="Build a failed version again")
+def retry(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
+    ref = publisher_of(request).store.retry_build(article_id, user)
+    return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
+
+
+@router.get("/health", summary="Liveness, and whether the engine's index is ready")
+def health(request: Request) -> dict[str, Any]:
+    publisher = publisher_of(request)
+    return {"ok": True, "engine": publisher.engine_state, "engine_error": publisher.engine_error}

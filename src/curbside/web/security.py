@@ -1,0 +1,94 @@
+"""Who is asking: session cookies for pages, bearer tokens for the API, CSRF tokens for forms.
+
+The CSRF token is an HMAC of the visitor's random cookie id under the server's secret key, so it needs no
+server-side storage and cannot be forged without the key. The API ignores cookies entirely (bearer tokens
+only), so it needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+
+from fastapi import Request, Response
+
+from curbside.articles.accounts import UserInfo
+from curbside.articles.publisher import Publisher
+from curbside.errors import AuthenticationError, PermissionDeniedError
+
+SESSION_COOKIE = "curbside_session"
+VISITOR_COOKIE = "curbside_visitor"
+AUDIENCE_COOKIE = "curbside_audience"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+def publisher_of(request: Request) -> Publisher:
+    return request.app.state.publisher
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="lax", path="/",
+        secure=publisher_of(request).settings.web.cookie_secure,
+    )
+
+
+def visitor_id(request: Request) -> str:
+    """The visitor's random id (from the cookie, or new; the middleware sets the cookie on the response)."""
+    existing = getattr(request.state, "visitor_id", None)
+    if existing:
+        return existing
+    value = request.cookies.get(VISITOR_COOKIE, "")
+    if not (16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()):
+        value = secrets.token_urlsafe(24)
+        request.state.new_visitor = True
+    request.state.visitor_id = value
+    return value
+
+
+def csrf_token(request: Request) -> str:
+    key = publisher_of(request).secret_key.encode("utf-8")
+    return hmac.new(key, b"csrf:" + visitor_id(request).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing form post whose token does not match this visitor (403, nothing written)."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        form = await request.form()
+        value = form.get(CSRF_FIELD, "")
+        sent = value if isinstance(value, str) else ""
+    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+        raise PermissionDeniedError(
+            "This form has expired or did not come from this site (CSRF check failed). Reload the page and try again."
+        )
+
+
+def page_user(request: Request) -> UserInfo | None:
+    """The signed-in user of a browser request (session cookie), or None."""
+    if not hasattr(request.state, "user"):
+        request.state.user = publisher_of(request).accounts.user_for_session(request.cookies.get(SESSION_COOKIE))
+    return request.state.user
+
+
+def api_user(request: Request) -> UserInfo | None:
+    """The user of an API request (``Authorization: Bearer TOKEN``), or None when no token is sent."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Send the token as 'Authorization: Bearer TOKEN' (get one from POST /api/auth/token).")
+    return publisher_of(request).accounts.user_for_token(token.strip())
+
+
+def client_address(request: Request) -> str:
+    host = request.client.host if request.client else "unknown"
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host[:64]
