@@ -1,0 +1,149 @@
+import time
+
+import pytest
+
+from curbside.articles.phi import PhiFinding, ScrubResult, scrub_phi
+
+SEED_QUESTIONS = [
+    (
+        "Is a treatment plan of Truxima (rituximab) 1000 mg day 0 and 14, prednisone, tacrolimus and IVIG medically "
+        "necessary and standard of care for MDA5+ dermatomyositis with dysphagia, dysphonia and evolving rapidly "
+        "progressive ILD?"
+    ),
+    (
+        "What is the next step for severe dermatomyositis on IVIG, rituximab, Actemra, prednisone, Plaquenil and "
+        "CellCept, improved but still active after 6 months?"
+    ),
+]
+
+# (text, expected scrubbed text, [(kind, original value)] in order)
+POSITIVE: list[tuple[str, str, list[tuple[str, str]]]] = [
+    ("Mrs. Jane Doe has lupus.", "Mrs. [name] has lupus.", [("name", "Jane Doe")]),
+    ("Seen by Dr. Smith today.", "Seen by Dr. [name] today.", [("name", "Smith")]),
+    ("Mr. J. Smith's rash", "Mr. [name]'s rash", [("name", "J. Smith")]),
+    ("Ms Okafor and Miss Lee", "Ms [name] and Miss [name]", [("name", "Okafor"), ("name", "Lee")]),
+    ("Patient named John O'Brien has gout.", "Patient named [name] has gout.", [("name", "John O'Brien")]),
+    ("Her name is Maria Lopez.", "Her name is [name].", [("name", "Maria Lopez")]),
+    ("My mother Mary Smith has RA.", "My mother [name] has RA.", [("name", "Mary Smith")]),
+    ("my son, Liam, has asthma", "my son, [name], has asthma", [("name", "Liam")]),
+    ("John Smith, a 45-year-old man, has ILD.", "[name], a 45-year-old man, has ILD.", [("name", "John Smith")]),
+    ("Anna is a 30-year-old nurse.", "[name] is a 30-year-old nurse.", [("name", "Anna")]),
+    ("DOB 03/14/1950", "DOB [date]", [("date", "03/14/1950")]),
+    ("seen 2025-03-14 in clinic", "seen [date] in clinic", [("date", "2025-03-14")]),
+    ("admitted March 14, 2025.", "admitted [date].", [("date", "March 14, 2025")]),
+    ("biopsy on 14 March 2025", "biopsy on [date]", [("date", "14 March 2025")]),
+    ("rash since March 14", "rash since [date]", [("date", "March 14")]),
+    ("started Mar. 3rd 2024", "started [date]", [("date", "Mar. 3rd 2024")]),
+    ("diagnosed in March 2025", "diagnosed in [date]", [("date", "March 2025")]),
+    ("discharged on 3/14", "discharged on [date]", [("date", "3/14")]),
+    ("follow-up on May 5.", "follow-up on [date].", [("date", "May 5")]),
+    ("MRN: 00123456", "MRN: [MRN]", [("mrn", "00123456")]),
+    ("medical record number AB-123456", "medical record number [MRN]", [("mrn", "AB-123456")]),
+    ("SSN 123-45-6789", "SSN [ID]", [("id", "123-45-6789")]),
+    ("insurance ID: XJ-99812", "insurance ID: [ID]", [("id", "XJ-99812")]),
+    ("member number 4455667", "member number [ID]", [("id", "4455667")]),
+    ("call (617) 555-0123 today", "call [phone] today", [("phone", "(617) 555-0123")]),
+    ("cell 617.555.0123", "cell [phone]", [("phone", "617.555.0123")]),
+    ("write to jane.doe@example.com.", "write to [email].", [("email", "jane.doe@example.com")]),
+    ("see https://example.org/chart?id=4.", "see [URL].", [("url", "https://example.org/chart?id=4")]),
+    ("from 192.168.1.20 at night", "from [IP] at night", [("ip", "192.168.1.20")]),
+    ("lives at 123 Main Street, Boston, MA 02115.", "lives at [address].", [("address", "123 Main Street, Boston, MA 02115")]),
+    ("zip code 02115", "zip code [ZIP]", [("zip", "02115")]),
+    ("A 93-year-old man fell.", "A man aged 90 or older fell.", [("age", "A 93-year-old man")]),
+    ("She is 95 years old.", "She is 90 or older.", [("age", "95 years old")]),
+    ("patient aged 97 with CKD", "patient aged 90 or older with CKD", [("age", "aged 97")]),
+    ("92 yo F with AF", "90+ yo F with AF", [("age", "92 yo")]),
+]
+
+NEGATIVE = SEED_QUESTIONS + [
+    "Should a 55-year-old woman be screened for colorectal cancer?",
+    "For a 70-year-old with Crohn disease, is vedolizumab safe?",
+    "Hashimoto thyroiditis, Sjögren syndrome, Parkinson disease, Down syndrome and Graves disease.",
+    "IVIG 2 g/kg every 4 weeks, prednisone 1 mg/kg/day, methylprednisolone 1 g for 3 days, 5 mg/kg/day.",
+    "Rituximab 1000 mg on day 0 and 14, then every 24 weeks; q6 months; since 2019; for 6 months.",
+    "Grade B recommendation; USPSTF 2021; MDA5+ and anti-MDA5 antibodies; Jo-1; CD20; IL-6.",
+    "BP 120/80 mmHg, HbA1c 6.5%, CK 12000 U/L, ANA 1:640, platelets 150,000, 1/2 tablet, 24/7 care.",
+    "Adults aged 90 years or older, aged 90 to 100, aged 90+ and people 65 years or older.",
+    "May 2 doses be given the same day? Truxima, Actemra, CellCept, Plaquenil and Benlysta.",
+    "The trial NCT01234567 (PMID 12345678) enrolled 1,204 patients in 2015-2018.",
+    "The Dr. panel's advice was published in 2020.",
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "found"), POSITIVE)
+def test_identifiers_are_replaced(text: str, expected: str, found: list[tuple[str, str]]) -> None:
+    result = scrub_phi(text)
+    assert result.text == expected
+    # Offsets point into the ORIGINAL text.
+    assert [(f.kind, text[f.start : f.end]) for f in result.findings] == found
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_clinical_text_is_untouched(text: str) -> None:
+    result = scrub_phi(text)
+    assert result.text == text
+    assert result.findings == ()
+    assert result.summary() == ""
+
+
+def test_summary_counts_in_words() -> None:
+    result = scrub_phi("Mr. Lee was seen 03/14/2025 and again on March 20, 2025.")
+    assert result.summary() == "Removed 1 name and 2 dates."
+    ages = scrub_phi("A 93-year-old woman, MRN 4455667, phone 555-123-4567.")
+    assert ages.summary() == "Removed 1 medical record number and 1 phone number. Wrote 1 age over 89 as 90 or older."
+
+
+def test_findings_never_hold_the_value() -> None:
+    result = scrub_phi("Mrs. Jane Doe, SSN 123-45-6789")
+    assert isinstance(result, ScrubResult)
+    assert all(isinstance(f, PhiFinding) for f in result.findings)
+    assert "Jane" not in repr(result.findings) and "6789" not in repr(result.findings)
+
+
+def test_a_story_with_several_identifiers() -> None:
+    text = (
+        "My father Robert Brown, DOB 1/2/1931, MRN 00987654, lives at 42 Oak Avenue, Salem, OR 97301. "
+        "He is a 93-year-old man with Parkinson disease on 100 mg levodopa. Call 503-555-0199."
+    )
+    result = scrub_phi(text)
+    assert result.text == (
+        "My father [name], DOB [date], MRN [MRN], lives at [address]. "
+        "He is a man aged 90 or older with Parkinson disease on 100 mg levodopa. Call [phone]."
+    )
+    kinds = [f.kind for f in result.findings]
+    assert kinds == ["name", "date", "mrn", "address", "age", "phone"]
+    for finding in result.findings:
+        assert 0 <= finding.start < finding.end <= len(text)
+
+
+def test_scrubbing_is_deterministic_and_idempotent() -> None:
+    text = "Mrs. Jane Doe, seen March 14, 2025, MRN 12345678."
+    first, second = scrub_phi(text), scrub_phi(text)
+    assert first == second
+    assert scrub_phi(first.text).text == first.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 2000,
+        "a@" * 1000,
+        "1" * 2000,
+        "1/" * 1000,
+        "1.1." * 500,
+        "Mr. " * 500,
+        "Aa " * 666,
+        "my mother " + "Aa " * 600,
+        "named " + "Abc " * 480,
+        "aged 99 " * 250,
+        ("x" * 60 + "@") * 30,
+        "www." + "a" * 1996,
+        "12 " * 600 + "Street",
+        "March " * 333,
+    ],
+)
+def test_adversarial_input_is_fast(text: str) -> None:
+    text = text[:2000]
+    started = time.perf_counter()
+    scrub_phi(text)
+    assert time.perf_counter() - started < 0.5
