@@ -26,7 +26,16 @@ from curbside.errors import (
     RateLimitedError,
 )
 from curbside.settings import load_settings
-from curbside.writing.article import Article, Bullet, PatientStory, QueryInfo, Quote, Reference, Section, WriterInfo
+from curbside.writing.article import (
+    Article,
+    Bullet,
+    PatientStory,
+    QueryInfo,
+    Quote,
+    Reference,
+    Section,
+    WriterInfo,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -399,3 +408,17 @@ def test_related_questions_are_published_neighbours_never_the_article_itself(sit
     related = site.store.related(a.id)
     assert related and related[0][0] == b.id
     assert a.id not in [r[0] for r in related]
+
+
+def test_a_new_corpus_snapshot_regenerates_approved_articles_as_new_versions(site: Site) -> None:
+    approved = site.store.create_article(site.clinician, "Should adults be screened for diabetes?")
+    approve(site, approved.id)
+    draft = site.store.create_article(site.clinician, "Is aspirin useful after a stroke?")
+    assert site.store.refresh_stale("snap-1") == []  # built from the current snapshot already
+    refs = site.store.refresh_stale("snap-2")
+    assert [(r.id, r.version, r.status) for r in refs] == [(approved.id, 2, "submitted")]
+    assert site.statuses(draft.id) == ["submitted"]
+    assert site.store.get(approved.id, None).version == 1  # still published until version 2 is approved
+    entry = site.store.history(approved.id, site.reviewer)[-1]
+    assert entry["actor"] == "system" and "snap-1 to snap-2" in entry["note"]
+    assert site.store.refresh_stale("snap-2") == []  # the new version awaits review

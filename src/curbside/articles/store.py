@@ -456,32 +456,59 @@ class ArticleStore:
                 raise ConflictError(f"Version {latest.number} is {current.label}; finish its review first.")
             if current is not Status.CHANGES_REQUESTED and not is_reviewer:
                 raise PermissionDeniedError("Only reviewers refresh approved or rejected articles.")
-            new_question = article.question if question is None else question
-            new_context = article.context if context is None else context
-            q_text, ctx, removed = self._clean_text(new_question, new_context)
-            number = article.latest_version + 1
-            bumped = session.execute(
-                update(Article)
-                .where(Article.id == article.id, Article.latest_version == latest.number)
-                .values(latest_version=number, updated_at=utcnow(), question=q_text, context=ctx,
-                        phi_removed=" ".join(p for p in (article.phi_removed, removed) if p))
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if bumped != 1:
-                raise ConflictError("Someone else made a new version at the same moment. Reload and try again.")
-            version = ArticleVersion(
-                article_id=article.id, number=number, status=Status.SUBMITTED.value, reason=text,
-                question=q_text, context=ctx,
-            )
-            session.add(version)
-            self._audit(session, article, number, user, "new_version", current.value, Status.SUBMITTED.value, text)
-            try:
-                session.flush()
-            except IntegrityError as exc:
-                raise ConflictError("Someone else made a new version at the same moment. Reload and try again.") from exc
-            ref, version_id = ArticleRef(article.id, Status.SUBMITTED.value, number), version.id
+            ref, version_id = self._add_version(session, article, latest, user, text, question, context)
         self._notify([version_id])
         return ref
+
+    def _add_version(self, session: Session, article: Article, latest: ArticleVersion, actor: UserInfo | None,
+                     note: str, question: object, context: object) -> tuple[ArticleRef, int]:
+        """Version n+1 in status Submitted (queued to build), guarded against a concurrent new version."""
+        new_question = article.question if question is None else question
+        new_context = article.context if context is None else context
+        q_text, ctx, removed = self._clean_text(new_question, new_context)
+        number = article.latest_version + 1
+        bumped = session.execute(
+            update(Article)
+            .where(Article.id == article.id, Article.latest_version == latest.number)
+            .values(latest_version=number, updated_at=utcnow(), question=q_text, context=ctx,
+                    phi_removed=" ".join(p for p in (article.phi_removed, removed) if p))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if bumped != 1:
+            raise ConflictError("Someone else made a new version at the same moment. Reload and try again.")
+        version = ArticleVersion(
+            article_id=article.id, number=number, status=Status.SUBMITTED.value, reason=note,
+            question=q_text, context=ctx,
+        )
+        session.add(version)
+        self._audit(session, article, number, actor, "new_version", latest.status, Status.SUBMITTED.value, note)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ConflictError("Someone else made a new version at the same moment. Reload and try again.") from exc
+        return ArticleRef(article.id, Status.SUBMITTED.value, number), version.id
+
+    def refresh_stale(self, corpus_snapshot: str) -> list[ArticleRef]:
+        """A new version of every approved article whose latest version was built from another corpus
+        snapshot (run after rebuilding the index). The approved versions stay published until reviewed."""
+        refs: list[ArticleRef] = []
+        version_ids: list[int] = []
+        with self.db.session() as session:
+            latest = and_(ArticleVersion.article_id == Article.id, ArticleVersion.number == Article.latest_version)
+            rows = session.execute(
+                select(Article, ArticleVersion).join(ArticleVersion, latest).where(
+                    ArticleVersion.status == Status.APPROVED.value,
+                    ArticleVersion.corpus_snapshot.is_not(None),
+                    ArticleVersion.corpus_snapshot != corpus_snapshot,
+                ).order_by(Article.id)
+            ).all()
+            for article, version in rows:
+                note = f"Corpus snapshot changed from {version.corpus_snapshot} to {corpus_snapshot}."
+                ref, version_id = self._add_version(session, article, version, None, note, None, None)
+                refs.append(ref)
+                version_ids.append(version_id)
+        self._notify(version_ids)
+        return refs
 
     def add_comment(self, article_id: str, actor: UserInfo | None, section_id: object, bullet_index: object,
                     note: object, *, version: int | None = None) -> CommentView:

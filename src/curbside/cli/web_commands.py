@@ -116,3 +116,22 @@ def samples(ctx: click.Context) -> None:
     for role, (address, password) in accounts.items():
         shown = password or f"(see {settings.data_dir / DEMO_ACCOUNTS_FILE})"
         click.echo(f"  demo {role}: {address}  password: {shown}", err=True)
+
+
+@cli.command()
+@click.pass_context
+def refresh(ctx: click.Context) -> None:
+    """Regenerate approved articles built from an older corpus snapshot, as new versions for review."""
+    from curbside.articles.publisher import Publisher
+
+    publisher = Publisher(_settings(ctx))
+    try:
+        snapshot = publisher.engine.index.corpus_snapshot
+        refs = publisher.store.refresh_stale(snapshot)
+        publisher.start(warm_up=False)
+        publisher.builder.wait_idle(600)
+    finally:
+        publisher.close()
+    click.echo(f"{len(refs)} article(s) regenerated from corpus snapshot {snapshot}; they wait in the review queue.")
+    for ref in refs:
+        click.echo(f"  {ref.id} version {ref.version}")
