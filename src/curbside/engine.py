@@ -214,16 +214,22 @@ class Curbside:
         text = validate_question(query, self.settings.max_question_chars)
         return self.searcher.search(text, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
 
-    def gather_evidence(self, question: str) -> EvidenceSet:
-        """Retrieval and evidence selection for a question: the deterministic half of ``ask``."""
+    def gather_evidence(self, question: str, *, context: str | None = None) -> EvidenceSet:
+        """Retrieval and evidence selection for a question: the deterministic half of ``ask``.
+
+        ``context`` is patient context given apart from the question (age, history, drugs): it shapes the
+        patient story and population fit, but is not part of what the evidence must answer.
+        """
         text = validate_question(question, self.settings.max_question_chars)
-        parsed = self.searcher.parse(text)
+        if context is not None and context.strip():
+            context = validate_question(context, self.settings.max_question_chars, min_letter_share=0.1)
+        parsed = self.searcher.parse(text, context or None)
         hits = self.searcher.search(parsed, self.settings.evidence.candidate_passages)
         return select_evidence(parsed, hits, self.index.lexical, self.settings.evidence)
 
-    def ask(self, question: str, *, article_id: str | None = None) -> Article:
+    def ask(self, question: str, *, context: str | None = None, article_id: str | None = None) -> Article:
         """Answer a question with an article composed from cited passages (no LLM)."""
-        evidence = self.gather_evidence(question)
+        evidence = self.gather_evidence(question, context=context)
         writer = ExtractiveWriter(self.settings.evidence, preset=self.settings.preset)
         return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot, article_id=article_id)
 

@@ -67,11 +67,11 @@ class Site:
         self.store = ArticleStore(self.db, self.settings)
         self.asked: list[str] = []
 
-        def ask(text_: str, article_id: str) -> Article:
-            self.asked.append(text_)
-            if "explode" in text_:
+        def ask(question: str, context: str | None, article_id: str) -> Article:
+            self.asked.append(f"{context} | {question}" if context else question)
+            if "explode" in question:
                 raise RuntimeError("boom")
-            return fake_article(text_, article_id)
+            return fake_article(question, article_id)
 
         def embed(question: str) -> np.ndarray:
             vector = np.zeros(8, dtype=np.float32)
@@ -116,7 +116,7 @@ def test_a_clinician_asks_and_the_article_is_submitted_and_built(site: Site) -> 
     view = site.store.get(ref.id, site.clinician)
     assert view.build_state == "ready" and view.article is not None
     assert view.article["title"] == "Should adults be screened for diabetes?"
-    assert site.asked == ["52-year-old man. Should adults be screened for diabetes?"]
+    assert site.asked == ["52-year-old man | Should adults be screened for diabetes?"]
     assert [e["action"] for e in site.store.history(ref.id, site.clinician)] == ["submit"]
 
 

@@ -508,3 +508,14 @@ def test_lexicon_accepts_objects_with_brand_and_name_attributes():
     parsed = parse_question("Actemra for interstitial lung disease?", lexicon)
     assert expansions_of(parsed, "brand") == {"Actemra": ["tocilizumab"]}
     assert parsed.mesh_terms == ("interstitial lung diseases",)
+
+
+def test_patient_context_given_apart_is_story_not_question(lexicon: Lexicon) -> None:
+    parsed = parse_question(
+        "Is rituximab effective in refractory dermatomyositis?", lexicon,
+        context="54-year-old woman with dysphagia. Planned treatment: prednisone and IVIG.",
+    )
+    assert parsed.clinical_question == "Is rituximab effective in refractory dermatomyositis?"
+    assert (parsed.patient.age, parsed.patient.sex) == (54, "female")
+    assert "dysphagia" not in parsed.keywords and "planned" not in parsed.keywords
+    assert "dysphagia" in parsed.patient.text

@@ -20,7 +20,7 @@ from curbside.writing.article import Article as ArticleDocument
 
 log = logging.getLogger(__name__)
 
-AskFunction = Callable[[str, str], ArticleDocument]  # (engine text, article id) -> article
+AskFunction = Callable[[str, str | None, str], ArticleDocument]  # (question, context, article id) -> article
 EmbedFunction = Callable[[str], np.ndarray | None]
 
 
@@ -98,6 +98,6 @@ class ArticleBuilder:
         self.store.finish_build(job, document, vector)
 
     def _compose(self, job: BuildJob) -> ArticleDocument:
-        document = self.ask(job.engine_text(), job.article_id)
+        document = self.ask(job.question, job.context, job.article_id)
         # The title is the question as asked; the patient context is shown apart from it.
         return document.model_copy(update={"title": job.question})

@@ -51,8 +51,8 @@ class Publisher:
         self.engine_state = "starting"  # starting | ready | failed
         self.engine_error: str | None = None
 
-    def _ask(self, text: str, article_id: str) -> ArticleDocument:
-        return self.engine.ask(text, article_id=article_id)
+    def _ask(self, question: str, context: str | None, article_id: str) -> ArticleDocument:
+        return self.engine.ask(question, context=context, article_id=article_id)
 
     def _embed(self, question: str) -> np.ndarray | None:
         # Related questions use the index's own embedder; without one, articles simply have no neighbours.

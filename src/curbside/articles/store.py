@@ -136,13 +136,6 @@ class BuildJob:
     previous_article_json: str | None
     needs_vector: bool
 
-    def engine_text(self) -> str:
-        """What the engine is asked: the patient context first, then the question (the parser splits them)."""
-        context = (self.context or "").strip()
-        if context and context[-1] not in ".?!":
-            context += "."
-        return f"{context} {self.question}".strip() if context else self.question
-
 
 @dataclass(frozen=True)
 class ArticleSummary:

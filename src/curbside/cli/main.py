@@ -140,8 +140,11 @@ def _render(article: Article, fmt: str) -> str:
               help="Answer every question in FILE (one a line: text, or {\"id\", \"question\"} JSON).")
 @click.option("--format", "fmt", type=click.Choice(["md", "json", "html", "jsonl"]), default=None,
               help="Output format (default md; jsonl with --questions).")
+@click.option("--context", default=None,
+              help="Patient context given apart from the question (age, history, drugs and doses).")
 @click.pass_context
-def ask(ctx: click.Context, question: str | None, questions_file: Path | None, fmt: str | None) -> None:
+def ask(ctx: click.Context, question: str | None, questions_file: Path | None, fmt: str | None,
+        context: str | None) -> None:
     """Answer QUESTION with a cited article ('-' reads the question from standard input)."""
     engine = _engine(ctx)
     if questions_file is not None:
@@ -166,7 +169,7 @@ def ask(ctx: click.Context, question: str | None, questions_file: Path | None, f
     if question == "-":
         question = sys.stdin.buffer.read().decode("utf-8", errors="surrogateescape")
     started = time.perf_counter()
-    article = engine.ask(question)
+    article = engine.ask(question, context=context)
     click.echo(_render(article, fmt or "md"), nl=False)
     click.echo(f"({time.perf_counter() - started:.2f} s)", err=True)
 

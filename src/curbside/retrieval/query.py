@@ -1232,10 +1232,18 @@ def _mesh_matches(text: str, lexicon: Lexicon) -> list[tuple[str, str, bool]]:
 # Entry point
 
 
-def parse_question(question: str, lexicon: Lexicon) -> ParsedQuery:
-    """Split, expand and index a clinical question (deterministic, no I/O)."""
-    text = normalize(question or "")
-    clinical, story_parts = _split_story(text)
+def parse_question(question: str, lexicon: Lexicon, context: str | None = None) -> ParsedQuery:
+    """Split, expand and index a clinical question (deterministic, no I/O).
+
+    ``context`` is patient context given apart from the question (the web app's "patient context" field):
+    all of it is patient story, never part of the clinical question, though it helps disambiguation.
+    """
+    question_text = normalize(question or "")
+    clinical, story_parts = _split_story(question_text)
+    context_text = normalize(context or "")
+    text = f"{context_text} {question_text}".strip() if context_text else question_text
+    if context_text:
+        story_parts = sentences(context_text) + story_parts
 
     # Patient story.
     age, _ = _extract_age(text)

@@ -68,9 +68,10 @@ class Searcher:
 
         self.speller = SpellingCorrector(index.store.vocabulary())
 
-    def parse(self, question: str) -> ParsedQuery:
-        """Understand the question, then correct words that neither the lexicon nor the index knows."""
-        parsed = parse_question(question, self.lexicon)
+    def parse(self, question: str, context: str | None = None) -> ParsedQuery:
+        """Understand the question (and patient context given apart), then correct words that neither the
+        lexicon nor the index knows."""
+        parsed = parse_question(question, self.lexicon, context)
         expanded = {e.term.lower() for e in parsed.expansions}
         fixes = []
         for keyword in parsed.keywords:
