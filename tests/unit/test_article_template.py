@@ -299,7 +299,19 @@ def test_grade_level_and_year_badges(env: jinja2.Environment) -> None:
     assert page.find("span", "badge-level-1") and page.find("span", "badge-level-2")
     assert re.search(r'class="badge badge-level badge-level-2"[^>]*>Level 2<', html)
     assert '<span class="bullet-year"><span class="visually-hidden">Published </span>2004</span>' in html
-    assert "Reworded; checked against the source" in html
+    assert "Paraphrased, verified" in html and "Verbatim quote" in html
+
+
+def test_every_bullet_carries_certainty_and_directness_badges(env: jinja2.Environment) -> None:
+    article = statin_article()
+    for section in article["sections"]:
+        for bullet in section["bullets"]:
+            bullet["certainty"] = "moderate"
+    html = render(env, article)
+    bullets = sum(len(s["bullets"]) for s in article["sections"])
+    assert html.count("badge-certainty certainty-moderate") == bullets
+    assert html.count("badge badge-support") == bullets
+    assert "Certainty: Moderate" in html
 
 
 def test_sections_bottom_line_and_heading_order(env: jinja2.Environment) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from curbside.evidence.grading import extract_grade, grade_meaning
+from curbside.evidence.grading import CERTAINTY_LEVELS, certainty_of, extract_grade, grade_meaning
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,26 @@ def test_grade_meaning() -> None:
     assert grade_meaning("B", organization="U.S. Preventive Services Task Force").startswith("Grade B: recommended")
     assert grade_meaning("EO") == "Expert opinion"
     assert grade_meaning(None) is None
+
+
+@pytest.mark.parametrize(("doc_type", "grade", "organization", "expected"), [
+    ("guideline", "A", "U.S. Preventive Services Task Force", "high"),
+    ("guideline", "B", "U.S. Preventive Services Task Force", "moderate"),
+    ("guideline", "I", "U.S. Preventive Services Task Force", "low"),
+    ("guideline", "strong recommendation, low-quality evidence", None, "low"),
+    ("guideline", "Conditional recommendation", None, "low"),
+    ("guideline", "EO", None, "very_low"),
+    ("guideline", "C", "Some Society", "low"),
+    ("guideline", "IIa", None, "moderate"),
+    ("guideline", None, None, "moderate"),
+    ("systematic_review", None, None, "high"),
+    ("rct", None, None, "moderate"),
+    ("observational", None, None, "low"),
+    ("case_report", None, None, "very_low"),
+    ("patient_information", None, None, "very_low"),
+    ("rct", "A", None, "moderate"),  # only guidelines carry grades
+])
+def test_certainty_is_one_scale_from_grade_or_document_type(doc_type: str, grade: str | None,
+                                                            organization: str | None, expected: str) -> None:
+    assert certainty_of(doc_type, grade, organization=organization) == expected
+    assert expected in CERTAINTY_LEVELS

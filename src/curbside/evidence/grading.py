@@ -68,3 +68,53 @@ def grade_meaning(grade: str | None, *, organization: str | None = None, scheme:
     if "recommendation" in code.lower() or "evidence" in code.lower():
         return code[0].upper() + code[1:]
     return f"Graded {code} (see the guideline's rating scheme)"
+
+
+# --- certainty: one scale for every bullet ---------------------------------------------------------------
+CERTAINTY_LEVELS: tuple[str, ...] = ("high", "moderate", "low", "very_low")
+CERTAINTY_LABELS: dict[str, str] = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
+CERTAINTY_SCALE = (
+    "Curbside certainty (GRADE-style words): the guideline's own grade where it states one, else the kind of "
+    "source: systematic review high; randomized trial, drug label or ungraded guideline moderate; "
+    "observational study low; case report, narrative review or patient information very low."
+)
+
+# What a source is worth on its own, before any grade (a single trial or a label is not a body of evidence).
+_DOC_TYPE_CERTAINTY: dict[str, str] = {
+    "systematic_review": "high",
+    "rct": "moderate",
+    "drug_label": "moderate",
+    "guideline": "moderate",
+    "observational": "low",
+    "case_report": "very_low",
+    "narrative_review": "very_low",
+    "patient_information": "very_low",
+}
+_QUALITY_WORDS = re.compile(r"\b(high|moderate|low|very low)[- ](?:quality|certainty)\b", re.IGNORECASE)
+_ROMAN_LEVEL = re.compile(r"^(I{1,3}|IV)([ab]?)$", re.IGNORECASE)
+
+
+def certainty_of(doc_type: str, grade: str | None = None, *, organization: str | None = None) -> str:
+    """The certainty of a bullet's evidence on one scale (``CERTAINTY_LEVELS``), from the guideline's grade
+    when it has one, else from the document type. See ``CERTAINTY_SCALE``."""
+    if grade and doc_type == "guideline":
+        code = grade.strip()
+        quality = _QUALITY_WORDS.search(code)
+        if quality:
+            return quality.group(1).lower().replace(" ", "_")
+        upper = code.upper()
+        if upper in ("EO", "GPP", "CBR"):
+            return "very_low"  # expert opinion or consensus, not evidence
+        if "preventive services task force" in (organization or "").lower() and upper in USPSTF_GRADE_MEANINGS:
+            # USPSTF grades state their certainty: A high; B, C and D moderate or higher; I insufficient.
+            return {"A": "high", "B": "moderate", "C": "moderate", "D": "moderate", "I": "low"}[upper]
+        letter = upper.rstrip("+-")
+        if letter in ("A", "B", "C", "D"):  # letter levels of evidence in most other schemes
+            return {"A": "high", "B": "moderate", "C": "low", "D": "very_low"}[letter]
+        roman = _ROMAN_LEVEL.match(code)
+        if roman:
+            return {"I": "high", "II": "moderate", "III": "low", "IV": "very_low"}[roman.group(1).upper()]
+        lowered = code.lower()
+        if lowered.startswith(("weak", "conditional")):
+            return "low"
+    return _DOC_TYPE_CERTAINTY.get(doc_type, "low")

@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ARTICLE_SCHEMA_VERSION = "1.0"
+ARTICLE_SCHEMA_VERSION = "1.1"
 
 Support = Literal["verbatim", "excerpted", "paraphrased_verified"]
+Certainty = Literal["high", "moderate", "low", "very_low"]
 EvidenceStatus = Literal["sufficient", "limited", "insufficient"]
 
 
@@ -41,6 +42,9 @@ class Bullet(_Model):
     strength: str | None = Field(None, description="the grade explained in words")
     doc_type: str
     evidence_level: int
+    certainty: Certainty | None = Field(
+        None, description="certainty of the evidence on one scale: the guideline's grade, else the document type"
+    )
     year: int | None = None
     relevance: float = Field(description="how well the quoted sentence matches the question, 0..1")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from curbside.corpus.documents import DOC_TYPE_LABELS, EVIDENCE_SCALE_NAME, DocType, Document
 from curbside.corpus.text import normalize
-from curbside.evidence.grading import grade_meaning
+from curbside.evidence.grading import certainty_of, grade_meaning
 from curbside.evidence.selection import RESEARCH_TYPES, EvidenceSet, ScoredSentence
 from curbside.settings import EvidenceSettings
 from curbside.writing.article import (
@@ -90,6 +90,8 @@ def _bullet(s: ScoredSentence, refs: _References) -> Bullet:
         else None,
         doc_type=str(doc.doc_type),
         evidence_level=doc.evidence_level,
+        certainty=certainty_of(str(doc.doc_type), s.grade if doc.doc_type == DocType.GUIDELINE else None,
+                               organization=doc.organization),
         year=doc.year,
         relevance=s.relevance,
     )
