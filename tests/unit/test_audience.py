@@ -275,3 +275,211 @@ def test_an_unrelated_aside_does_not_count_as_a_definition() -> None:
     assert view.article.sections[0].bullets[0].text == (
         "We gave human immunoglobulin G (IgG) (drug code GB-0998) to 20 patients."
     )
+
+
+# --- the patient rewrite: sentence joints, asides and glossary words, with the cases where it must not cut
+
+
+def _patient(text: str, *more: str, doc_type: str = "rct") -> str:
+    """The patient view's text of a one-section article whose bullets are ``text`` and ``more``."""
+    bullets = [_bullet(t, n, doc_type) for n, t in enumerate((text, *more), start=1)]
+    article = _article([Section(id="research", heading="R", bullets=bullets)], "x")
+    view = view_for_audience(article, "patient")
+    assert _claims(view.article) == _claims(article)
+    return " ".join(b.text for s in view.article.sections for b in s.bullets)
+
+
+def test_a_relative_clause_that_ends_the_sentence_becomes_a_sentence() -> None:
+    text = _patient(
+        "For patients with chronic low back pain, the Work Group suggests offering an exercise program, "
+        "which may include Pilates, yoga, and tai chi."
+    )
+    assert text == (
+        "For patients with chronic low back pain, the expert group suggests offering an exercise program. "
+        "This program may include Pilates, yoga, and tai chi."
+    )
+    assert _patient("The metabolomic studies also noted reduced omega-3 fatty acids, which are powerful antioxidants.") == (
+        "The metabolomic studies also noted reduced omega-3 fatty acids. These are powerful antioxidants."
+    )
+    assert _patient("It does not apply to children and adults with symptoms, who are addressed in a separate statement.") == (
+        "It does not apply to children and adults with symptoms. They are addressed in a separate statement."
+    )
+
+
+def test_a_relative_clause_stays_where_cutting_would_change_what_it_refers_to() -> None:
+    # The main sentence goes on after the first clause; the second follows a coordination ("and ...").
+    tb = (
+        "In the US, tuberculosis remains an important preventable disease, including active tuberculosis, which may "
+        "be infectious, and latent tuberculosis infection (LTBI), which is asymptomatic and not infectious."
+    )
+    assert "active TB, which may be infectious, and latent TB infection, which is symptom-free" in _patient(tb)
+    # "which" is the object ("which doctors prescribe"), or a single person would need "he" or "she".
+    assert ", which doctors often prescribe" in _patient(
+        "An example of an effective ACE inhibitor is lisinopril (Zestril), which doctors commonly prescribe for kidney disease."
+    )
+    assert ", who was treated" in _patient("The trial enrolled one woman with a rare disease, who was treated for ten years.")
+    # An embedded clause: the sentence goes on after it.
+    assert ", who reported smoking in earlier pregnancies, were found" in _patient(
+        "Women covered by the programme, who reported smoking in previous pregnancies, were found to quit more often."
+    )
+
+
+def test_contrast_and_participle_joints() -> None:
+    assert "numbers that are normal for babies. By contrast, older teens have numbers similar to adults." in _patient(
+        "Newborn babies often have very low blood pressure numbers that are normal for babies, while older teens have "
+        "numbers similar to adults."
+    )
+    assert ", while taking the drug each morning" in _patient(  # not a clause of its own: no cut
+        "Blood pressure was measured at home by every person in the study, while taking the drug each morning."
+    )
+    assert _patient(
+        "Single oral doses caused rapid suppression of gastric acid secretion in healthy male subjects, making it a "
+        "potential alternative to proton pump inhibitors."
+    ) == (
+        "Single oral doses caused rapid suppression of stomach acid secretion in healthy male people. This makes it a "
+        "potential alternative to proton pump inhibitors."
+    )
+    assert "at 48 weeks. But the decrease after acarbose was bigger." in _patient(
+        "Fasting glucose after metformin showed greater decline compared to acarbose at 48 weeks, however the decrease "
+        "after acarbose was bigger."
+    )
+
+
+def test_although_opens_a_concession_that_can_stand_alone() -> None:
+    assert _patient(
+        "Although most studies are observational and definitions vary widely, any breastfeeding appears to be more "
+        "helpful than none."
+    ) == "Most studies are observational and definitions vary widely. But any breastfeeding appears to be more helpful than none."
+    # Not a clause ("Although generally well tolerated"): stays one sentence.
+    assert _patient(
+        "Although generally well tolerated, rilonacept did not provide additional pain relief over 72 hours."
+    ) == "Although mostly well tolerated, rilonacept did not provide extra pain relief over 72 hours."
+
+
+def test_joints_that_would_break_a_sentence_are_left_alone() -> None:
+    # "Not only ..., but ...": one thought.
+    assert "from occurring, but they can reverse" in _patient(
+        "Not only can healthy lifestyle habits prevent high blood pressure from occurring, but they can reverse "
+        "prehypertension and help control existing high blood pressure."
+    )
+    # The verb after ", and" has its subject before the comma.
+    assert "ratios, and may have reduced deaths" in _patient(
+        "It was concluded that omega-3 fatty acids improved T helper/inducer ratios, and may have reduced mortality, "
+        "among septic patients."
+    )
+    # The main verb comes after the "including" list.
+    assert "drug treatments, including nicotine replacement treatment, bupropion and varenicline, is large" in _patient(
+        "Convincing evidence that the benefit of pharmacotherapy interventions, including nicotine replacement "
+        "therapy, bupropion and varenicline, is large."
+    )
+    # "including" inside a list of items that semicolons separate.
+    listing = _patient(
+        "These include counseling for a healthy diet in adults (B recommendation); behavioral weight loss "
+        "interventions in adults, including pregnant women; and screening for diabetes in adults."
+    )
+    assert "in adults, including pregnant women; and screening" in listing
+
+
+def test_numbered_criteria_after_the_following_become_sentences() -> None:
+    text = _patient(
+        "Clinicians may offer a statin to adults when all of the following criteria are met: (1) they are aged 40 to "
+        "75 years; (2) they have 1 or more risk factors; and (3) they have a 10-year risk of 10% or greater "
+        "(C recommendation)."
+    )
+    assert text == (
+        "Health care providers may offer a statin to adults when all of the following criteria are met. "
+        "(1) They are aged 40 to 75 years. (2) They have 1 or more risk factors. "
+        "(3) They have a 10-year risk of 10% or greater (Grade C). "
+        "Grade C means offered to some people, depending on their situation."
+    )
+
+
+def test_inline_grades_are_explained_once_in_a_sentence_of_their_own() -> None:
+    text = _patient(
+        "In 2013 the USPSTF recommended screening adults born between 1945 and 1965 (B recommendation).",
+        "The USPSTF also recommends screening adolescents (B recommendation).",
+        doc_type="guideline",
+    )
+    assert text == (
+        "In 2013 the US expert panel (USPSTF) recommended screening adults born between 1945 and 1965 (Grade B). "
+        "Grade B means recommended. The USPSTF also recommends screening teens (Grade B)."
+    )
+
+
+def test_asides_a_reader_does_not_need_are_dropped() -> None:
+    text = _patient(
+        "The TODAY study (n = 699), registered as a randomized trial (ISRCTN79347302, registered 20 Apr 2007), found "
+        "fewer events [12] in group A (n = 74; 18%) than in group B (33%).",
+        "According to the Centers for Disease Control and Prevention (CDC),12 most infections have no symptoms.",
+        "Length of stay was 9 [8-13] vs. 11 [9-14] days.",
+    )
+    assert "699" not in text and "ISRCTN" not in text and "[12]" not in text and "n =" not in text
+    assert "(18%)" in text and "(33%)" in text  # the numbers that carry the finding stay
+    assert "Prevention, most infections" in text
+    assert "9 [8-13] vs. 11 [9-14] days" in text  # a range after a number is not a reference mark
+
+
+def test_a_flattened_leaflet_list_gets_its_stop_back() -> None:
+    text = _patient(
+        "Antibiotics do not fight infections caused by viruses, such as - Colds - Flu - Sore throats, unless caused "
+        "by strep If a virus is making you sick, antibiotics may do more harm than good.",
+        doc_type="patient_information",
+    )
+    assert "unless caused by strep. If a virus is making you sick" in text
+    assert _patient("Group A strep causes - Strep throat - a sore, red throat - Scarlet fever - an illness.") == (
+        "Group A strep causes - Strep throat - a sore, red throat - Scarlet fever - an illness."
+    )
+
+
+def test_a_study_design_aside_becomes_its_own_sentence() -> None:
+    assert _patient("Group therapy reduces the daytime consequences of insomnia (Design: Randomized clinical trial).") == (
+        "Group treatment reduces the daytime effects of trouble sleeping. Design: study that assigned people to "
+        "treatments by chance."
+    )
+
+
+def test_one_word_abbreviation_definitions_go_only_when_unused() -> None:
+    assert _patient("Proton pump inhibitor use is associated with a loss of the benefit of alendronate (AD).") == (
+        "Proton pump inhibitor use is linked to a loss of the benefit of alendronate."
+    )
+    kept = _patient("Glucocorticoids (GCs) are widely used.", "Long-term GCs use causes bone loss.")
+    assert "(GCs)" in kept  # "GCs" is used again: its definition stays
+
+
+def test_plain_words_from_the_glossary() -> None:
+    text = _patient(
+        "Benefit was demonstrated in participants with latent tuberculosis infection or LTBI who received "
+        "indomethacin 50 mg TID and required additional doses.",
+        "The study demonstrated fewer falls; data were obtained from records.",
+    )
+    assert "Benefit was shown in people with latent TB infection who got indomethacin 50 mg three times a day" in text
+    assert "needed extra doses" in text
+    assert "The study showed fewer falls. Data were gotten from records." in text
+    # A duplicate is collapsed only when it is the whole phrase.
+    assert "in primary care or primary care-relevant settings" in _patient(
+        "The USPSTF found 2 studies in children in primary care or primary care-relevant settings."
+    )
+
+
+def test_however_reads_as_but() -> None:
+    assert _patient("Screening found more cancers. However, most were small.") == "Screening found more cancers. But most were small."
+
+
+def test_numbered_noun_phrases_stay_one_sentence() -> None:
+    text = _patient(
+        "Disagreements could depend on the following: (1) the influence of baseline airflow obstruction; (2) the "
+        "effect of eosinophilic inflammation; and (3) bronchial hyperresponsiveness."
+    )
+    assert "the following: (1) the influence" in text and "; and (3) bronchial" in text
+
+
+def test_an_including_list_in_the_middle_of_a_sentence_stays() -> None:
+    text = _patient(
+        "While changes in specific genes affect how the body reacts to warfarin, many other factors, including "
+        "gender, age, weight, diet, and other medications, also play a role in the response."
+    )
+    assert "many other factors, including gender, age, weight, diet, and other medicines, also play a role" in text
+    assert "physical activity for older people every week. This includes walking, cycling and swimming." in _patient(
+        "The expert group recommends regular physical activity for older people every week, including walking, "
+        "cycling and swimming."
+    )

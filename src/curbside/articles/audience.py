@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Literal, get_args
 
 import textstat
@@ -300,10 +301,34 @@ _INLINE_GRADE = re.compile(r"\(\s*(?:Grade\s+)?([ABCD])\s+recommendation\s*\)|\(
 _INLINE_I = re.compile(r"\(\s*I\s+statement\s*\)")
 
 
-def _inline_grades(text: str) -> str:
-    """ "( A recommendation )" written inside a USPSTF statement, explained in words."""
-    text = _INLINE_GRADE.sub(lambda m: f"({_PLAIN_GRADE[m.group(1) or m.group(2)]}, Grade {m.group(1) or m.group(2)})", text)
-    return _INLINE_I.sub(f"({_PLAIN_GRADE['I']}, I statement)", text)
+_GRADE_NOTE: dict[str, str] = {
+    code: f"Grade {code} means {_PLAIN_GRADE[code]}." for code in "ABCD"
+} | {"I": f"An I statement means {_PLAIN_GRADE['I']}."}
+
+
+def _inline_grades(text: str, explained: set[str], notes: list[str]) -> str:
+    """ "( A recommendation )" written inside a USPSTF statement: "(Grade A)", explained once in a note.
+
+    The words go in a sentence of their own after the bullet, never into the statement: the
+    statement may be an old one ("In 2013 the USPSTF recommended ... (B recommendation)"), so a
+    sentence such as "This is recommended" could state the wrong tense.
+    """
+
+    def note(code: str) -> None:
+        if f"grade:{code}" not in explained:
+            explained.add(f"grade:{code}")
+            notes.append(_GRADE_NOTE[code])
+
+    def grade(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        note(code)
+        return f"(Grade {code})"
+
+    def statement(match: re.Match[str]) -> str:
+        note("I")
+        return "(I statement)"
+
+    return _INLINE_I.sub(statement, _INLINE_GRADE.sub(grade, text))
 
 
 def _bottom_bullet(article: Article) -> Bullet | None:
@@ -499,9 +524,25 @@ class _AbbreviationExpander:
             known = self._long.get(short) or _text_definitions([text]).get(short)
             if _long_form(short, before) or (known and before.lower().endswith(known.lower())):
                 return ""
+            if self._one_word_definition(short, before):
+                return ""
             return match.group(0)
 
         return _DEFINITION_ANY.sub(drop, text)
+
+    def _one_word_definition(self, short: str, before: str) -> bool:
+        """ "glucocorticoids (GCs)", "alendronate (AD)": a one-word long form whose letters spell the
+        abbreviation in order, from its first letter; dropped only where the article never uses the
+        abbreviation again, so nothing is left unexplained."""
+        letters = short.rstrip("s").lower() if short.endswith("s") and short[:-1].isupper() else short.lower()
+        word = re.search(r"([A-Za-z][A-Za-z-]+)$", before)
+        if word is None or not letters.isalpha() or len(letters) < 2:
+            return False
+        long = word.group(1).lower()
+        if long[0] != letters[0] or not re.search(".*".join(map(re.escape, letters)), long):
+            return False
+        uses = re.findall(rf"(?<![\w\-+(\[]){re.escape(short)}(?![\w\-+])", " ".join(_all_texts(self.article)))
+        return not uses
 
     def _expand(self, match: re.Match[str], text: str, convert: Callable[[str], str] | None) -> str:
         short, plural = match.group(1), match.group(2)
@@ -664,8 +705,15 @@ _EFFECT = (
     r"standardi[sz]ed mean difference|weighted mean difference|mean difference|risk difference))"
     rf"\s*[,:=]?\s*{_NUM}"
 )
-_STAT_IN_GROUP = re.compile(rf"[,;]?\s*(?:{_CI}|{_EFFECT}|{_P})")
-_STAT_ASIDE = re.compile(rf"[,;]\s*(?:{_CI}|{_EFFECT}|{_P})(?=[\s.,;]|$)")
+# A sample size: how many people a study had, not what it found ("(n = 74)").
+_SAMPLE = r"\b[nN]\s*=\s*\d[\d,]*(?!\s*%)(?!\.\d)"
+_STAT_IN_GROUP = re.compile(rf"[,;]?\s*(?:{_CI}|{_EFFECT}|{_P}|{_SAMPLE})")
+_STAT_ASIDE = re.compile(rf"[,;]\s*(?:{_CI}|{_EFFECT}|{_P}|{_SAMPLE})(?=[\s.,;]|$)")
+# A trial's registration number, in brackets with nothing else a reader needs.
+_REGISTRATION = re.compile(
+    r"\s*[(\[][^()\[\]]*?\b(?:NCT\d{8}|ISRCTN\d{6,}|ChiCTR[-A-Z0-9]{6,}|ACTRN\d{10,}|DRKS\d{6,}|IRCT\d{6,}\w*|"
+    r"UMIN\d{6,}|CTRI/\d{4}/\d+/\d+|EudraCT(?:\s+(?:number|no\.?))?\s*:?\s*\d{4}-\d{6}-\d{2})\b[^()\[\]]*[)\]]"
+)
 _SPREAD = re.compile(r"\s*\u00b1\s*\d+(?:\.\d+)?")
 _CROSS_REFERENCE = re.compile(r"\s*[\[(]\s*see\s[^\[\]()]*(?:\([^()]*\)[^\[\]()]*)*[\])]", re.IGNORECASE)
 _GROUP = re.compile(r"([(\[])([^()\[\]]*)([)\]])")
@@ -690,8 +738,18 @@ def _clean_aside(body: str) -> str:
     return re.sub(r"\s*,\s*(?=,|$)", "", ";".join(kept)).strip(" ,;:")
 
 
+# "... axis (Design: Randomized clinical trial)." -> "... axis. Design: randomized clinical trial."
+_DESIGN_ASIDE = re.compile(r"\s*\(\s*Design:\s*([^()]+?)\s*\)\s*(?=[.!?]?\s*$|[.!?]\s)")
+
+
+def _design_sentence(text: str) -> str:
+    """A trailing "(Design: ...)" aside about the whole sentence, as a sentence of its own."""
+    return _DESIGN_ASIDE.sub(lambda m: f". Design: {m.group(1)[0].lower() + m.group(1)[1:]}", text)
+
+
 def _strip_statistics(text: str) -> str:
     text = _CROSS_REFERENCE.sub("", text)
+    text = _REGISTRATION.sub("", text)
     text = _SPREAD.sub("", text)
     # Innermost brackets first; a group kept is parked behind a placeholder so its parent becomes innermost.
     parked: list[str] = []
@@ -717,14 +775,44 @@ def _strip_statistics(text: str) -> str:
 
 
 _YEAR_MARK = re.compile(r"(?<=\b(?:19|20)\d\d)\.\d{1,2}(?:[,\u2013-]\d{1,2})*(?=\s+[A-Z])")
-_COMMA_MARK = re.compile(r"(?<=[a-z]),\d{1,3}(?:[,\u2013-]\d{1,3})*(?=\s)")
+# "Prevention (CDC),12 latent": a closing bracket counts too; "1,000" never matches (no digit before).
+_COMMA_MARK = re.compile(r"(?<=[a-z)]),\d{1,3}(?:[,\u2013-]\d{1,3})*(?=\s)")
+# "[12]", "[3, 4]" after a word or a stop; "9 [8-13]" (a range after a number) is not a reference.
+_BRACKET_MARK = re.compile(r"(?<=[A-Za-z.,;:)])\s?\[\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]")
+
+
+# "(Grade C);14 behavioral": a reference number glued to a semicolon after a word or bracket.
+_SEMICOLON_MARK = re.compile(r"(?<=[a-z)]);\d{1,3}(?:(?:[,\u2013-]|,\s)\d{1,3})*(?=\s)")
 
 
 def _strip_reference_marks(text: str) -> str:
+    text = _BRACKET_MARK.sub("", text)
+    text = _SEMICOLON_MARK.sub(";", text)
     text = _REFERENCE_MARK.sub(".", text)
     text = _YEAR_MARK.sub(".", text)
     text = _COMMA_MARK.sub(",", text)
     return _GLUED_MARK.sub("", text)
+
+
+# A flattened leaflet list ("include - Colds - Flu - Sore throats If a virus ...") lost the stop
+# after its last item; a capitalised sentence opener after a lower-case word there starts a sentence.
+_LIST_ITEM = re.compile(r"\s[-\u2022]\s+(?=\S)")
+_LIST_END = re.compile(
+    r"(?<=[a-z)])\s+(?=(?:If|When|Treatment|Treatments|The|This|These|They|There|It|You|Your|Most|Many|Some|Talk|Ask|"
+    r"Call|See|Also|But|Because|Children|People|Doctors?)\s)"
+)
+
+
+def _restore_list_end(text: str) -> str:
+    """ "... - Sore throats, unless caused by strep If a virus ..." -> "... strep. If a virus ..." """
+    items = list(_LIST_ITEM.finditer(text))
+    if len(items) < 2:
+        return text
+    last = items[-1].end()
+    end = _LIST_END.search(text, last)
+    if end is None or re.search(r"[.!?]", text[last : end.start()]):
+        return text
+    return text[: end.start()] + "." + text[end.start() :]
 
 
 _NO_CAPITAL = re.compile(r"^(?:mg|ml|mL|kg|g|mcg|p|vs|eGFR|pH|e\.g|i\.e)\b")
@@ -742,6 +830,11 @@ _JOINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r";\s+however,\s+", re.IGNORECASE), ". \x04However, "),
     (re.compile(r",\s+however,\s+"), ". \x04However, "),
     (re.compile(r",\s+whereas\s+"), ". \x04By contrast, "),
+    # "X, however the decrease was bigger" (no comma after "however"); not "however many", "however small".
+    (
+        re.compile(r",\s+however\s+(?!much|many|few|little|small|large|long|often|high|low|you|it\s+is\b)(?=[a-z])"),
+        ". \x04However, ",
+    ),
     # Not in enumerations: "(1) they are aged 40 to 75 years; (2) they have ...; and (3) ..."
     (re.compile(r";\s+(?!\(?\s*(?:\d{1,2}|[a-z]|[ivx]{1,4})\s*\)|and\s|or\s)(?=\S)"), ". \x04"),
 )
@@ -753,7 +846,10 @@ _FINITE = frozenset(
         "would", "must", "did", "does", "do", "apply", "applies", "remain", "remains", "need", "needs",
         "include", "includes", "show", "shows", "showed", "found", "find", "finds", "increase", "increases",
         "increased", "reduce", "reduces", "reduced", "lead", "leads", "led", "provide", "provides", "occur",
-        "occurs",
+        "occurs", "appear", "appears", "appeared", "seem", "seems", "seemed", "became", "becomes", "concluded",
+        "concludes", "suggest", "suggests", "recommend", "recommends", "got", "took", "tend", "tends", "helps", "works",
+        "causes", "means", "began", "begins", "gave", "gives", "died",
+        "vary", "varies", "differ", "differs", "differed", "believe", "believes", "think", "thinks", "serves",
     }
 )
 _NOT_SUBJECT = frozenset(
@@ -770,6 +866,8 @@ def _is_clause(words: list[str]) -> bool:
     """Does ``words`` read as a clause with its own subject and verb ("recommendations no longer apply")?"""
     if not words or words[0].lower() in _NOT_SUBJECT or words[0].lower().endswith("ing"):
         return False
+    if words[0].lower() in _FINITE:
+        return False  # "and may have reduced deaths": a verb with the subject of the clause before
     for i, word in enumerate(words[:7]):
         lowered = word.lower().strip("(),")
         if lowered in _RELATIVE:
@@ -791,6 +889,8 @@ def _split_clauses(sentence: str) -> str:
             continue
         if not (_is_clause(segment) and _is_clause(right)):
             continue
+        if match.group(1) == "but" and "not only" in re.split(r"(?<=[.!?])\s+", left)[-1].lower():
+            continue  # "Not only can X ..., but Y ...": one thought
         joint = {"and": ". \x04", "but": ". \x04But ", "so": ". \x04So "}[match.group(1)]
         out.append(left + joint)
         last = match.end()
@@ -803,7 +903,41 @@ _LINKED_JOINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r",\s+including\s+"), ". \x04This includes "),
     (re.compile(r"(?<!\bnot)(?<!\bonly)(?<!\bpartly)(?<!\bpart)\s+because\s+(?!of\b)"), ". \x04This is because "),
     (re.compile(r",\s+although\s+"), ". \x04However, "),
+    # A clause of contrast: "X, while older teens have Y" (never "while taking", "while in hospital").
+    (re.compile(r",\s+while\s+"), ". \x04By contrast, "),
+    # A participle saying what the whole clause means: "..., making it a possible alternative".
+    (re.compile(r",\s+making\s+(?=(?:it|them|this)\s)"), ". \x04This makes "),
+    (re.compile(r",\s+suggesting\s+"), ". \x04This suggests "),
+    (re.compile(r",\s+indicating\s+"), ". \x04This shows "),
 )
+def _main_verb_follows(right: str) -> bool:
+    """Does the sentence go on after an "including" list ("including A, B and C, also play a role")?
+
+    Signs: a verb before any "who"/"which" clause of the list's own; a comma after the list's last
+    item that does not open such a clause; ", and" with an -ing verb ("..., and providing ...").
+    """
+    tail = re.split(r",?\s+(?:and|or)\s+", right)[-1]
+    for comma in re.finditer(r",\s+(\S+)", tail):
+        if comma.group(1).lower() not in _RELATIVE | {"as", "such", "especially", "particularly"}:
+            return True
+    if re.search(r",\s+(?:and|or)\s+\w+ing\b", right):
+        return True
+    for word in right.split():
+        lowered = word.lower().strip(",()")
+        if lowered in _RELATIVE:
+            return False
+        if lowered in _FINITE:
+            return True
+    return False
+
+
+def _in_listing(left: str, after: str) -> bool:
+    """Is the joint inside a list whose items a semicolon separates ("A; B, including C; and D")?"""
+    sentence = left + " " + re.split(r"(?<=[.!?])\s+(?=[A-Z(\x04])", after)[0]
+    return re.search(r";\s+(?:and|or)\s", sentence) is not None
+
+
+_NEEDS_CLAUSE = frozenset({". \x04By contrast, "})
 _MIN_LEFT = 8
 
 
@@ -817,6 +951,12 @@ def _split_linked(text: str) -> str:
             right = re.split(r"[.;]\s+", text[match.end() :])[0]
             if len(left.split()) < _MIN_LEFT or len(right.split()) < _MIN_SIDE - 1:
                 continue
+            if joint in _NEEDS_CLAUSE and not _is_clause(re.split(r"[,;:]\s+", right)[0].split()):
+                continue
+            if _in_listing(left, text[match.end() :]):
+                continue
+            if "includes" in joint and _main_verb_follows(right):
+                continue  # "the benefit of drugs, including X and Y, is large": the sentence goes on
             if "includes" in joint and re.search(r"[a-z]s$", left.rstrip()):
                 joint = ". \x04These include "  # "several risk factors, including ..."
             out.append(text[last : match.start()] + joint)
@@ -824,6 +964,141 @@ def _split_linked(text: str) -> str:
         out.append(text[last:])
         text = "".join(out)
     return text
+
+
+# Relative clauses that run to the end of their sentence: "X, which may include Y" -> "X. This may
+# include Y"; "children, who are covered elsewhere" -> "children. They are covered elsewhere".
+_RELATIVE_JOINT = re.compile(r",\s+(which|who)\s+")
+_SINGULAR_VERBS = frozenset(
+    {
+        "is", "was", "has", "does", "means", "includes", "causes", "makes", "helps", "remains", "contains",
+        "requires", "involves", "refers", "occurs", "leads", "allows", "depends", "corresponds", "affects",
+        "explains", "shows", "gives", "works",
+    }
+)
+_PLURAL_VERBS = frozenset(
+    {
+        "are", "were", "have", "do", "include", "cause", "make", "help", "remain", "contain", "require", "involve",
+        "refer", "occur", "lead", "allow", "depend", "correspond", "affect", "explain", "show", "give", "work",
+    }
+)
+_EITHER_VERBS = frozenset({"may", "might", "can", "could", "will", "would", "should", "must", "had", "did"})
+# "the TODAY study, which assigned ..." -> "This study assigned ...": the noun says what "this" is.
+_NAMED_ANTECEDENTS = frozenset({"study", "trial", "review", "recommendation", "guideline", "program", "programme"})
+
+
+def _relative_verb(words: list[str]) -> str | None:
+    """ "singular", "plural" or "either" for the verb that starts a relative clause; None if none does."""
+    if words and words[0].endswith("ly") and len(words) > 1:
+        words = words[1:]  # "which randomly assigned"
+    if not words:
+        return None
+    word = words[0].lower()
+    if word in _SINGULAR_VERBS:
+        return "singular"
+    if word in _PLURAL_VERBS:
+        return "plural"
+    if word in _EITHER_VERBS or (word.endswith("ed") and len(word) > 4 and word.isalpha()):
+        return "either"
+    return None
+
+
+def _plural_noun(word: str) -> bool:
+    word = word.lower()
+    return word.endswith("s") and not word.endswith(("ss", "us", "is", "ous"))
+
+
+def _split_relative(text: str) -> str:
+    """ ", which"/", who" clauses that end their sentence become sentences of their own.
+
+    Only where the clause starts with its verb ("which may ...", "who are ..."), runs to the end of the
+    sentence (its commas, if any, only those of a list "A, B, and C"), and the word it refers to is
+    clear: a "which" after a coordination ("..., and latent infection, which is ...") stays.
+    """
+    out: list[str] = []
+    last = 0
+    for match in _RELATIVE_JOINT.finditer(text):
+        left = re.split(r"(?<=[.!?])\s+", text[last : match.start()])[-1]
+        right = re.split(r"(?<=[.!?])\s+(?=[A-Z(\x04])", text[match.end() :])[0]
+        if len(left.split()) < _MIN_LEFT or len(right.split()) < 3 or _in_listing(left, right):
+            continue
+        commas = [m.end() for m in re.finditer(r",\s+", right)]
+        if commas:
+            after = [right[c:].split(None, 1)[0].lower() for c in commas]
+            if len(commas) < 2 or after[-1] not in ("and", "or") or after[0] in ("and", "or", "but"):
+                continue  # the main sentence goes on after the clause
+        number = _relative_verb(right.split())
+        if number is None:
+            continue
+        head = re.sub(r"\s*[(\[][^()\[\]]*[)\]]\s*$", "", left).split()
+        antecedent = head[-1].strip("\x03)") if head else ""
+        segment = re.split(r"[,;:]\s+", left)[-1].split()
+        plural = number == "plural" or (number == "either" and _plural_noun(antecedent))
+        if match.group(1) == "who":
+            if not plural:
+                continue  # "the patient, who ..." would need "he", "she" or "this person"
+            subject = "They"
+        elif plural:
+            subject = "These"
+        elif number == "singular" or not _plural_noun(antecedent):
+            if any(w.lower() in ("and", "or") for w in segment):
+                continue  # "A and B, which is ...": which one?
+            subject = "This"
+            if antecedent.lower() in _NAMED_ANTECEDENTS:
+                subject = f"This {antecedent.lower()}"
+        else:
+            continue
+        out.append(text[last : match.start()] + f". \x04{subject} ")
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+# "when all of the following are met: (1) they are ...; (2) they have ...; and (3) ..." -> one
+# sentence an item. The lead says whether all or any are needed, so the "and"/"or" can go.
+_ENUMERATION = re.compile(r":\s+\(1\)\s+")
+_ENUMERATION_ITEM = re.compile(r";\s+(?:and\s+|or\s+)?\((\d)\)\s+")
+
+
+def _split_enumeration(text: str) -> str:
+    start = _ENUMERATION.search(text)
+    if start is None:
+        return text
+    lead = re.split(r"(?<=[.!?])\s+", text[: start.start()])[-1]
+    if "the following" not in lead.lower():
+        return text
+    items = list(_ENUMERATION_ITEM.finditer(text, start.end()))
+    if not items or [int(m.group(1)) for m in items] != list(range(2, len(items) + 2)):
+        return text
+    # Each item must read as a sentence ("they are aged 40 to 75 years"), not a noun phrase.
+    bodies = [text[start.end() : items[0].start()]]
+    bodies += [text[a.end() : b.start()] for a, b in pairwise(items)]
+    bodies.append(re.split(r"(?<=[.!?])\s+", text[items[-1].end() :])[0])
+    if not all(_is_clause(body.split()) for body in bodies):
+        return text
+    out = text[: start.start()] + ". (1) \x04"
+    last = start.end()
+    for item in items:
+        out += text[last : item.start()] + f". ({item.group(1)}) \x04"
+        last = item.end()
+    return out + text[last:]
+
+
+# "Although A, B." -> "A. But B." where A and B are clauses and A has no comma of its own.
+_CONCESSION = re.compile(r"(?:(?<=^)|(?<=[.!?]\s)|(?<=\x04))(?:Although|Though|Even though)\s+([^,.;:]+),\s+")
+
+
+def _split_concession(text: str) -> str:
+    def split(match: re.Match[str]) -> str:
+        concession = match.group(1)
+        rest = re.split(r"[,;:.]\s+", text[match.end() :])[0].split()
+        if len(concession.split()) < _MIN_SIDE or len(rest) < _MIN_SIDE - 1:
+            return match.group(0)
+        if not (_is_clause(concession.split()) and _is_clause(rest)):
+            return match.group(0)
+        return f"\x04{concession}. \x04But "
+
+    return _CONCESSION.sub(split, text)
 
 
 def _split_long(text: str) -> str:
@@ -841,13 +1116,13 @@ def _split_long(text: str) -> str:
             chars.append("\x03")
         else:
             chars.append(ch)
-    result = "".join(chars)
+    result = _split_enumeration("".join(chars))
     # "A (n = 74); B (n = 76); or C": semicolons that separate list items are not joints.
     listing = re.search(r";\s+(?:and|or)\s", result) is not None
     for pattern, joint in _JOINTS:
         if not (listing and pattern.pattern.startswith(";")):
             result = pattern.sub(joint, result)
-    result = _split_linked(_split_clauses(result))
+    result = _split_relative(_split_linked(_split_clauses(_split_concession(result))))
     # Only the starts this function made are capitalised ("e.g. cirrhosis" stays as written).
     result = re.sub(r"\x04(\S+)", lambda m: _capitalise(m.group(1)), result)
     restored = iter(hidden)
@@ -862,6 +1137,16 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\.{2,}", ".", text)
     text = re.sub(r"\b([\w-]+(?: [\w-]+){0,3}) [(\[]\1[)\]]", r"\1", text)  # "PET scan (PET scan)"
     text = re.sub(r"\b(children|people|men|women)'(?!s)", r"\1's", text)  # "pediatric patients'" -> "children's"
+    # Two words that became the same plain words: "latent TB infection or LTBI", "incidence, prevalence".
+    text = re.sub(
+        r"\b([A-Za-z][\w-]*(?: [\w-]+){1,4}) or \1(?=[,.;:)]|\s+(?:is|are|was|were|has|have|had|in|of|for|with|who|which|that|and|or|to|at|on|by|from|as)\b|$)",
+        r"\1",
+        text,
+    )
+    text = re.sub(r"\brate,? (?:and )?rates?\b", "rates", text)
+    text = re.sub(r"\brate rate\b", "rate", text)
+    text = re.sub(r"(^|[.!?]\s+)However,\s+", r"\1But ", text)  # a shorter word, the same link
+    text = re.sub(r"\b(treatment|therapy) (treatments?)\b", r"\2", text)
     return _capitalise(text.strip())
 
 
@@ -874,9 +1159,9 @@ class _PlainLanguage:
 
     def __call__(self, text: str) -> str:
         notes: list[str] = []
-        text = _inline_grades(text)
+        text = _inline_grades(text, self._explained, notes)
         text = _strip_statistics(text)
-        text = _strip_reference_marks(text)
+        text = _design_sentence(_restore_list_end(_strip_reference_marks(text)))
         text = self._abbreviations.drop_definitions(text)
         text = _apply_glossary(text, self._explained, notes)
         text = self._abbreviations.expand(text, lambda long: _apply_glossary(long, self._explained, notes))
