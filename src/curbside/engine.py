@@ -19,8 +19,11 @@ from typing import Any
 
 from curbside.corpus.documents import IngestProblem, IngestReport
 from curbside.errors import InvalidQuestionError
+from curbside.evidence.assessment import ClinicalEvidence
+from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, select_evidence
 from curbside.retrieval.index import Index, Manifest, build_index
+from curbside.retrieval.patient_context import DrugNames
 from curbside.retrieval.search import Mode, Searcher, SearchHit
 from curbside.settings import Settings, find_default_corpus_dir, load_settings
 from curbside.writing.article import Article
@@ -116,6 +119,7 @@ class Curbside:
         self.settings = settings
         self._index: Index | None = None
         self._searcher: Searcher | None = None
+        self._drug_names: DrugNames | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, preset: str | None = None, **overrides: Any) -> Curbside:
@@ -144,6 +148,7 @@ class Curbside:
             self._index.close()
         self._index = None
         self._searcher = None
+        self._drug_names = None
 
     # --- ingest ----------------------------------------------------------------------------------
     def _build(self, documents: Any, report: IngestReport, *, kind: str, snapshot: str, command: str,
@@ -227,11 +232,32 @@ class Curbside:
         hits = self.searcher.search(parsed, self.settings.evidence.candidate_passages)
         return select_evidence(parsed, hits, self.index.lexical, self.settings.evidence)
 
+    @property
+    def drug_names(self) -> DrugNames:
+        """Brand and generic names (Drugs@FDA table of the index, plus the curated biosimilars)."""
+        if self._drug_names is None:
+            self._drug_names = DrugNames.from_store(self.index.store)
+        return self._drug_names
+
+    def analyze_clinical(self, question: str, *, context: str | None = None,
+                         evidence: EvidenceSet | None = None) -> ClinicalEvidence:
+        """Question type, patient context and, for medical-necessity and next-step questions, each agent's
+        evidence, classification and dose check (the clinical-reasoning half of ``ask``)."""
+        evidence = evidence or self.gather_evidence(question, context=context)
+        return analyze_clinical(
+            question, context, drug_names=self.drug_names, fallback_conditions=evidence.parsed.mesh_terms,
+            # Agent + condition queries are keyword lists: BM25 finds the passages that name them, without a
+            # query embedding per agent.
+            search=lambda query, doc_types: self.searcher.search(query, 40, doc_types=doc_types, mode="bm25"),
+        )
+
     def ask(self, question: str, *, context: str | None = None, article_id: str | None = None) -> Article:
         """Answer a question with an article composed from cited passages (no LLM)."""
         evidence = self.gather_evidence(question, context=context)
+        clinical = self.analyze_clinical(question, context=context, evidence=evidence)
         writer = ExtractiveWriter(self.settings.evidence, preset=self.settings.preset)
-        return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot, article_id=article_id)
+        return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot,
+                            article_id=article_id, clinical=clinical)
 
     def info(self) -> dict[str, Any]:
         m = self.index.manifest

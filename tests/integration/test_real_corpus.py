@@ -84,3 +84,102 @@ def test_off_topic_question_gets_an_honest_insufficient_article(engine: Curbside
     assert article.evidence_status == "insufficient"
     assert article.sections == [] and article.references == []
     assert article.suggested_questions or article.nearby_documents
+
+
+# --- clinical reasoning: the two seed questions, checked for structure, never frozen text ----------------
+MEDICAL_NECESSITY = (
+    "Is a treatment plan of Truxima (rituximab) 1000 mg day 0 and 14, prednisone, tacrolimus and IVIG medically "
+    "necessary and standard of care for MDA5+ dermatomyositis with dysphagia, dysphonia and evolving rapidly "
+    "progressive ILD?"
+)
+NEXT_STEP = (
+    "What is the next step for severe dermatomyositis on IVIG, rituximab, Actemra, prednisone, Plaquenil and "
+    "CellCept, improved but still active after 6 months?"
+)
+CLASSIFICATIONS = {"standard_of_care", "emerging_standard", "investigational"}
+DOSE_STATUSES = {"within", "above", "below", "unknown"}
+
+
+def _check_clinical_citations(article) -> None:  # type: ignore[no-untyped-def]
+    numbers = {r.number for r in article.references}
+    for statement in article.cited_statements():
+        assert statement.citations and set(statement.citations) <= numbers, statement.text
+    for a in article.agent_assessments:
+        assert set(a.dose_check.citations) <= numbers and set(a.label_citations) <= numbers
+        for ref_number in a.dose_check.citations + a.label_citations:
+            reference = article.references[ref_number - 1]
+            assert reference.doc_id.startswith("curated:") and (" — " in reference.title or "FDA label" in reference.title)
+    for reference in article.references:  # a curated source names no identifier it cannot check
+        if reference.doc_id.startswith("curated:"):
+            assert reference.pmid is None and reference.doi is None
+
+
+def test_medical_necessity_plan_gets_a_per_agent_table_dose_checks_and_a_cited_authorization_statement(
+    engine: Curbside,
+) -> None:
+    article = engine.ask(MEDICAL_NECESSITY)
+    _check_integrity(engine, article)
+    _check_clinical_citations(article)
+    assert article.question_type == "medical_necessity"
+    context = article.patient_context
+    assert context is not None and any("dermatomyositis" in c for c in context.conditions)
+    meds = {m.generic: m for m in context.medications}
+    assert {"rituximab", "prednisone", "tacrolimus", "immune globulin"} <= set(meds)
+    assert (meds["rituximab"].brand, meds["rituximab"].dose_value, meds["rituximab"].dose_unit) == ("Truxima", 1000, "mg")
+    assert meds["rituximab"].schedule == "day 0 and 14"
+
+    assessed = {a.agent: a for a in article.agent_assessments}
+    assert set(assessed) == set(meds)  # one row per agent of the plan
+    for a in assessed.values():
+        assert a.classification in CLASSIFICATIONS and a.dose_check.status in DOSE_STATUSES
+        assert a.reasons
+        if a.classification != "investigational":
+            assert a.guideline_support or a.research_support or a.label_status == "on_label"
+    rituximab = assessed["rituximab"].dose_check
+    assert rituximab.status == "within" and rituximab.reference_source and "label" in rituximab.reference_source
+    assert rituximab.citations
+    assert article.determination in {"supported", "partially_supported", "insufficient_evidence"}
+    assert article.determination_reasons
+
+    summary = article.authorization_summary
+    assert summary is not None and summary.sentences and summary.citations
+    assert all(s.citations for s in summary.sentences)  # every sentence cited
+    assert summary.text == " ".join(s.text for s in summary.sentences)
+
+
+def test_next_step_checks_the_regimen_dose_by_dose_and_ranks_options_by_evidence(engine: Curbside) -> None:
+    article = engine.ask(NEXT_STEP)
+    _check_integrity(engine, article)
+    _check_clinical_citations(article)
+    assert article.question_type == "next_step"
+    context = article.patient_context
+    assert context is not None
+    current = {m.generic for m in context.medications}
+    assert {"immune globulin", "rituximab", "tocilizumab", "prednisone", "hydroxychloroquine",
+            "mycophenolate mofetil"} <= current
+    assert {m.brand for m in context.medications} >= {"Actemra", "Plaquenil", "CellCept"}
+    assert "6 months" in (context.therapy_duration or "")
+    assert {"severe", "active", "improved"} <= set(context.severity)
+    assert [a.agent for a in article.agent_assessments] == [m.generic for m in context.medications]
+    assert all(a.dose_check.status in DOSE_STATUSES for a in article.agent_assessments)
+    assert article.authorization_summary is None  # a next-step question is not an authorization request
+
+    options = article.next_step_options
+    assert options, "the corpus names other immunosuppressants for dermatomyositis"
+    levels = [o.evidence_level for o in options]
+    assert levels == sorted(levels)
+    for option in options:
+        assert option.agent not in current and option.statement.citations and option.statement.quotes
+        if option.monitoring:
+            assert option.monitoring_source and "PMID" not in option.monitoring_source
+
+
+def test_dose_outside_the_reference_range_is_flagged_with_the_conversion(engine: Curbside) -> None:
+    article = engine.ask(
+        "A 60 kg woman with lupus takes hydroxychloroquine 400 mg daily and mycophenolate mofetil 1.5 g twice daily. "
+        "What is the next step?"
+    )
+    checks = {a.agent: a.dose_check for a in article.agent_assessments}
+    assert checks["hydroxychloroquine"].status == "above"
+    assert "60 kg" in (checks["hydroxychloroquine"].conversion or "")
+    assert checks["mycophenolate mofetil"].status == "within"

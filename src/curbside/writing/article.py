@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from curbside.retrieval.patient_context import PatientContext
+
 ARTICLE_SCHEMA_VERSION = "1.1"
 
 Support = Literal["verbatim", "excerpted", "paraphrased_verified"]
@@ -107,6 +109,84 @@ class WriterInfo(_Model):
     settings: dict[str, object]
 
 
+class CitedStatement(_Model):
+    """One sentence with the references that support it (quotes where it is quoted from a passage)."""
+
+    text: str
+    citations: list[int] = []
+    quotes: list[Quote] = []
+    grade: str | None = None
+    strength: str | None = None
+    certainty: Certainty | None = None
+    evidence_level: int | None = None
+    doc_type: str | None = None
+    year: int | None = None
+
+
+class DoseCheck(_Model):
+    status: Literal["within", "above", "below", "unknown"]
+    dose: str | None = Field(None, description="the dose as understood from the question")
+    reference: str | None = Field(None, description="the reference dose it was compared with")
+    reference_source: str | None = Field(None, description="the label section or guideline the reference comes from")
+    conversion: str | None = Field(None, description="the unit conversion, shown")
+    explanation: str = ""
+    citations: list[int] = []
+
+
+class AgentAssessment(_Model):
+    """One agent of a plan or regimen, as a prior-authorization reviewer would assess it."""
+
+    agent: str = Field(description="generic name")
+    brand: str | None = None
+    as_written: str
+    classification: Literal["standard_of_care", "emerging_standard", "investigational"]
+    guideline_support: CitedStatement | None = None
+    research_support: CitedStatement | None = None
+    evidence_level: int | None = Field(None, description="the strongest level of the evidence cited for this agent")
+    label_status: Literal["on_label", "off_label", "unknown"] = "unknown"
+    label_source: str | None = None
+    label_citations: list[int] = []
+    dose_check: DoseCheck
+    reasons: list[str] = []
+
+
+class AuthorizationSummary(_Model):
+    """A paragraph a utilization reviewer can paste; every sentence is cited."""
+
+    text: str
+    citations: list[int]
+    sentences: list[CitedStatement]
+
+
+class Conflict(_Model):
+    """Newer research that disagrees with an older guideline statement on the same intervention and outcome."""
+
+    note: str
+    guideline_citation: int
+    research_citation: int
+    guideline_year: int | None = None
+    research_year: int | None = None
+    guideline_direction: str | None = None
+    research_direction: str | None = None
+
+
+class RankedOption(_Model):
+    """A next-step option found in the evidence, ranked by evidence level."""
+
+    agent: str
+    evidence_level: int
+    certainty: Certainty | None = None
+    statement: CitedStatement
+    monitoring: str | None = None
+    monitoring_source: str | None = None
+
+
+QuestionType = Literal[
+    "medical_necessity", "next_step", "dosing", "drug_information", "diagnosis_screening", "prognosis",
+    "comparison", "patient_education", "general",
+]
+
+
 class Article(_Model):
     schema_version: str = ARTICLE_SCHEMA_VERSION
     id: str | None = Field(None, description="the caller's question id, in batch mode")
@@ -130,13 +210,36 @@ class Article(_Model):
     writer: WriterInfo
     disclaimer: str
     generated_at: str | None = Field(None, description="the only field that differs between identical runs")
+    # Clinical reasoning (schema 1.1): the kind of question, the patient, and for plans and regimens the
+    # per-agent assessment, the determination and the authorization statement.
+    question_type: QuestionType | None = None
+    patient_context: PatientContext | None = None
+    agent_assessments: list[AgentAssessment] = []
+    determination: Literal["supported", "partially_supported", "insufficient_evidence"] | None = None
+    determination_reasons: list[str] = []
+    authorization_summary: AuthorizationSummary | None = None
+    conflicts: list[Conflict] = []
+    next_step_options: list[RankedOption] = []
 
     def all_quotes(self) -> list[Quote]:
+        """Every quote of the article: bullets, bottom line, agent assessments, authorization, options."""
         quotes = list(self.bottom_line_quotes)
         for section in self.sections:
             for bullet in section.bullets:
                 quotes.extend(bullet.quotes)
+        for statement in self.cited_statements():
+            quotes.extend(statement.quotes)
         return quotes
+
+    def cited_statements(self) -> list[CitedStatement]:
+        """The clinical-reasoning statements (agent support, authorization sentences, options)."""
+        statements: list[CitedStatement] = []
+        for a in self.agent_assessments:
+            statements.extend(s for s in (a.guideline_support, a.research_support) if s is not None)
+        if self.authorization_summary is not None:
+            statements.extend(self.authorization_summary.sentences)
+        statements.extend(o.statement for o in self.next_step_options)
+        return statements
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)

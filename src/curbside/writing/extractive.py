@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from curbside.corpus.documents import DOC_TYPE_LABELS, EVIDENCE_SCALE_NAME, DocType, Document
+from curbside.corpus.documents import (
+    DOC_TYPE_LABELS,
+    EVIDENCE_SCALE_NAME,
+    DocType,
+    Document,
+)
 from curbside.corpus.text import normalize
+from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.grading import certainty_of, grade_meaning
 from curbside.evidence.selection import RESEARCH_TYPES, EvidenceSet, ScoredSentence
 from curbside.settings import EvidenceSettings
+from curbside.writing import clinical as clinical_fields
 from curbside.writing.article import (
     DISCLAIMER,
     Article,
@@ -158,7 +165,8 @@ class ExtractiveWriter:
         self.settings = settings
         self.preset = preset
 
-    def write(self, question: str, evidence: EvidenceSet, *, corpus_snapshot: str, article_id: str | None = None) -> Article:
+    def write(self, question: str, evidence: EvidenceSet, *, corpus_snapshot: str, article_id: str | None = None,
+              clinical: ClinicalEvidence | None = None) -> Article:
         cfg = self.settings
         refs = _References()
         used: set[tuple[str, int]] = set()
@@ -236,6 +244,21 @@ class ExtractiveWriter:
                 note += f" Not covered: {', '.join(missing)}."
             suggestions = _suggestions(evidence)
 
+        extra: dict[str, object] = {"conflicts": clinical_fields.conflicts(sections)}
+        if clinical is not None:
+            extra["question_type"] = clinical.question_type
+            extra["patient_context"] = clinical.patient
+            if clinical.agents:
+                assessments = clinical_fields.agent_assessments(clinical, refs.cite)
+                extra["agent_assessments"] = assessments
+                determination = clinical.determination
+                if determination is not None:
+                    extra["determination"], extra["determination_reasons"] = determination
+                if clinical.question_type == "medical_necessity":
+                    extra["authorization_summary"] = clinical_fields.authorization_summary(clinical, assessments, refs.cite)
+            if clinical.options:
+                extra["next_step_options"] = clinical_fields.ranked_options(clinical, refs.cite)
+
         parsed = evidence.parsed
         return Article(
             id=article_id,
@@ -261,4 +284,5 @@ class ExtractiveWriter:
             evidence_scale=EVIDENCE_SCALE_NAME,
             writer=WriterInfo(name=WRITER_NAME, version=WRITER_VERSION, preset=self.preset, settings=cfg.model_dump()),
             disclaimer=DISCLAIMER,
+            **extra,
         )

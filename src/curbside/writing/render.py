@@ -43,6 +43,56 @@ def _reference_line(r: Reference) -> str:
     return " ".join(parts)
 
 
+CLASSIFICATION_LABELS = {
+    "standard_of_care": "Standard of care",
+    "emerging_standard": "Emerging standard",
+    "investigational": "Investigational",
+}
+DETERMINATION_LABELS = {
+    "supported": "Supported",
+    "partially_supported": "Partially supported",
+    "insufficient_evidence": "Insufficient evidence in the knowledge base",
+}
+
+
+def _cell(text: str | None) -> str:
+    return (text or "\u2014").replace("|", "/").replace("\n", " ")
+
+
+def _clinical_md(article: Article) -> list[str]:
+    """The per-agent table, the determination, the authorization statement, options and newer evidence."""
+    lines: list[str] = []
+    if article.agent_assessments:
+        heading = "Assessment by agent" if article.question_type == "medical_necessity" else "Current regimen, agent by agent"
+        lines += ["", f"## {heading}", ""]
+        if article.determination:
+            reason = article.determination_reasons[0] if article.determination_reasons else ""
+            lines += [f"**Determination:** {DETERMINATION_LABELS[article.determination]}. {reason}".rstrip(), ""]
+        lines += ["| Agent | Classification | Guideline | Best research | Label | Dose |", "|---|---|---|---|---|---|"]
+        for a in article.agent_assessments:
+            g, r, d = a.guideline_support, a.research_support, a.dose_check
+            lines.append(" | ".join([
+                f"| {a.agent}" + (f" ({a.brand})" if a.brand else ""),
+                CLASSIFICATION_LABELS[a.classification],
+                _cell(f"{g.text} {_cites(g.citations)}" if g else None),
+                _cell(f"{r.text} {_cites(r.citations)} (level {r.evidence_level})" if r else None),
+                _cell(a.label_status.replace("_", "-") + (f" {_cites(a.label_citations)}" if a.label_citations else "")),
+                _cell(f"{d.status}" + (f": {d.conversion}" if d.conversion else "") + (f" {_cites(d.citations)}" if d.citations else "")),
+            ]) + " |")
+    if article.authorization_summary:
+        lines += ["", "## Summary Statement for Authorization", ""]
+        lines += [" ".join(f"{s.text} {_cites(s.citations)}" for s in article.authorization_summary.sentences)]
+    if article.next_step_options:
+        lines += ["", "## Options ranked by evidence", ""]
+        for i, o in enumerate(article.next_step_options, 1):
+            monitoring = f" Monitoring: {o.monitoring} ({o.monitoring_source})" if o.monitoring else ""
+            lines.append(f"{i}. **{o.agent}** (level {o.evidence_level}): {o.statement.text} {_cites(o.statement.citations)}{monitoring}")
+    if article.conflicts:
+        lines += ["", "## Newer evidence", ""]
+        lines += [f"- {c.note}" for c in article.conflicts]
+    return lines
+
+
 def to_markdown(article: Article) -> str:
     lines = [f"# {article.title}", "", f"**Bottom line:** {article.bottom_line} {_cites(article.bottom_line_citations)}".rstrip()]
     lines += ["", f"_{STATUS_LABELS[article.evidence_status]}._" + (f" {article.evidence_note}" if article.evidence_note else "")]
@@ -50,6 +100,7 @@ def to_markdown(article: Article) -> str:
     if story.age is not None or story.sex or story.history:
         bits = [f"age {story.age}" if story.age is not None else "", story.sex or "", "; ".join(story.history)]
         lines += ["", "**Patient:** " + ", ".join(b for b in bits if b)]
+    lines += _clinical_md(article)
     for section in article.sections:
         lines += ["", f"## {section.heading}", ""]
         lines += [_bullet_md(b) for b in section.bullets]
