@@ -249,6 +249,7 @@ class Curbside:
             # Agent + condition queries are keyword lists: BM25 finds the passages that name them, without a
             # query embedding per agent.
             search=lambda query, doc_types: self.searcher.search(query, 40, doc_types=doc_types, mode="bm25"),
+            label_store=self.index.store,
         )
 
     def ask(self, question: str, *, context: str | None = None, article_id: str | None = None) -> Article:

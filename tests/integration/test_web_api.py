@@ -261,3 +261,18 @@ def test_review_queue_and_pages_respect_roles(client: TestClient, site: WebSite)
                                                                     "csrf_token": token})
     assert forbidden.status_code == 409
     assert client.get("/policy").status_code == 200
+
+
+def test_a_medical_necessity_question_shows_the_per_agent_table(client: TestClient, site: WebSite) -> None:
+    question = ("Is a treatment plan of Truxima (rituximab) 1000 mg day 0 and 14, prednisone, tacrolimus and IVIG "
+                "medically necessary for MDA5+ dermatomyositis with rapidly progressive ILD?")
+    article_id = ask(client, site, question=question)["id"]
+    body = client.get(f"/api/articles/{article_id}", headers=site.auth("clinician")).json()
+    assert body["question_type"] == "medical_necessity"
+    agents = {a["agent"]: a for a in body["agent_assessments"]}
+    assert {"rituximab", "prednisone", "tacrolimus", "immune globulin"} <= set(agents)
+    assert agents["rituximab"]["dose_check"]["status"] == "within"
+    assert body["determination"] in {"supported", "partially_supported", "insufficient_evidence"}
+    sign_in(client, site, "clinician")
+    page = client.get(f"/articles/{article_id}").text
+    assert "Assessment by agent" in page and "Within reference" in page and "Determination:" in page

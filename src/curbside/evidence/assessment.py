@@ -167,6 +167,8 @@ def classify(evidence: AgentEvidence) -> AgentEvidence:
     reasons: list[str] = []
     g = evidence.guideline
     certainty = certainty_of("guideline", g.grade, organization=g.hit.document.organization) if g else None
+    if g is not None and _AGAINST.search(g.text):
+        evidence.guideline_against = True
     if evidence.label_status == "on_label":
         evidence.classification = "standard_of_care"
         reasons.append("FDA-labelled for this indication.")
@@ -320,7 +322,8 @@ ASSESSED_TYPES = ("medical_necessity", "next_step")
 
 
 def analyze(question: str, context: str | None, *, drug_names: object, fallback_conditions: Sequence[str],
-            search: Callable[[str, Sequence[str]], list[SearchHit]], max_options: int = 5) -> ClinicalEvidence:
+            search: Callable[[str, Sequence[str]], list[SearchHit]], max_options: int = 5,
+            label_store: object = None) -> ClinicalEvidence:
     """Question type, patient context and, for medical-necessity and next-step questions, each agent's
     evidence and dose check, and (next step) the options the evidence names that the patient is not on."""
     from curbside.evidence.dosing import check_dose
@@ -341,7 +344,8 @@ def analyze(question: str, context: str | None, *, drug_names: object, fallback_
         if med.dose_value is not None and med.dose_unit:
             dose = check_dose(med.generic, med.dose_value, med.dose_unit, frequency=med.frequency,
                               schedule=med.schedule, route=med.route,
-                              indication=conditions[0] if conditions else None, weight_kg=patient.weight_kg)
+                              indication=conditions[0] if conditions else None, weight_kg=patient.weight_kg,
+                              store=label_store)  # a label in the index is preferred to the curated table
         result.agents.append(PlannedAgent(evidence, med, dose))
     if question_type == "next_step":
         result.options = next_step_options(conditions, {m.generic for m in patient.medications}, drug_names,

@@ -85,7 +85,12 @@ def _dose_check(agent: PlannedAgent, cite: CiteFunction) -> DoseCheck:
     if reference is not None:
         source = reference.source
         described = reference.range_text() if hasattr(reference, "range_text") else None
-        citations = [cite(curated_source(reference.source, reference.source_kind))]
+        label = next((lp for lp in check.label_passages if lp.passage_id == reference.passage_id), None)
+        if reference.passage_id and label is not None:
+            # Read from a label in the index: cite that label like any other source.
+            citations = [cite(Document(label.doc_id, "spl", label.title, DocType.DRUG_LABEL, year=label.year))]
+        else:
+            citations = [cite(curated_source(reference.source, reference.source_kind))]
     return DoseCheck(
         status=check.status, dose=_dose_written(med), reference=described, reference_source=source,
         conversion=check.conversion or None, explanation=check.explanation, citations=citations,
