@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict
 from curbside.corpus.documents import DOC_TYPE_LABELS, DocType
 from curbside.corpus.text import sentences
 from curbside.evidence.grading import USPSTF_GRADE_MEANINGS
+from curbside.retrieval.query import abbreviation_rows
 from curbside.writing.article import Article, Bullet, Section
 
 Audience = Literal["physician", "nurse", "pharmacist", "student", "patient"]
@@ -390,20 +391,13 @@ class _Sense:
 
 @lru_cache(maxsize=1)
 def _abbreviation_table() -> dict[str, tuple[_Sense, ...]]:
-    """The project's curated table (retrieval/data/abbreviations.tsv), read as is."""
-    text = resources.files("curbside.retrieval").joinpath("data/abbreviations.tsv").read_text(encoding="utf-8")
+    """The project's curated abbreviation table, with each sense's disambiguation cues."""
     table: dict[str, list[_Sense]] = {}
-    for number, line in enumerate(text.splitlines()):
-        if number == 0 or not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
-            continue
-        note = parts[2] if len(parts) > 2 else ""
+    for abbreviation, expansion, note in abbreviation_rows():
         cue_match = re.search(r"\bcues?:\s*(.+)$", note)
         cues = frozenset(w.strip().lower() for w in cue_match.group(1).split(",")) if cue_match else frozenset()
-        table.setdefault(parts[0].strip(), []).append(_Sense(parts[1].strip(), cues))
-    return {k: tuple(v) for k, v in table.items()}
+        table.setdefault(abbreviation, []).append(_Sense(expansion, cues))
+    return {key: tuple(senses) for key, senses in table.items()}
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -439,7 +439,7 @@ class Lexicon:
     def with_builtin_abbreviations(
         cls, brands: Iterable[tuple[str, str]] = (), mesh_names: Iterable[str] = ()
     ) -> Lexicon:
-        rows = _builtin_rows()
+        rows = abbreviation_rows()
         table: dict[str, list[str]] = {}
         cues: dict[tuple[str, str], tuple[str, ...]] = {}
         sensitive: set[str] = set()
@@ -696,7 +696,8 @@ def _english_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _builtin_rows() -> tuple[tuple[str, str, str], ...]:
+def abbreviation_rows() -> tuple[tuple[str, str, str], ...]:
+    """The curated abbreviation table (``retrieval/data/abbreviations.tsv``): (abbreviation, expansion, note)."""
     text = resources.files("curbside.retrieval").joinpath("data/abbreviations.tsv").read_text(encoding="utf-8")
     rows: list[tuple[str, str, str]] = []
     for number, line in enumerate(text.splitlines()):
@@ -713,7 +714,7 @@ def _builtin_rows() -> tuple[tuple[str, str, str], ...]:
 def load_builtin_abbreviations() -> dict[str, list[str]]:
     """The curated table: abbreviation (as written) -> expansions, most common first."""
     table: dict[str, list[str]] = {}
-    for abbreviation, expansion, _ in _builtin_rows():
+    for abbreviation, expansion, _ in abbreviation_rows():
         expansions = table.setdefault(abbreviation, [])
         if expansion not in expansions:
             expansions.append(expansion)
