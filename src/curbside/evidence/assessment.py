@@ -198,14 +198,22 @@ def classify(evidence: AgentEvidence) -> AgentEvidence:
     return evidence
 
 
-def _design(s: ScoredSentence) -> str:
+def design_word(doc_type: DocType | str | None) -> str:
+    """The kind of source in words for a sentence ("randomized trial", "systematic review")."""
     return {
         DocType.SYSTEMATIC_REVIEW: "systematic review",
         DocType.RCT: "randomized trial",
         DocType.OBSERVATIONAL: "observational study",
         DocType.CASE_REPORT: "case report or series",
         DocType.NARRATIVE_REVIEW: "narrative review",
-    }.get(s.hit.document.doc_type, "study")
+        DocType.DRUG_LABEL: "drug label",
+        DocType.GUIDELINE: "guideline",
+        DocType.PATIENT_INFORMATION: "patient-information page",
+    }.get(doc_type or "", "source")  # DocType is a StrEnum: "rct" finds DocType.RCT
+
+
+def _design(s: ScoredSentence) -> str:
+    return design_word(s.hit.document.doc_type)
 
 
 SEARCHED_TYPES: tuple[str, ...] = tuple(str(t) for t in (DocType.GUIDELINE, *RESEARCH_TYPES))

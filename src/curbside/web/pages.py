@@ -87,20 +87,23 @@ def chosen_audience(request: Request) -> str:
 
 
 def tracker(view: ArticleView) -> list[dict[str, str]]:
-    """The status tracker's steps, each done, current or to come (an outcome off the happy path is shown last)."""
+    """The status tracker: Submitted, Under Review, Approved, each done, current or to come. Changes requested
+    and Rejected come after Under Review, so they take the last step's place."""
     status = Status(view.status)
+    outcome = status in (Status.CHANGES_REQUESTED, Status.REJECTED)
+    position = len(TRACKER_STEPS) - 1 if outcome else TRACKER_STEPS.index(status)
     steps = []
-    order = {s: i for i, s in enumerate(TRACKER_STEPS)}
-    reached = order.get(status, 1)  # changes requested / rejected happen after Under Review
     for i, step in enumerate(TRACKER_STEPS):
-        state = "done" if i < reached or (step is status and status is Status.APPROVED) else "todo"
-        if step is status and status is not Status.APPROVED:
-            state = "current"
-        if step is Status.APPROVED and status is Status.APPROVED:
-            state = "current done"
+        if i < position:
+            state = "done"
+        elif i == position:
+            state = "current done" if status is Status.APPROVED else "current"
+        else:
+            state = "todo"
         steps.append({"label": step.label, "state": state})
-    if status in (Status.CHANGES_REQUESTED, Status.REJECTED):
-        steps[-1] = {"label": status.label, "state": "current " + ("changes" if status is Status.CHANGES_REQUESTED else "rejected")}
+    if outcome:
+        modifier = "changes" if status is Status.CHANGES_REQUESTED else "rejected"
+        steps[-1] = {"label": status.label, "state": f"current {modifier}"}
     return steps
 
 

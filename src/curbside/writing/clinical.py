@@ -16,7 +16,12 @@ from typing import Any
 
 from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import normalize
-from curbside.evidence.assessment import ClinicalEvidence, PlannedAgent, ScoredSentence
+from curbside.evidence.assessment import (
+    ClinicalEvidence,
+    PlannedAgent,
+    ScoredSentence,
+    design_word,
+)
 from curbside.evidence.grading import certainty_of, grade_meaning
 from curbside.writing.article import (
     AgentAssessment,
@@ -125,7 +130,7 @@ def authorization_summary(clinical: ClinicalEvidence, assessments: list[AgentAss
         support = a.guideline_support or a.research_support
         name = f"{a.agent} ({a.brand})" if a.brand else a.agent
         if support is not None:
-            doc_kind = "guideline" if a.guideline_support is not None else _design_word(support.doc_type)
+            doc_kind = "guideline" if a.guideline_support is not None else design_word(support.doc_type)
             year = f" ({support.year})" if support.year else ""
             grade = f", grade {support.grade}" if support.grade and len(support.grade) <= 3 else ""
             sentences.append(CitedStatement(
@@ -163,13 +168,6 @@ def authorization_summary(clinical: ClinicalEvidence, assessments: list[AgentAss
     }[determination[0]]
     sentences.append(CitedStatement(text=verdict, citations=cited))
     return AuthorizationSummary(text=" ".join(s.text for s in sentences), citations=cited, sentences=sentences)
-
-
-def _design_word(doc_type: str | None) -> str:
-    return {
-        "systematic_review": "systematic review", "rct": "randomized trial", "observational": "observational study",
-        "case_report": "case report", "narrative_review": "review", "drug_label": "drug label",
-    }.get(doc_type or "", "source")
 
 
 def ranked_options(clinical: ClinicalEvidence, cite: CiteFunction) -> list[RankedOption]:
