@@ -9,6 +9,7 @@ cannot both succeed, on SQLite or PostgreSQL.
 from __future__ import annotations
 
 import difflib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class VersionSummary:
     corpus_snapshot: str | None
     created_at: datetime
     status_changed_at: datetime
+    diff_from_previous: str | None = None  # only for viewers who may see drafts
 
 
 @dataclass
@@ -299,7 +301,7 @@ class ArticleStore:
             shown = self._version(session, article, number)
             versions = [
                 VersionSummary(v.number, v.status, v.reason, v.build_state, v.corpus_snapshot, v.created_at,
-                               v.status_changed_at)
+                               v.status_changed_at, v.diff_from_previous if drafts else None)
                 for v in article.versions
                 if drafts or v.number == article.published_version
             ]
@@ -330,7 +332,8 @@ class ArticleStore:
                 published_version=article.published_version, created_at=article.created_at,
                 version=shown.number, status=shown.status, reason=shown.reason, build_state=shown.build_state,
                 build_error=shown.build_error if drafts else None,
-                article=ArticleDocument.model_validate_json(shown.article_json).model_dump(mode="json")
+                # Stored by finish_build from the validated Article: read back as the same JSON dict.
+                article=json.loads(shown.article_json)
                 if shown.article_json else None,
                 corpus_snapshot=shown.corpus_snapshot,
                 updated_at=shown.built_at or shown.created_at if shown.status != Status.APPROVED else shown.status_changed_at,
@@ -378,7 +381,7 @@ class ArticleStore:
                     shown = self._version(session, article, article.published_version)
                 bottom_line = None
                 if shown.article_json:
-                    bottom_line = ArticleDocument.model_validate_json(shown.article_json).bottom_line
+                    bottom_line = json.loads(shown.article_json)["bottom_line"]
                 results.append(ArticleSummary(
                     article.id, article.question, shown.status, shown.number, article.published_version,
                     shown.status_changed_at, bottom_line, article.asker_id,

@@ -27,8 +27,16 @@ from typing import Literal
 
 from curbside.corpus.documents import DocType
 from curbside.corpus.text import content_tokens, sentence_spans
+from curbside.evidence.dosing import DoseCheck, LabelSource, check_dose, reference_for
 from curbside.evidence.grading import certainty_of, extract_grade
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
+from curbside.retrieval.patient_context import (
+    DrugNames,
+    Medication,
+    PatientContext,
+    extract_patient_context,
+)
+from curbside.retrieval.question_type import classify_question
 from curbside.retrieval.search import SearchHit
 
 Classification = Literal["standard_of_care", "emerging_standard", "investigational"]
@@ -261,8 +269,6 @@ def determine(agents: Sequence[AgentEvidence]) -> tuple[Determination, list[str]
 def label_status(generic: str, conditions: Sequence[str]) -> tuple[LabelStatus, str | None]:
     """On- or off-label for the patient's condition, from the labelled indications of the curated dosing
     table (the corpus holds few full labels); ``unknown`` where no label of the drug is known."""
-    from curbside.evidence.dosing import reference_for
-
     rows = [r for r in reference_for(generic) if r.source_kind == "label"]
     if not rows:
         return "unknown", None
@@ -298,8 +304,8 @@ class PlannedAgent:
     """An agent of the plan or regimen with its evidence and its dose check."""
 
     evidence: AgentEvidence
-    medication: object  # curbside.retrieval.patient_context.Medication
-    dose_check: object  # curbside.evidence.dosing.DoseCheck | None (None: no dose given)
+    medication: Medication
+    dose_check: DoseCheck | None  # None: no dose given
 
 
 @dataclass
@@ -314,7 +320,7 @@ class ClinicalEvidence:
     """The clinical-reasoning half of an article: question type, patient, per-agent evidence, options."""
 
     question_type: str
-    patient: object  # curbside.retrieval.patient_context.PatientContext
+    patient: PatientContext
     conditions: list[str]
     agents: list[PlannedAgent] = field(default_factory=list)
     options: list[NextStepOption] = field(default_factory=list)
@@ -329,18 +335,14 @@ class ClinicalEvidence:
 ASSESSED_TYPES = ("medical_necessity", "next_step")
 
 
-def analyze(question: str, context: str | None, *, drug_names: object, fallback_conditions: Sequence[str],
+def analyze(question: str, context: str | None, *, drug_names: DrugNames, fallback_conditions: Sequence[str],
             search: Callable[[str, Sequence[str]], list[SearchHit]], max_options: int = 5,
-            label_store: object = None) -> ClinicalEvidence:
+            label_store: LabelSource | None = None) -> ClinicalEvidence:
     """Question type, patient context and, for medical-necessity and next-step questions, each agent's
     evidence and dose check, and (next step) the options the evidence names that the patient is not on."""
-    from curbside.evidence.dosing import check_dose
-    from curbside.retrieval.patient_context import extract_patient_context
-    from curbside.retrieval.question_type import classify_question
-
     text = f"{context.strip()} {question}" if context and context.strip() else question
     question_type = str(classify_question(text))
-    patient = extract_patient_context(text, drug_names)  # type: ignore[arg-type]
+    patient = extract_patient_context(text, drug_names)
     conditions = list(patient.conditions) or list(fallback_conditions)
     result = ClinicalEvidence(question_type, patient, conditions)
     if question_type not in ASSESSED_TYPES:
@@ -361,11 +363,10 @@ def analyze(question: str, context: str | None, *, drug_names: object, fallback_
     return result
 
 
-def next_step_options(conditions: Sequence[str], current: set[str], drug_names: object,
+def next_step_options(conditions: Sequence[str], current: set[str], drug_names: DrugNames,
                       search: Callable[[str, Sequence[str]], list[SearchHit]], limit: int) -> list[NextStepOption]:
     """Agents that guidelines and studies of the condition name as treatment, other than the current
     regimen, ranked by the evidence level of their best sentence, then its relevance."""
-    from curbside.retrieval.patient_context import extract_patient_context
 
     cond = condition_terms(conditions)
     if not cond:
@@ -380,7 +381,7 @@ def next_step_options(conditions: Sequence[str], current: set[str], drug_names: 
             text = hit.passage.text[start:end]
             if len(text) < 25 or not _FINDING.search(text):
                 continue
-            for med in extract_patient_context(text, drug_names).medications:  # type: ignore[arg-type]
+            for med in extract_patient_context(text, drug_names).medications:
                 generic = med.generic.lower()
                 if generic in current or not _mentions(text, agent_terms(generic, med.brand, med.as_written), as_treatment=True):
                     continue

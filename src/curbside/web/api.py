@@ -189,16 +189,13 @@ def new_version(article_id: str, body: NewVersionRequest, request: Request,
 
 @router.get("/articles/{article_id}/versions", summary="The versions of an article, with diffs")
 def versions(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
-    store = publisher_of(request).store
-    view = store.get(article_id, user)
-    result = []
-    for v in view.versions:
-        detail = store.get(article_id, user, version=v.number)
-        result.append({
-            "version": v.number, "status": v.status, "reason": v.reason, "build_state": v.build_state,
-            "corpus_snapshot": v.corpus_snapshot, "created_at": v.created_at.isoformat() + "Z",
-            "diff_from_previous": detail.diff_from_previous,
-        })
+    view = publisher_of(request).store.get(article_id, user)
+    result = [
+        {"version": v.number, "status": v.status, "reason": v.reason, "build_state": v.build_state,
+         "corpus_snapshot": v.corpus_snapshot, "created_at": v.created_at.isoformat() + "Z",
+         "diff_from_previous": v.diff_from_previous}
+        for v in view.versions
+    ]
     return {"id": article_id, "published_version": view.published_version, "versions": result}
 
 

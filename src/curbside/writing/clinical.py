@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import normalize
@@ -22,7 +21,9 @@ from curbside.evidence.assessment import (
     ScoredSentence,
     design_word,
 )
+from curbside.evidence.conflicts import find_conflicts
 from curbside.evidence.grading import certainty_of, grade_meaning
+from curbside.retrieval.patient_context import Medication
 from curbside.writing.article import (
     AgentAssessment,
     AuthorizationSummary,
@@ -71,7 +72,7 @@ def _number(value: float | None) -> str:
     return f"{value:g}"
 
 
-def _dose_written(med: Any) -> str | None:
+def _dose_written(med: Medication) -> str | None:
     if med.dose_value is None:
         return None
     parts = [f"{_number(med.dose_value)} {med.dose_unit or ''}".strip()]
@@ -184,8 +185,6 @@ def ranked_options(clinical: ClinicalEvidence, cite: CiteFunction) -> list[Ranke
 
 def conflicts(sections: list[Section]) -> list[Conflict]:
     """Newer research bullets that contradict older guideline bullets of the same article."""
-    from curbside.evidence.conflicts import find_conflicts
-
     by_id = {s.id: s for s in sections}
     guidelines = by_id["guidelines"].bullets if "guidelines" in by_id else []
     research = by_id["research"].bullets if "research" in by_id else []
