@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from functools import cached_property
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -49,10 +51,14 @@ class Publisher:
         self.store = ArticleStore(self.db, settings)
         self.builder = ArticleBuilder(self.store, self._ask, self._embed)
         self.store.on_version_created = self.builder.enqueue
-        self.secret_key = load_secret_key(settings)
         # Only the builder thread touches the engine; these say how it is doing, for /api/health and pages.
         self.engine_state = "starting"  # starting | ready | failed
         self.engine_error: str | None = None
+
+    @cached_property
+    def secret_key(self) -> str:
+        """Signs CSRF tokens; read (or made) only when the web app first needs it, not by CLI commands."""
+        return load_secret_key(self.settings)
 
     def _ask(self, question: str, context: str | None, article_id: str) -> ArticleDocument:
         return self.engine.ask(question, context=context, article_id=article_id)
@@ -91,3 +97,9 @@ class Publisher:
     def close(self) -> None:
         self.builder.stop()
         self.db.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -52,11 +52,8 @@ def users_add(ctx: click.Context, email: str, role: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    publisher = Publisher(_settings(ctx))
-    try:
+    with Publisher(_settings(ctx)) as publisher:
         user = publisher.accounts.add_user(email, password, role)
-    finally:
-        publisher.close()
     click.echo(f"Added {user.email} as {user.role}.")
 
 
@@ -68,11 +65,8 @@ def users_set_role(ctx: click.Context, email: str, role: str) -> None:
     """Change a user's role."""
     from curbside.articles.publisher import Publisher
 
-    publisher = Publisher(_settings(ctx))
-    try:
+    with Publisher(_settings(ctx)) as publisher:
         user = publisher.accounts.set_role(email, role)
-    finally:
-        publisher.close()
     click.echo(f"{user.email} is now {user.role}.")
 
 
@@ -82,19 +76,15 @@ def users_list(ctx: click.Context) -> None:
     """List users and their roles."""
     from curbside.articles.publisher import Publisher
 
-    publisher = Publisher(_settings(ctx))
-    try:
+    with Publisher(_settings(ctx)) as publisher:
         for user in publisher.accounts.list_users():
             click.echo(f"{user.email}\t{user.role}")
-    finally:
-        publisher.close()
 
 
 @cli.command()
 @click.pass_context
 def samples(ctx: click.Context) -> None:
     """Create demo accounts (passwords in DATA_DIR/demo-accounts.txt) and sample articles from seed-style questions."""
-    from curbside.articles.accounts import UserInfo
     from curbside.articles.publisher import Publisher
     from curbside.articles.samples import (
         DEMO_ACCOUNTS_FILE,
@@ -103,15 +93,12 @@ def samples(ctx: click.Context) -> None:
     )
 
     settings = _settings(ctx)
-    publisher = Publisher(settings)
-    try:
+    with Publisher(settings) as publisher:
         accounts = ensure_demo_accounts(publisher)
         publisher.start()
         email = accounts["clinician"][0]
         clinician = next(u for u in publisher.accounts.list_users() if u.email == email)
-        refs = create_samples(publisher, UserInfo(clinician.id, clinician.email, clinician.role))
-    finally:
-        publisher.close()
+        refs = create_samples(publisher, clinician)
     click.echo(f"{len(refs)} new sample article(s); they wait in the review queue.", err=True)
     for role, (address, password) in accounts.items():
         shown = password or f"(see {settings.data_dir / DEMO_ACCOUNTS_FILE})"
@@ -124,14 +111,11 @@ def refresh(ctx: click.Context) -> None:
     """Regenerate approved articles built from an older corpus snapshot, as new versions for review."""
     from curbside.articles.publisher import Publisher
 
-    publisher = Publisher(_settings(ctx))
-    try:
+    with Publisher(_settings(ctx)) as publisher:
         snapshot = publisher.engine.index.corpus_snapshot
         refs = publisher.store.refresh_stale(snapshot)
         publisher.start(warm_up=False)
         publisher.builder.wait_idle(600)
-    finally:
-        publisher.close()
     click.echo(f"{len(refs)} article(s) regenerated from corpus snapshot {snapshot}; they wait in the review queue.")
     for ref in refs:
         click.echo(f"  {ref.id} version {ref.version}")
