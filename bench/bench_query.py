@@ -14,7 +14,7 @@ from pathlib import Path
 from curbside.corpus.documents import IngestReport
 from curbside.corpus.drugs import load_drug_names
 from curbside.corpus.mesh import load_mesh_names
-from curbside.retrieval.query import Lexicon, parse_question
+from curbside.understanding.query import Lexicon, parse_question
 
 STORY = (
     "A 58-year-old woman with a history of hypertension, type 2 diabetes, chronic kidney disease stage 3 and "

@@ -38,9 +38,9 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from curbside.retrieval.patient_context import DrugNames, extract_patient_context
-from curbside.retrieval.query import load_builtin_abbreviations
-from curbside.retrieval.question_type import classify_question
+from curbside.understanding.patient_context import DrugNames, extract_patient_context
+from curbside.understanding.query import load_builtin_abbreviations
+from curbside.understanding.question_type import classify_question
 
 ROOT = Path(__file__).resolve().parents[1]
 TUNING = ROOT / "tests" / "fixtures" / "clinical_questions.jsonl"

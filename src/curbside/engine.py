@@ -23,7 +23,7 @@ from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, select_evidence
 from curbside.retrieval.index import Index, Manifest, build_index
-from curbside.retrieval.patient_context import DrugNames
+from curbside.understanding.patient_context import DrugNames
 from curbside.retrieval.search import Mode, Searcher, SearchHit
 from curbside.settings import Settings, find_default_corpus_dir, load_settings
 from curbside.writing.article import Article

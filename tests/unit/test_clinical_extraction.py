@@ -17,7 +17,7 @@ import pytest
 
 from curbside.corpus.documents import IngestReport
 from curbside.corpus.drugs import load_drug_names
-from curbside.retrieval.clinical import (
+from curbside.understanding.clinical import (
     ClinicalQuestion,
     DoseConversionError,
     DrugNames,

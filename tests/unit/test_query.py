@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from curbside.retrieval.query import (
+from curbside.understanding.query import (
     Expansion,
     Lexicon,
     ParsedQuery,
@@ -16,7 +16,7 @@ from curbside.retrieval.query import (
 )
 
 MESH_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mesh" / "mesh_descriptors_2026-01.tsv"
-TABLE_FILE = Path(__file__).resolve().parents[2] / "src" / "curbside" / "retrieval" / "data" / "abbreviations.tsv"
+TABLE_FILE = Path(__file__).resolve().parents[2] / "src" / "curbside" / "vocabulary" / "data" / "abbreviations.tsv"
 
 BRANDS = [
     ("Truxima", "rituximab"),

@@ -1,4 +1,4 @@
-from curbside.retrieval.spelling import SpellingCorrector
+from curbside.understanding.spelling import SpellingCorrector
 
 VOCAB = {"hemorrhoids": 40, "hemorrhage": 300, "neuritis": 12, "vestibular": 30, "socks": 1, "statin": 50, "statins": 80}
 

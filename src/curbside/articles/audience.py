@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict
 from curbside.corpus.documents import DOC_TYPE_LABELS, DocType
 from curbside.corpus.text import sentences
 from curbside.evidence.grading import USPSTF_GRADE_MEANINGS
-from curbside.retrieval.query import abbreviation_rows
+from curbside.understanding.query import abbreviation_rows
 from curbside.writing.article import Article, Bullet, Section
 
 Audience = Literal["physician", "nurse", "pharmacist", "student", "patient"]

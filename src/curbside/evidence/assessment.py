@@ -30,13 +30,13 @@ from curbside.corpus.text import content_tokens, sentence_spans
 from curbside.evidence.dosing import DoseCheck, LabelSource, check_dose, reference_for
 from curbside.evidence.grading import certainty_of, extract_grade
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
-from curbside.retrieval.patient_context import (
+from curbside.understanding.patient_context import (
     DrugNames,
     Medication,
     PatientContext,
     extract_patient_context,
 )
-from curbside.retrieval.question_type import classify_question
+from curbside.understanding.question_type import classify_question
 from curbside.retrieval.search import SearchHit
 
 Classification = Literal["standard_of_care", "emerging_standard", "investigational"]

@@ -19,7 +19,7 @@ from curbside.corpus.documents import DocType
 from curbside.corpus.text import sentence_spans
 from curbside.evidence.grading import extract_grade
 from curbside.retrieval.lexical import LexicalIndex
-from curbside.retrieval.query import ParsedQuery
+from curbside.understanding.query import ParsedQuery
 from curbside.retrieval.search import SearchHit
 from curbside.settings import EvidenceSettings
 

@@ -15,8 +15,8 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.text import content_tokens
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
-from curbside.retrieval.query import Expansion, Lexicon, ParsedQuery, parse_question
-from curbside.retrieval.spelling import SpellingCorrector
+from curbside.understanding.query import Expansion, Lexicon, ParsedQuery, parse_question
+from curbside.understanding.spelling import SpellingCorrector
 
 Mode = Literal["hybrid", "bm25", "dense"]
 

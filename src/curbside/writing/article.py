@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from curbside.retrieval.patient_context import PatientContext
+from curbside.understanding.patient_context import PatientContext
 
 ARTICLE_SCHEMA_VERSION = "1.1"
 

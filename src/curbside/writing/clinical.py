@@ -23,7 +23,7 @@ from curbside.evidence.assessment import (
 )
 from curbside.evidence.conflicts import find_conflicts
 from curbside.evidence.grading import certainty_of, grade_meaning
-from curbside.retrieval.patient_context import Medication
+from curbside.understanding.patient_context import Medication
 from curbside.writing.article import (
     AgentAssessment,
     AuthorizationSummary,

@@ -1,7 +1,7 @@
 """Deterministic patient-context extraction: demographics, conditions, severity, findings, medications.
 
 No language model: rules over a curated vocabulary (:file:`data/clinical_terms.tsv`), the project's
-:class:`~curbside.retrieval.query.Lexicon` (brands, misspellings, abbreviations) and ``pint`` for units.
+:class:`~curbside.understanding.query.Lexicon` (brands, misspellings, abbreviations) and ``pint`` for units.
 
 Public API
 ----------
@@ -20,7 +20,7 @@ duration}``), ``current_therapies``, ``prior_therapies`` (generic names) and ``t
 
 Conventions
 -----------
-* **Age, sex** come from :func:`~curbside.retrieval.query.parse_question` (same rules as retrieval).
+* **Age, sex** come from :func:`~curbside.understanding.query.parse_question` (same rules as retrieval).
   ``weight_kg`` from "weighing 55 kg", "a 70 kg adult", "150 lbs" (converted with pint).
 * **Medications**: one entry per drug (generic), in order of first mention; a later mention only fills
   fields still empty. A drug is found as a brand (exact, or a misspelling at OSA distance 1, 2 from 11
@@ -75,7 +75,7 @@ from pydantic import BaseModel, Field
 
 from curbside.corpus.drugs import SALT_WORDS, generic_name
 from curbside.corpus.text import STOPWORDS, normalize
-from curbside.retrieval.query import (
+from curbside.understanding.query import (
     Lexicon,
     _abbreviation_matches,
     _brand_matches,
@@ -168,7 +168,7 @@ class _Vocab:
 
 @lru_cache(maxsize=1)
 def _vocab() -> _Vocab:
-    text = resources.files("curbside.retrieval").joinpath("data/clinical_terms.tsv").read_text(encoding="utf-8")
+    text = resources.files("curbside.vocabulary").joinpath("data/clinical_terms.tsv").read_text(encoding="utf-8")
     rows: dict[str, list[tuple[str, str, str]]] = {}
     for number, line in enumerate(text.splitlines()):
         if number == 0 or not line.strip() or line.startswith("#"):

@@ -697,8 +697,8 @@ def _english_words() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def abbreviation_rows() -> tuple[tuple[str, str, str], ...]:
-    """The curated abbreviation table (``retrieval/data/abbreviations.tsv``): (abbreviation, expansion, note)."""
-    text = resources.files("curbside.retrieval").joinpath("data/abbreviations.tsv").read_text(encoding="utf-8")
+    """The curated abbreviation table (``vocabulary/data/abbreviations.tsv``): (abbreviation, expansion, note)."""
+    text = resources.files("curbside.vocabulary").joinpath("data/abbreviations.tsv").read_text(encoding="utf-8")
     rows: list[tuple[str, str, str]] = []
     for number, line in enumerate(text.splitlines()):
         if number == 0 or not line.strip() or line.startswith("#"):

@@ -1,7 +1,7 @@
 """Clinical reasoning inputs: the question type and the structured patient context of a question.
 
 Deterministic (no language model). One import for callers; the rules live in
-:mod:`curbside.retrieval.question_type` and :mod:`curbside.retrieval.patient_context`, whose
+:mod:`curbside.understanding.question_type` and :mod:`curbside.understanding.patient_context`, whose
 docstrings document every convention.
 
 Public API
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel
 
-from curbside.retrieval.patient_context import (
+from curbside.understanding.patient_context import (
     DoseConversion,
     DoseConversionError,
     DrugNames,
@@ -44,7 +44,7 @@ from curbside.retrieval.patient_context import (
     extract_patient_context,
     normalize_dose_unit,
 )
-from curbside.retrieval.question_type import (
+from curbside.understanding.question_type import (
     QuestionType,
     QuestionTypeResult,
     classify_question,
