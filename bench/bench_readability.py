@@ -81,7 +81,7 @@ def main() -> int:
 
     from importlib.metadata import version
 
-    from curbside.articles.audience import view_for_audience
+    from curbside.writing.audience import view_for_audience
     from curbside.engine import Curbside, read_question_file
 
     questions = [q for _, q in read_question_file(args.questions)] if args.questions else list(QUESTIONS)

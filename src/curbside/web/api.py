@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from curbside.articles.accounts import UserInfo
-from curbside.articles.audience import AUDIENCES, parse_audience, view_for_audience
+from curbside.writing.audience import AUDIENCES, parse_audience, view_for_audience
 from curbside.articles.store import ArticleView, BuildState
 from curbside.errors import InvalidInputError
 from curbside.web.security import api_user, client_address, publisher_of

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from curbside.articles.accounts import UserInfo
-from curbside.articles.audience import (
+from curbside.writing.audience import (
     AUDIENCE_LABELS,
     AUDIENCES,
     parse_audience,

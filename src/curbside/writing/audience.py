@@ -575,8 +575,8 @@ class _Entry:
 
 @lru_cache(maxsize=1)
 def glossary() -> tuple[_Entry, ...]:
-    """The curated glossary, ``articles/data/plain_language.tsv`` (term, tab, plain wording)."""
-    text = resources.files("curbside.articles").joinpath("data/plain_language.tsv").read_text(encoding="utf-8")
+    """The curated glossary, ``writing/data/plain_language.tsv`` (term, tab, plain wording)."""
+    text = resources.files("curbside.writing").joinpath("data/plain_language.tsv").read_text(encoding="utf-8")
     entries: dict[str, _Entry] = {}
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
