@@ -1,7 +1,9 @@
 """Curbside: an evidence engine for clinical questions.
 
-The public API is :class:`Curbside` (see :mod:`curbside.engine`) and the :class:`Article` it returns.
-Names are imported lazily so that ``import curbside.settings`` stays cheap.
+The public API is :class:`Curbside` (see :mod:`curbside.engine`), which mirrors the CLI command for command,
+and :class:`Publisher` (see :mod:`curbside.articles.publisher`) for the site commands. Every type their
+methods take or return is importable from here. Names are imported lazily so that ``import curbside.settings``
+stays cheap.
 """
 
 from __future__ import annotations
@@ -9,18 +11,50 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from curbside.engine import Curbside, IngestResult, validate_question
+    from curbside.articles.publisher import Publisher, RefreshResult
+    from curbside.articles.samples import DemoAccount, SamplesResult
+    from curbside.articles.store import ArticleRef
+    from curbside.articles.workflow import Role
+    from curbside.engine import (
+        BatchAnswer,
+        Curbside,
+        IngestResult,
+        SearchResults,
+        read_question_file,
+        validate_question,
+    )
+    from curbside.evidence.assessment import ClinicalEvidence
+    from curbside.evidence.selection import EvidenceSet
+    from curbside.retrieval.index import Manifest
+    from curbside.retrieval.search import SearchHit
+    from curbside.settings import Settings, load_settings
     from curbside.writing.article import ARTICLE_SCHEMA_VERSION, Article
 
-__all__ = ["ARTICLE_SCHEMA_VERSION", "Article", "Curbside", "IngestResult", "validate_question"]
-
-_WHERE = {
+# name -> the module that defines it (one place, read by __getattr__ and by the test that checks every name).
+_WHERE: dict[str, str] = {
     "Curbside": "curbside.engine",
+    "BatchAnswer": "curbside.engine",
     "IngestResult": "curbside.engine",
+    "SearchResults": "curbside.engine",
+    "read_question_file": "curbside.engine",
     "validate_question": "curbside.engine",
+    "SearchHit": "curbside.retrieval.search",
+    "Manifest": "curbside.retrieval.index",
+    "EvidenceSet": "curbside.evidence.selection",
+    "ClinicalEvidence": "curbside.evidence.assessment",
     "Article": "curbside.writing.article",
     "ARTICLE_SCHEMA_VERSION": "curbside.writing.article",
+    "Settings": "curbside.settings",
+    "load_settings": "curbside.settings",
+    "Publisher": "curbside.articles.publisher",
+    "RefreshResult": "curbside.articles.publisher",
+    "SamplesResult": "curbside.articles.samples",
+    "DemoAccount": "curbside.articles.samples",
+    "ArticleRef": "curbside.articles.store",
+    "Role": "curbside.articles.workflow",
 }
+
+__all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
@@ -29,3 +63,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'curbside' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -1,10 +1,15 @@
-"""The public library API. Each CLI command is a thin shell over one method here, with the same name.
+"""The public library API. Each CLI command is a thin shell over one method here, with the same name
+(the web commands over :class:`curbside.articles.publisher.Publisher`; docs/cli-reference.md lists them all).
 
     from curbside import Curbside
     cb = Curbside.open("~/.local/share/curbside")
-    cb.ingest_starter()                        # curbside ingest starter
-    hits = cb.search("statin AF after CABG")   # curbside search "..."
+    cb.ingest_starter(if_missing=True)                        # curbside ingest starter --if-missing
+    hits = cb.search("statin AF after CABG")                  # curbside search "..."
+    envelope = cb.search_results("statin AF after CABG")      # curbside search "..." --format json
     article = cb.ask("Should a 55-year-old woman be screened for colorectal cancer?")
+    for answer in cb.ask_many(read_question_file("q.txt")):  # curbside ask --questions q.txt
+        print(answer.id, answer.error or answer.article.bottom_line)
+    cb.info(); Curbside.schema()                              # curbside info; curbside schema
 """
 
 from __future__ import annotations
@@ -12,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from curbside.corpus.documents import IngestProblem, IngestReport
-from curbside.errors import InvalidQuestionError
+from curbside.errors import CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, select_evidence
@@ -34,9 +39,16 @@ Progress = Callable[[str], None]
 
 @dataclass
 class IngestResult:
+    """What an ingest built: the index's manifest, the records that could not be read, documents per source.
+
+    ``skipped`` is True when ``if_missing`` found a complete index and built nothing; ``manifest`` is then
+    that index's.
+    """
+
     manifest: Manifest
     problems: list[IngestProblem]
     documents_by_source: dict[str, int]
+    skipped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +58,39 @@ class IngestResult:
             "build_seconds": self.manifest.build_seconds,
             "problems": [str(p) for p in self.problems],
         }
+
+
+@dataclass
+class SearchResults:
+    """The hits of one search with what they were searched for and in: ``curbside search --format json``."""
+
+    query: str
+    corpus_snapshot: str
+    hits: list[SearchHit] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[SearchHit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "corpus_snapshot": self.corpus_snapshot,
+                "results": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass
+class BatchAnswer:
+    """One question of a batch (``curbside ask --questions FILE``): its article, or why it has none."""
+
+    id: str
+    question: str
+    article: Article | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 def validate_question(question: object, max_chars: int, *, min_letter_share: float = 0.3) -> str:
@@ -172,9 +217,21 @@ class Curbside:
         )
         return IngestResult(manifest, report.problems, dict(report.documents_by_source))
 
-    def ingest_starter(self, corpus_dir: str | Path | None = None, *, progress: Progress | None = None) -> IngestResult:
-        """Build the index of the starter knowledge base (replacing any index in the data directory)."""
+    def ingest_starter(self, corpus_dir: str | Path | None = None, *, if_missing: bool = False,
+                       progress: Progress | None = None) -> IngestResult:
+        """Build the index of the starter knowledge base (replacing any index in the data directory).
+
+        With ``if_missing``, a complete index is kept: nothing is built and the result says ``skipped``.
+        """
         from curbside.corpus.starter import corpus_snapshot_id, iter_starter_documents
+
+        if if_missing:
+            try:
+                self.info()  # opens and checks the index, as `curbside info` does
+            except CurbsideError:
+                pass
+            else:
+                return IngestResult(self.index.manifest, [], {}, skipped=True)
 
         settings = self.settings if corpus_dir is None else self.settings.model_copy(update={"corpus_dir": Path(corpus_dir)})
         root = settings.require_corpus_dir()
@@ -219,6 +276,20 @@ class Curbside:
         text = validate_question(query, self.settings.max_question_chars)
         return self.searcher.search(text, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
 
+    def search_results(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        doc_types: Sequence[str] | None = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        mode: Mode | None = None,
+    ) -> SearchResults:
+        """:meth:`search`, with the query and the corpus snapshot searched (``curbside search --format json``)."""
+        hits = self.search(query, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
+        return SearchResults(query, self.index.corpus_snapshot, hits)
+
     def gather_evidence(self, question: str, *, context: str | None = None) -> EvidenceSet:
         """Retrieval and evidence selection for a question: the deterministic half of ``ask``.
 
@@ -260,7 +331,28 @@ class Curbside:
         return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot,
                             article_id=article_id, clinical=clinical)
 
+    def ask_many(self, questions: Iterable[str | tuple[str, str]]) -> Iterator[BatchAnswer]:
+        """Answer each question in turn (``curbside ask --questions FILE``), in one process.
+
+        ``questions`` are texts (numbered from 1) or ``(id, question)`` pairs, e.g. from
+        :func:`read_question_file`. A question that cannot be answered yields its error and the batch goes on.
+        """
+        for n, item in enumerate(questions, 1):
+            qid, text = item if isinstance(item, tuple) else (str(n), item)
+            try:
+                article = self.ask(text, article_id=qid)
+            except CurbsideError as exc:
+                yield BatchAnswer(qid, text, error=str(exc))
+                continue
+            yield BatchAnswer(qid, text, article=article)
+
+    @staticmethod
+    def schema() -> dict[str, Any]:
+        """The JSON Schema of the article (generated from the model; ``curbside schema``)."""
+        return Article.model_json_schema()
+
     def info(self) -> dict[str, Any]:
+        """What the index in the data directory holds, and its snapshot (``curbside info``)."""
         m = self.index.manifest
         return {
             "data_dir": str(self.data_dir),

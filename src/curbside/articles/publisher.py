@@ -1,11 +1,16 @@
 """One object for everything the web app and the CLI do with articles over a data directory:
-the database (migrated on open), accounts, the article store and the background builder over the engine."""
+the database (migrated on open), accounts, the article store and the background builder over the engine.
+
+Its methods mirror the CLI's site commands: ``curbside samples`` is :meth:`Publisher.samples`, ``curbside
+refresh`` is :meth:`Publisher.refresh`, and ``curbside users ...`` are :attr:`Publisher.accounts`' methods.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Self
@@ -15,6 +20,7 @@ import numpy as np
 from curbside.articles.accounts import Accounts, UserInfo
 from curbside.articles.builder import ArticleBuilder
 from curbside.articles.db import Database
+from curbside.articles.samples import SamplesResult, make_samples
 from curbside.articles.store import ArticleRef, ArticleStore
 from curbside.engine import Curbside
 from curbside.settings import Settings
@@ -40,6 +46,14 @@ def load_secret_key(settings: Settings) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(key)
     return key
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What ``curbside refresh`` regenerated: the new versions, built from ``corpus_snapshot``, awaiting review."""
+
+    corpus_snapshot: str
+    articles: list[ArticleRef]
 
 
 class Publisher:
@@ -93,6 +107,19 @@ class Publisher:
         if wait_seconds > 0:
             self.builder.wait_idle(wait_seconds)
         return ref
+
+    def samples(self, *, wait_seconds: float = 600.0) -> SamplesResult:
+        """Demo accounts and sample articles, built before returning (``curbside samples``); idempotent."""
+        return make_samples(self, wait_seconds=wait_seconds)
+
+    def refresh(self, *, wait_seconds: float = 600.0) -> RefreshResult:
+        """Regenerate approved articles built from an older corpus snapshot than the index's, as new versions
+        for review, and wait for the builds (``curbside refresh``)."""
+        snapshot = self.engine.index.corpus_snapshot
+        refs = self.store.refresh_stale(snapshot)
+        self.start(warm_up=False)
+        self.builder.wait_idle(wait_seconds)
+        return RefreshResult(snapshot, refs)
 
     def close(self) -> None:
         self.builder.stop()

@@ -1,4 +1,5 @@
-"""Sample articles for a new site: seed-style curbside questions, asked by a demo clinician.
+"""Sample articles for a new site (``curbside samples``, :meth:`Publisher.samples`): demo accounts, and
+seed-style curbside questions asked by the demo clinician.
 
 They start in status Submitted like any other question; a reviewer approves them (or not) in the review queue.
 """
@@ -9,14 +10,18 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from curbside.articles.accounts import UserInfo
 from curbside.articles.models import Article
-from curbside.articles.publisher import Publisher
 from curbside.articles.store import ArticleRef
+from curbside.articles.workflow import Role
 from curbside.errors import ConflictError
+
+if TYPE_CHECKING:  # the publisher calls this module; the type alone is needed here
+    from curbside.articles.publisher import Publisher
 
 
 @dataclass(frozen=True)
@@ -42,34 +47,54 @@ SAMPLE_QUESTIONS: tuple[SampleQuestion, ...] = (
 )
 
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
-DEMO_ROLES = ("clinician", "reviewer", "admin")
+DEMO_ROLES: tuple[Role, ...] = (Role.CLINICIAN, Role.REVIEWER, Role.ADMIN)
 
 
-def ensure_demo_accounts(publisher: Publisher) -> dict[str, tuple[str, str | None]]:
+@dataclass(frozen=True)
+class DemoAccount:
+    role: Role
+    email: str
+    password: str | None  # None when the account existed and its password is not in the accounts file
+
+
+@dataclass(frozen=True)
+class SamplesResult:
+    """What ``curbside samples`` made: the demo accounts, the sample articles new this time (already asked
+    ones are not asked again), and the file that keeps the demo passwords."""
+
+    accounts: tuple[DemoAccount, ...]
+    articles: list[ArticleRef]
+    accounts_file: Path
+
+    def account(self, role: Role | str) -> DemoAccount:
+        return next(a for a in self.accounts if a.role == role)
+
+
+def ensure_demo_accounts(publisher: Publisher) -> tuple[DemoAccount, ...]:
     """Demo users ``demo-<role>@curbside.local`` with random passwords, written once to a 0600 file in the
-    data directory. Returns role -> (email, password or None when the account already existed)."""
+    data directory (:data:`DEMO_ACCOUNTS_FILE`). Accounts that exist already are kept."""
     path = Path(publisher.settings.data_dir) / DEMO_ACCOUNTS_FILE
     known: dict[str, str] = {}
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             email, _, password = line.partition(" ")
             known[email] = password
-    accounts: dict[str, tuple[str, str | None]] = {}
+    accounts: list[DemoAccount] = []
     lines = []
     for role in DEMO_ROLES:
         email = f"demo-{role}@curbside.local"
-        password = secrets.token_urlsafe(12)
+        password: str | None = secrets.token_urlsafe(12)
         try:
-            publisher.accounts.add_user(email, password, role)
+            publisher.accounts.add_user(email, str(password), role)
         except ConflictError:
-            password = known.get(email)  # type: ignore[assignment]
-        accounts[role] = (email, password)
+            password = known.get(email)
+        accounts.append(DemoAccount(role, email, password))
         if password:
             lines.append(f"{email} {password}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    return accounts
+    return tuple(accounts)
 
 
 def create_samples(publisher: Publisher, asker: UserInfo, *, wait_seconds: float = 600.0) -> list[ArticleRef]:
@@ -83,3 +108,14 @@ def create_samples(publisher: Publisher, asker: UserInfo, *, wait_seconds: float
         refs.append(publisher.store.create_article(asker, sample.question, sample.context))
     publisher.builder.wait_idle(wait_seconds)
     return refs
+
+
+def make_samples(publisher: Publisher, *, wait_seconds: float = 600.0) -> SamplesResult:
+    """Demo accounts, then the sample questions asked by the demo clinician, built before returning (the
+    publisher's builder is started). Idempotent: a second call makes no new account or article."""
+    accounts = ensure_demo_accounts(publisher)
+    publisher.start()
+    email = next(a.email for a in accounts if a.role == Role.CLINICIAN)
+    clinician = next(u for u in publisher.accounts.list_users() if u.email == email)
+    articles = create_samples(publisher, clinician, wait_seconds=wait_seconds)
+    return SamplesResult(accounts, articles, Path(publisher.settings.data_dir) / DEMO_ACCOUNTS_FILE)

@@ -68,15 +68,10 @@ def ingest() -> None:
 def ingest_starter(ctx: click.Context, corpus_dir: Path | None, if_missing: bool) -> None:
     """Ingest the starter knowledge base (USPSTF, NGC, MedQuAD, PubMedQA, PMC trials, drug labels)."""
     engine = _engine(ctx)
-    if if_missing:
-        try:
-            info = engine.info()
-        except CurbsideError:
-            pass
-        else:
-            click.echo(f"Index already built in {engine.data_dir} ({info['corpus_snapshot']}); skipping.", err=True)
-            return
-    result = engine.ingest_starter(corpus_dir, progress=_progress)
+    result = engine.ingest_starter(corpus_dir, if_missing=if_missing, progress=_progress)
+    if result.skipped:
+        click.echo(f"Index already built in {engine.data_dir} ({result.manifest.corpus_snapshot}); skipping.", err=True)
+        return
     _print_ingest(result.to_dict())
 
 
@@ -112,13 +107,12 @@ def _print_ingest(summary: dict[str, Any]) -> None:
 def search(ctx: click.Context, query: str, k: int, doc_types: tuple[str, ...], year_min: int | None,
            year_max: int | None, mode: str | None, fmt: str) -> None:
     """Print the passages that best match QUERY, with document ids, scores and sources."""
-    engine = _engine(ctx)
-    hits = engine.search(query, k, doc_types=list(doc_types) or None, year_min=year_min, year_max=year_max, mode=mode)  # type: ignore[arg-type]
+    results = _engine(ctx).search_results(query, k, doc_types=list(doc_types) or None, year_min=year_min,
+                                          year_max=year_max, mode=mode)  # type: ignore[arg-type]
     if fmt == "json":
-        click.echo(json.dumps({"query": query, "corpus_snapshot": engine.index.corpus_snapshot,
-                               "results": [h.to_dict() for h in hits]}, indent=2))
+        click.echo(json.dumps(results.to_dict(), indent=2))
         return
-    for i, h in enumerate(hits, 1):
+    for i, h in enumerate(results, 1):
         d = h.document
         click.echo(f"{i:>2}. [{h.score:.4f}] {d.doc_id} \u00b7 {d.doc_type} \u00b7 {d.year or 'n.d.'} \u00b7 {d.title}")
         click.echo(f"    {h.passage.section}: {h.passage.text[:200]}")
@@ -152,14 +146,12 @@ def ask(ctx: click.Context, question: str | None, questions_file: Path | None, f
             raise click.UsageError("Give either QUESTION or --questions FILE, not both.")
         fmt = fmt or "jsonl"
         failures = 0
-        for qid, text in read_question_file(questions_file):
-            try:
-                article = engine.ask(text, article_id=qid)
-            except CurbsideError as exc:
+        for answer in engine.ask_many(read_question_file(questions_file)):
+            if answer.article is None:
                 failures += 1
-                click.echo(json.dumps({"id": qid, "error": str(exc)}))
+                click.echo(json.dumps({"id": answer.id, "error": answer.error}))
                 continue
-            click.echo(_render(article, fmt if fmt != "json" else "jsonl"))
+            click.echo(_render(answer.article, fmt if fmt != "json" else "jsonl"))
         if failures:
             click.echo(f"{failures} question(s) could not be answered.", err=True)
             ctx.exit(1)
@@ -184,7 +176,7 @@ def info(ctx: click.Context) -> None:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of the article (generated from the code)."""
-    click.echo(json.dumps(Article.model_json_schema(), indent=2, sort_keys=True))
+    click.echo(json.dumps(Curbside.schema(), indent=2, sort_keys=True))
 
 
 @cli.group("eval")

@@ -1,4 +1,4 @@
-"""``curbside serve``, ``curbside users ...`` and ``curbside samples``: thin shells over
+"""``curbside serve``, ``curbside users ...``, ``curbside samples`` and ``curbside refresh``: thin shells over
 :class:`curbside.articles.publisher.Publisher` and :func:`curbside.web.app.create_app`."""
 
 from __future__ import annotations
@@ -7,8 +7,11 @@ import sys
 
 import click
 
+from curbside.articles.workflow import Role
 from curbside.cli.main import cli
 from curbside.settings import Settings, load_settings
+
+ROLE_CHOICE = click.Choice([role.value for role in Role])
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -42,7 +45,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["reader", "clinician", "reviewer", "admin"]), required=True)
+@click.option("--role", type=ROLE_CHOICE, required=True)
 @click.pass_context
 def users_add(ctx: click.Context, email: str, role: str) -> None:
     """Add a user; the password is read from standard input (prompted for, hidden, on a terminal)."""
@@ -59,7 +62,7 @@ def users_add(ctx: click.Context, email: str, role: str) -> None:
 
 @users.command("set-role")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["reader", "clinician", "reviewer", "admin"]), required=True)
+@click.option("--role", type=ROLE_CHOICE, required=True)
 @click.pass_context
 def users_set_role(ctx: click.Context, email: str, role: str) -> None:
     """Change a user's role."""
@@ -86,23 +89,13 @@ def users_list(ctx: click.Context) -> None:
 def samples(ctx: click.Context) -> None:
     """Create demo accounts (passwords in DATA_DIR/demo-accounts.txt) and sample articles from seed-style questions."""
     from curbside.articles.publisher import Publisher
-    from curbside.articles.samples import (
-        DEMO_ACCOUNTS_FILE,
-        create_samples,
-        ensure_demo_accounts,
-    )
 
-    settings = _settings(ctx)
-    with Publisher(settings) as publisher:
-        accounts = ensure_demo_accounts(publisher)
-        publisher.start()
-        email = accounts["clinician"][0]
-        clinician = next(u for u in publisher.accounts.list_users() if u.email == email)
-        refs = create_samples(publisher, clinician)
-    click.echo(f"{len(refs)} new sample article(s); they wait in the review queue.", err=True)
-    for role, (address, password) in accounts.items():
-        shown = password or f"(see {settings.data_dir / DEMO_ACCOUNTS_FILE})"
-        click.echo(f"  demo {role}: {address}  password: {shown}", err=True)
+    with Publisher(_settings(ctx)) as publisher:
+        result = publisher.samples()
+    click.echo(f"{len(result.articles)} new sample article(s); they wait in the review queue.", err=True)
+    for account in result.accounts:
+        shown = account.password or f"(see {result.accounts_file})"
+        click.echo(f"  demo {account.role}: {account.email}  password: {shown}", err=True)
 
 
 @cli.command()
@@ -112,10 +105,8 @@ def refresh(ctx: click.Context) -> None:
     from curbside.articles.publisher import Publisher
 
     with Publisher(_settings(ctx)) as publisher:
-        snapshot = publisher.engine.index.corpus_snapshot
-        refs = publisher.store.refresh_stale(snapshot)
-        publisher.start(warm_up=False)
-        publisher.builder.wait_idle(600)
-    click.echo(f"{len(refs)} article(s) regenerated from corpus snapshot {snapshot}; they wait in the review queue.")
-    for ref in refs:
+        result = publisher.refresh()
+    click.echo(f"{len(result.articles)} article(s) regenerated from corpus snapshot {result.corpus_snapshot}; "
+               "they wait in the review queue.")
+    for ref in result.articles:
         click.echo(f"  {ref.id} version {ref.version}")

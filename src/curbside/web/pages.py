@@ -19,7 +19,7 @@ from curbside.writing.audience import (
     view_for_audience,
 )
 from curbside.articles.store import ArticleView, BuildState
-from curbside.articles.workflow import TRACKER_STEPS, Permission, Status
+from curbside.articles.workflow import TRACKER_STEPS, Permission, Role, Status
 from curbside.corpus.documents import EVIDENCE_SCALE_NAME, evidence_level_labels
 from curbside.errors import AuthenticationError, CurbsideError, PermissionDeniedError
 from curbside.web.security import (
@@ -49,6 +49,7 @@ def make_templates() -> Jinja2Templates:
         REVIEW_BANNER=REVIEW_BANNER,
         AUDIENCE_LABELS=AUDIENCE_LABELS,
         AUDIENCES=AUDIENCES,
+        ROLES=[role.value for role in Role],
     )
     return templates
 
