@@ -7,11 +7,11 @@ from curbside.writing.audience import (
     AUDIENCE_LABELS,
     AUDIENCES,
     AudienceView,
-    glossary,
     parse_audience,
-    readability,
     view_for_audience,
 )
+from curbside.writing.plain_language import glossary
+from curbside.writing.readability import readability
 from curbside.writing.article import (
     Article,
     Bullet,
