@@ -14,8 +14,8 @@ import pytest
 
 from curbside.errors import EvaluationError
 from curbside.evaluation.kqa import CoverageJudge, article_sentences, load_kqa
+from curbside.evaluation.files import EvalProblem
 from curbside.evaluation.metrics import (
-    EvalProblem,
     jaccard,
     ndcg_at_k,
     quote_overlaps,
@@ -189,6 +189,53 @@ def test_pubmedqa_files_follow_the_test_ids() -> None:
     assert str(EvalProblem("f.json", None, "m", record="1")) == "f.json: record 1: m"
     everything, _ = load_pubmedqa(FIXTURES / "pubmedqa" / "ori_pqal.json")
     assert len(everything) == 2
+
+
+# --- the evaluation loop -------------------------------------------------------------------------
+
+
+def test_evaluation_loop_limits_scores_in_order_and_records_rejected_questions() -> None:
+    from curbside.errors import InvalidQuestionError
+    from curbside.evaluation.runner import EvaluationLoop
+
+    problems = [EvalProblem("q.jsonl", 2, "malformed JSON")]
+    loop = EvaluationLoop("demo", "q.jsonl", ["a", "bad", "c", "d"], problems, limit=3, if_empty="none")
+    assert loop.items == ["a", "bad", "c"]
+
+    def score(item: str) -> str:
+        if item == "bad":
+            raise InvalidQuestionError("too short")
+        return item.upper()
+
+    said: list[str] = []
+    run = loop.run(score, lambda item, exc: EvalProblem("q.jsonl", None, f"rejected: {exc}", record=item),
+                   progress=said.append, progress_every=2)
+    assert run.results == ["A", "C"] and run.seconds >= 0
+    assert [str(p) for p in run.problems] == ["q.jsonl:2: malformed JSON", "q.jsonl: record bad: rejected: too short"]
+    assert said == ["demo: 3/3 questions"]  # question 2 was rejected, so its progress line is not said
+
+
+def test_evaluation_loop_refuses_no_questions_and_all_rejected() -> None:
+    from curbside.errors import InvalidQuestionError
+    from curbside.evaluation.runner import EvaluationLoop
+
+    with pytest.raises(EvaluationError, match="nothing usable"):
+        EvaluationLoop("demo", "q.jsonl", ["a"], [], limit=0, if_empty="nothing usable")
+
+    def reject(item: str) -> str:
+        raise InvalidQuestionError("no")
+
+    loop = EvaluationLoop("demo", "q.jsonl", ["a"], [], limit=None, if_empty="-")
+    with pytest.raises(EvaluationError, match="None of the questions in q.jsonl could be searched"):
+        loop.run(reject, lambda item, exc: EvalProblem("q.jsonl", 1, str(exc)), verb="searched")
+
+
+def test_timed_and_per_question() -> None:
+    from curbside.evaluation.runner import per_question, timed
+
+    value, seconds = timed(sorted, [3, 1, 2], reverse=True)
+    assert value == [3, 2, 1] and seconds >= 0
+    assert per_question(1.0, 3) == 0.3333 and per_question(5.0, 0) == 0.0
 
 
 # --- judging one article --------------------------------------------------------------------------

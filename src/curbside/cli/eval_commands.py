@@ -1,13 +1,15 @@
 """``curbside eval retrieval | pubmedqa | kqa``: thin shells over :mod:`curbside.evaluation`.
 
-Each command runs one library evaluation and only formats its result: ``--format json`` prints the
-result's ``to_dict()``; ``--format text`` prints a small table. Unusable records of the input file
-are listed on stderr (``path:line: why``) and skipped.
+Each command runs one library evaluation and prints its result through :func:`_print_report`:
+``--format json`` prints the result's ``to_dict()``; ``--format text`` prints the lines of the command's
+text renderer (a small table). Unusable records of the input file are listed on stderr
+(``path:line: why``) and skipped.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +17,13 @@ import click
 
 from curbside.cli.main import _engine, _progress, eval_group
 from curbside.errors import EvaluationError
-from curbside.evaluation.metrics import EvalProblem, default_eval_file
+from curbside.evaluation.files import EvalProblem, default_eval_file
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
 _LIMIT = click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N questions.")
 
 
-def _report_problems(problems: list[EvalProblem]) -> None:
+def _report_problems(problems: Sequence[EvalProblem]) -> None:
     if not problems:
         return
     click.echo(f"{len(problems)} record(s) could not be used:", err=True)
@@ -29,6 +31,21 @@ def _report_problems(problems: list[EvalProblem]) -> None:
         click.echo(f"  {problem}", err=True)
     if len(problems) > 50:
         click.echo(f"  ... and {len(problems) - 50} more", err=True)
+
+
+def _print_report(
+    data: dict[str, Any],
+    fmt: str,
+    text_lines: Callable[[dict[str, Any]], Iterator[str]],
+    problems: Sequence[EvalProblem] = (),
+) -> None:
+    """The one way an eval prints: unusable records on stderr, then the report as JSON or as text lines."""
+    _report_problems(problems)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+    for line in text_lines(data):
+        click.echo(line)
 
 
 def _default(ctx: click.Context, given: Path | None, *parts: str, option: str) -> Path:
@@ -64,23 +81,22 @@ def eval_retrieval(ctx: click.Context, questions: Path | None, k: int, depth: in
 
     path = _default(ctx, questions, "bioasq", "questions_dev.jsonl", option="--questions")
     result = evaluate_retrieval(_engine(ctx), path, k=k, limit=limit, depth=depth, progress=_progress)
-    _report_problems(result.problems)
-    data = result.to_dict()
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
-        return
-    names = list(next(iter(data["metrics"].values())))
-    click.echo(f"{data['questions']} questions from {path}; top {k} documents from {data['depth_passages']} passages")
-    if not data["dense_available"]:
-        click.echo("note: the index has no vectors, so 'hybrid' ran as BM25")
-    click.echo(f"{'system':<8}" + "".join(f"{n:>12}" for n in names) + f"{'s/query':>10}")
-    for system, metrics in data["metrics"].items():
-        click.echo(f"{system:<8}" + "".join(f"{metrics[n]:>12.4f}" for n in names)
+
+    def text_lines(data: dict[str, Any]) -> Iterator[str]:
+        names = list(next(iter(data["metrics"].values())))
+        yield f"{data['questions']} questions from {path}; top {k} documents from {data['depth_passages']} passages"
+        if not data["dense_available"]:
+            yield "note: the index has no vectors, so 'hybrid' ran as BM25"
+        yield f"{'system':<8}" + "".join(f"{n:>12}" for n in names) + f"{'s/query':>10}"
+        for system, metrics in data["metrics"].items():
+            yield (f"{system:<8}" + "".join(f"{metrics[n]:>12.4f}" for n in names)
                    + f"{data['seconds_per_query'][system]:>10.3f}")
-    if data["ratios"]:
-        click.echo(f"{'ratio':<8}" + "".join(f"{_fmt(data['ratios'][n]):>12}" for n in names) + "   (hybrid / bm25)")
-    click.echo(f"mrr@{k}: reciprocal rank of the first gold document within the top {k} (0 if none); "
+        if data["ratios"]:
+            yield f"{'ratio':<8}" + "".join(f"{_fmt(data['ratios'][n]):>12}" for n in names) + "   (hybrid / bm25)"
+        yield (f"mrr@{k}: reciprocal rank of the first gold document within the top {k} (0 if none); "
                f"{data['seconds']:.1f} s in all")
+
+    _print_report(result.to_dict(), fmt, text_lines, result.problems)
 
 
 @eval_group.command("pubmedqa")
@@ -105,18 +121,18 @@ def eval_pubmedqa(ctx: click.Context, questions: Path | None, test_ids: Path | N
     if test_ids is None and (questions.parent / "test_ground_truth.json").is_file():
         test_ids = questions.parent / "test_ground_truth.json"
     result = evaluate_pubmedqa(engine, questions, test_ids, limit=limit, progress=_progress)
-    _report_problems(result.problems)
-    data = result.to_dict()
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
-        return
-    m = data["metrics"]
-    click.echo(f"{data['questions']} PubMedQA questions ({test_ids or questions})")
-    click.echo(f"{'conclusion quoted, right PMID':<34}{m['conclusion_quoted']:>8.4f}")
-    click.echo(f"{'right PMID cited':<34}{m['pmid_cited']:>8.4f}")
-    click.echo(f"{f'right PMID in top {TOP_K} retrieved':<34}{m[f'retrieved@{TOP_K}']:>8.4f}")
-    click.echo(f"evidence status: {data['evidence_status']}; {data['seconds_per_question']:.2f} s a question")
-    click.echo(f"rule: {data['definitions']['conclusion_quoted']}")
+    source = test_ids or questions
+
+    def text_lines(data: dict[str, Any]) -> Iterator[str]:
+        m = data["metrics"]
+        yield f"{data['questions']} PubMedQA questions ({source})"
+        yield f"{'conclusion quoted, right PMID':<34}{m['conclusion_quoted']:>8.4f}"
+        yield f"{'right PMID cited':<34}{m['pmid_cited']:>8.4f}"
+        yield f"{f'right PMID in top {TOP_K} retrieved':<34}{m[f'retrieved@{TOP_K}']:>8.4f}"
+        yield f"evidence status: {data['evidence_status']}; {data['seconds_per_question']:.2f} s a question"
+        yield f"rule: {data['definitions']['conclusion_quoted']}"
+
+    _print_report(result.to_dict(), fmt, text_lines, result.problems)
 
 
 @eval_group.command("kqa")
@@ -139,27 +155,27 @@ def eval_kqa(ctx: click.Context, questions: Path | None, threshold: float, calib
         from curbside.retrieval.dense import Embedder
 
         report = calibrate_judge(calibrate, CoverageJudge(Embedder(_engine(ctx).settings.embedding), threshold))
-        if fmt == "json":
-            click.echo(json.dumps(report, indent=2))
-            return
-        click.echo(f"{report['claims']} claims, {report['entailed']} entailed by the answer (physicians' majority)")
-        click.echo(f"{'cosine >=':<10}{'precision':>10}{'recall':>8}{'said covered':>14}")
-        for t, row in report["by_cosine_threshold"].items():
-            click.echo(f"{t:<10}{row['precision']:>10.4f}{row['recall']:>8.4f}{row['said_covered']:>14d}")
-        click.echo(f"judge: {report['judge']}")
+        _print_report(report, fmt, _calibration_lines)
         return
     path = _default(ctx, questions, "kqa", "kqa_dev.jsonl", option="--questions")
     result = evaluate_kqa(_engine(ctx), path, limit=limit, threshold=threshold, progress=_progress)
-    _report_problems(result.problems)
-    data: dict[str, Any] = result.to_dict()
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
-        return
-    m = data["metrics"]
-    click.echo(f"{data['questions']} K-QA questions from {path} ({data['skipped_no_must_have']} without must-have skipped)")
-    click.echo(f"{'must-have covered (macro)':<30}{m['macro_coverage']:>8.4f}")
-    click.echo(f"{'must-have covered (micro)':<30}{m['micro_coverage']:>8.4f}   "
+
+    def text_lines(data: dict[str, Any]) -> Iterator[str]:
+        m = data["metrics"]
+        yield f"{data['questions']} K-QA questions from {path} ({data['skipped_no_must_have']} without must-have skipped)"
+        yield f"{'must-have covered (macro)':<30}{m['macro_coverage']:>8.4f}"
+        yield (f"{'must-have covered (micro)':<30}{m['micro_coverage']:>8.4f}   "
                f"({m['covered_statements']}/{m['statements']})")
-    click.echo(f"{'insufficient articles':<30}{m['insufficient_articles']:>8d}")
-    click.echo(f"covered by: {data['covered_by']}; {data['seconds_per_question']:.2f} s a question")
-    click.echo(f"judge: {data['judge']}")
+        yield f"{'insufficient articles':<30}{m['insufficient_articles']:>8d}"
+        yield f"covered by: {data['covered_by']}; {data['seconds_per_question']:.2f} s a question"
+        yield f"judge: {data['judge']}"
+
+    _print_report(result.to_dict(), fmt, text_lines, result.problems)
+
+
+def _calibration_lines(report: dict[str, Any]) -> Iterator[str]:
+    yield f"{report['claims']} claims, {report['entailed']} entailed by the answer (physicians' majority)"
+    yield f"{'cosine >=':<10}{'precision':>10}{'recall':>8}{'said covered':>14}"
+    for t, row in report["by_cosine_threshold"].items():
+        yield f"{t:<10}{row['precision']:>10.4f}{row['recall']:>8.4f}{row['said_covered']:>14d}"
+    yield f"judge: {report['judge']}"

@@ -5,6 +5,9 @@
 - :func:`curbside.evaluation.pubmedqa.evaluate_pubmedqa`: does the article quote the abstract's own conclusion;
 - :func:`curbside.evaluation.kqa.evaluate_kqa`: how many physicians' must-have statements an article covers.
 
+All three run the same loop (:class:`curbside.evaluation.runner.EvaluationLoop`: limit, score each
+question on the engine, record rejected questions as problems, time the run) over a question file read
+by :mod:`curbside.evaluation.files` (unusable records become :class:`~curbside.evaluation.files.EvalProblem`).
 The rules they apply are pure functions in :mod:`curbside.evaluation.metrics`. The CLI
 (``curbside eval ...``) only formats the results; ``docs/benchmarks.md`` records the figures.
 """

@@ -15,8 +15,7 @@ Every judgement reports its cosine, containment and best sentence, so it can be 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,17 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from curbside.corpus.text import sentences as split_sentences
-from curbside.errors import EvaluationError, InvalidQuestionError
-from curbside.evaluation.metrics import (
-    STATEMENT_CONTAINMENT_THRESHOLD,
-    EvalProblem,
-    best_containment,
-    iter_jsonl,
-    mean,
-    require_file,
-    text_field,
-    text_list,
-)
+from curbside.errors import EvaluationError
+from curbside.evaluation.files import EvalProblem, iter_jsonl, require_file, text_field, text_list
+from curbside.evaluation.metrics import STATEMENT_CONTAINMENT_THRESHOLD, best_containment, mean
+from curbside.evaluation.runner import EvaluationLoop, Progress, per_question, timed
 
 if TYPE_CHECKING:
     from curbside.engine import Curbside
@@ -204,7 +196,7 @@ class KqaEvaluation:
             },
             "covered_by": by,
             "seconds": round(self.seconds, 3),
-            "seconds_per_question": round(self.seconds / len(self.results), 4) if self.results else 0.0,
+            "seconds_per_question": per_question(self.seconds, len(self.results)),
             "problems": [str(p) for p in self.problems],
             "results": [
                 {
@@ -239,53 +231,46 @@ def evaluate_kqa(
     limit: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     judge: CoverageJudge | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> KqaEvaluation:
     """Ask each K-QA question with must-have statements on ``cb`` and judge each statement's coverage."""
     items, problems, without = load_kqa(questions_path)
-    if limit is not None:
-        items = items[: max(0, limit)]
-    if not items:
-        raise EvaluationError(
+    loop = EvaluationLoop(
+        "kqa", questions_path, items, problems, limit=limit,
+        if_empty=(
             f"{questions_path} has no usable K-QA questions (each needs 'Question' and a non-empty 'Must_have' list; "
             f"{len(problems)} unusable line(s), {without} without must-have statements)."
+        ),
+    )
+    coverage_judge = judge or CoverageJudge(judge_embedder(cb), threshold)
+
+    def score(item: KqaItem) -> KqaResult:
+        article, seconds = timed(cb.ask, item.question)
+        judged = coverage_judge.judge(item.must_have, article_sentences(article))
+        return KqaResult(
+            question=item.question,
+            line=item.line,
+            evidence_status=article.evidence_status,
+            must_have=len(judged),
+            covered=sum(1 for j in judged if j.covered),
+            statements=judged,
+            ask_seconds=round(seconds, 3),
         )
-    judge = judge or CoverageJudge(judge_embedder(cb), threshold)
-    started = time.perf_counter()
-    results: list[KqaResult] = []
-    for n, item in enumerate(items, start=1):
-        try:
-            t0 = time.perf_counter()
-            article = cb.ask(item.question)
-            seconds = time.perf_counter() - t0
-        except InvalidQuestionError as exc:
-            problems.append(EvalProblem(str(questions_path), item.line, f"question rejected: {exc}"))
-            continue
-        judged = judge.judge(item.must_have, article_sentences(article))
-        results.append(
-            KqaResult(
-                question=item.question,
-                line=item.line,
-                evidence_status=article.evidence_status,
-                must_have=len(judged),
-                covered=sum(1 for j in judged if j.covered),
-                statements=judged,
-                ask_seconds=round(seconds, 3),
-            )
-        )
-        if progress and (n % 25 == 0 or n == len(items)):
-            progress(f"kqa: {n}/{len(items)} questions")
-    if not results:
-        raise EvaluationError(f"None of the questions in {questions_path} could be asked; see the problems reported.")
+
+    run = loop.run(
+        score,
+        lambda item, exc: EvalProblem(str(questions_path), item.line, f"question rejected: {exc}"),
+        progress=progress,
+    )
     return KqaEvaluation(
         questions_file=str(questions_path),
-        judge=judge.description,
-        threshold=judge.threshold,
-        results=results,
+        judge=coverage_judge.description,
+        threshold=coverage_judge.threshold,
+        results=run.results,
         skipped_no_must_have=without,
-        seconds=time.perf_counter() - started,
+        seconds=run.seconds,
         corpus_snapshot=cb.index.corpus_snapshot,
-        problems=problems,
+        problems=run.problems,
     )
 
 

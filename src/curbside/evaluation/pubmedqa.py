@@ -12,23 +12,14 @@ of its own. For each test PMID, ``ask(QUESTION)`` writes an article, and three t
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from curbside.errors import EvaluationError, InvalidQuestionError
-from curbside.evaluation.metrics import (
-    QUOTE_OVERLAP_RULE,
-    EvalProblem,
-    mean,
-    quote_overlaps,
-    read_json,
-    require_file,
-    text_field,
-    unique_in_order,
-)
+from curbside.errors import EvaluationError
+from curbside.evaluation.files import EvalProblem, read_json, require_file, text_field
+from curbside.evaluation.metrics import QUOTE_OVERLAP_RULE, mean, quote_overlaps, unique_in_order
+from curbside.evaluation.runner import EvaluationLoop, Progress, per_question, timed
 
 if TYPE_CHECKING:
     from curbside.engine import Curbside
@@ -168,7 +159,7 @@ class PubmedqaEvaluation:
                 s: sum(1 for x in self.results if x.evidence_status == s) for s in ("sufficient", "limited", "insufficient")
             },
             "seconds": round(self.seconds, 3),
-            "seconds_per_question": round(self.seconds / self.questions, 4) if self.questions else 0.0,
+            "seconds_per_question": per_question(self.seconds, self.questions),
             "problems": [str(p) for p in self.problems],
             "results": [asdict(x) for x in self.results],
         }
@@ -181,52 +172,44 @@ def evaluate_pubmedqa(
     *,
     limit: int | None = None,
     depth: int = DEFAULT_DEPTH,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> PubmedqaEvaluation:
     """Ask each (test) question on ``cb``'s starter index and judge the article against its own abstract."""
     items, problems = load_pubmedqa(questions_path, test_ids_path)
-    if limit is not None:
-        items = items[: max(0, limit)]
-    if not items:
-        raise EvaluationError(f"{questions_path} has no usable PubMedQA questions ({len(problems)} unusable record(s)).")
-    started = time.perf_counter()
-    results: list[PubmedqaResult] = []
-    for n, item in enumerate(items, start=1):
-        try:
-            t0 = time.perf_counter()
-            article = cb.ask(item.question)
-            seconds = time.perf_counter() - t0
-            hits = cb.search(item.question, depth)
-        except InvalidQuestionError as exc:
-            problems.append(EvalProblem(str(questions_path), None, f"question rejected: {exc}", record=item.pmid))
-            continue
+    loop = EvaluationLoop(
+        "pubmedqa", questions_path, items, problems, limit=limit,
+        if_empty=f"{questions_path} has no usable PubMedQA questions ({len(problems)} unusable record(s)).",
+    )
+
+    def score(item: PubmedqaItem) -> PubmedqaResult:
+        article, seconds = timed(cb.ask, item.question)
+        hits = cb.search(item.question, depth)
         judged = judge_article(article, item.pmid, item.conclusion)
         docs = unique_in_order(
             item.pmid if (h.document.doc_id == item.pmid or h.document.pmid == item.pmid) else h.document.doc_id
             for h in hits
         )
-        rank = docs.index(item.pmid) + 1 if item.pmid in docs else None
-        results.append(
-            PubmedqaResult(
-                pmid=item.pmid,
-                conclusion_quoted=judged["conclusion_quoted"],
-                pmid_cited=judged["pmid_cited"],
-                retrieved_rank=rank,
-                evidence_status=article.evidence_status,
-                quote=judged["quote"],
-                ask_seconds=round(seconds, 3),
-            )
+        return PubmedqaResult(
+            pmid=item.pmid,
+            conclusion_quoted=judged["conclusion_quoted"],
+            pmid_cited=judged["pmid_cited"],
+            retrieved_rank=docs.index(item.pmid) + 1 if item.pmid in docs else None,
+            evidence_status=article.evidence_status,
+            quote=judged["quote"],
+            ask_seconds=round(seconds, 3),
         )
-        if progress and (n % 25 == 0 or n == len(items)):
-            progress(f"pubmedqa: {n}/{len(items)} questions")
-    if not results:
-        raise EvaluationError(f"None of the questions in {questions_path} could be asked; see the problems reported.")
+
+    run = loop.run(
+        score,
+        lambda item, exc: EvalProblem(str(questions_path), None, f"question rejected: {exc}", record=item.pmid),
+        progress=progress,
+    )
     return PubmedqaEvaluation(
         questions_file=str(questions_path),
         test_ids_file=str(test_ids_path) if test_ids_path is not None else None,
-        results=results,
-        seconds=time.perf_counter() - started,
+        results=run.results,
+        seconds=run.seconds,
         depth=depth,
         corpus_snapshot=cb.index.corpus_snapshot,
-        problems=problems,
+        problems=run.problems,
     )

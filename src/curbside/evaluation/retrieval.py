@@ -14,27 +14,23 @@ The index is one built with ``curbside ingest bioasq corpus.jsonl``; any file in
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from curbside.errors import EvaluationError, InvalidQuestionError
+from curbside.errors import EvaluationError
+from curbside.evaluation.files import EvalProblem, iter_jsonl, require_file, text_field, text_list
 from curbside.evaluation.metrics import (
-    EvalProblem,
-    iter_jsonl,
     mean,
     mrr_at_k_label,
     ndcg_at_k,
     ratio,
     recall_at_k,
     reciprocal_rank,
-    require_file,
-    text_field,
-    text_list,
     unique_in_order,
 )
+from curbside.evaluation.runner import EvaluationLoop, Progress, per_question, timed
 
 if TYPE_CHECKING:
     from curbside.engine import Curbside
@@ -121,9 +117,7 @@ class RetrievalEvaluation:
             },
             "dense_available": self.dense_available,
             "seconds": round(self.seconds, 3),
-            "seconds_per_query": {
-                s: round(t / self.questions, 4) if self.questions else 0.0 for s, t in self.system_seconds.items()
-            },
+            "seconds_per_query": {s: per_question(t, self.questions) for s, t in self.system_seconds.items()},
             "problems": [str(p) for p in self.problems],
             "runs": self.runs,
         }
@@ -137,45 +131,45 @@ def evaluate_retrieval(
     limit: int | None = None,
     depth: int = DEFAULT_DEPTH,
     systems: Sequence[str] = SYSTEMS,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> RetrievalEvaluation:
     """Search every question with each system on ``cb``'s index and score the top ``k`` documents."""
     if k < 1:
         raise EvaluationError("k must be at least 1.")
     questions, problems = load_bioasq_questions(questions_path)
-    if limit is not None:
-        questions = questions[: max(0, limit)]
-    if not questions:
-        raise EvaluationError(
+    loop = EvaluationLoop(
+        "retrieval", questions_path, questions, problems, limit=limit,
+        if_empty=(
             f"{questions_path} has no usable questions (each line needs 'id', 'question' and a non-empty "
             f"'gold_pmids' list; {len(problems)} line(s) were unusable)."
-        )
+        ),
+    )
     depth = max(depth, k)
-    started = time.perf_counter()
-    runs: dict[str, dict[str, list[str]]] = {s: {} for s in systems}
-    scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
     spent: dict[str, float] = {s: 0.0 for s in systems}
     dense_available = cb.index.vectors is not None
-    evaluated = 0
-    for n, q in enumerate(questions, start=1):
+
+    def rank_documents(q: BioasqQuestion) -> tuple[BioasqQuestion, dict[str, list[str]]]:
+        """Each system's distinct document ids for ``q``, best first."""
         ranked_by_system: dict[str, list[str]] = {}
-        try:
-            for system in systems:
-                t0 = time.perf_counter()
-                hits = cb.search(q.question, depth, mode=system)  # type: ignore[arg-type]
-                spent[system] += time.perf_counter() - t0
-                ranked_by_system[system] = unique_in_order(h.document.doc_id for h in hits)
-        except InvalidQuestionError as exc:
-            problems.append(EvalProblem(str(questions_path), q.line, f"question {q.id} rejected: {exc}"))
-            continue
-        evaluated += 1
+        for system in systems:
+            hits, seconds = timed(cb.search, q.question, depth, mode=system)  # type: ignore[arg-type]
+            spent[system] += seconds
+            ranked_by_system[system] = unique_in_order(h.document.doc_id for h in hits)
+        return q, ranked_by_system
+
+    run = loop.run(
+        rank_documents,
+        lambda q, exc: EvalProblem(str(questions_path), q.line, f"question {q.id} rejected: {exc}"),
+        progress=progress,
+        progress_every=50,
+        verb="searched",
+    )
+    runs: dict[str, dict[str, list[str]]] = {s: {} for s in systems}
+    scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
+    for q, ranked_by_system in run.results:
         for system, ranked in ranked_by_system.items():
             runs[system][q.id] = ranked[:k]
             scores[system].append(score_run(ranked, q.gold_pmids, k))
-        if progress and (n % 50 == 0 or n == len(questions)):
-            progress(f"retrieval: {n}/{len(questions)} questions")
-    if not evaluated:
-        raise EvaluationError(f"None of the questions in {questions_path} could be searched; see the problems reported.")
     names = [f"recall@{k}", f"ndcg@{k}", mrr_at_k_label(k)]
     metrics = {s: {name: round(mean([sc[name] for sc in scores[s]]), 4) for name in names} for s in systems}
     ratios: dict[str, float | None] = {}
@@ -185,15 +179,15 @@ def evaluate_retrieval(
             ratios[name] = round(r, 4) if r is not None else None
     return RetrievalEvaluation(
         questions_file=str(questions_path),
-        questions=evaluated,
+        questions=len(run.results),
         k=k,
         depth=depth,
         metrics=metrics,
         ratios=ratios,
         runs=runs,
-        seconds=time.perf_counter() - started,
+        seconds=run.seconds,
         system_seconds=spent,
         dense_available=dense_available,
         corpus_snapshot=cb.index.corpus_snapshot,
-        problems=problems,
+        problems=run.problems,
     )
