@@ -12,15 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from curbside.articles.accounts import UserInfo
-from curbside.writing.audience import AUDIENCES, parse_audience, view_for_audience
 from curbside.articles.store import ArticleView, BuildState
 from curbside.errors import InvalidInputError
 from curbside.web.security import api_user, client_address, publisher_of
 from curbside.writing.article import Article as ArticleDocument
+from curbside.writing.audience import AUDIENCES, Audience, parse_audience, view_for_audience
 
 router = APIRouter(prefix="/api", tags=["api"])
-
-AudienceName = Literal["physician", "nurse", "pharmacist", "student", "patient"]
 
 
 class TokenRequest(BaseModel):
@@ -143,7 +141,7 @@ def list_articles(request: Request, status: str | None = None, q: str | None = N
 
 
 @router.get("/articles/{article_id}", summary="An article for an audience, with status, version, related questions")
-def get_article(article_id: str, request: Request, audience: AudienceName = "physician", version: int | None = None,
+def get_article(article_id: str, request: Request, audience: Audience = "physician", version: int | None = None,
                 user: UserInfo | None = Depends(api_user)) -> JSONResponse:
     if audience not in AUDIENCES:
         raise InvalidInputError(f"Unknown audience {audience!r}.")

@@ -12,12 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from curbside.articles.accounts import UserInfo
-from curbside.writing.audience import (
-    AUDIENCE_LABELS,
-    AUDIENCES,
-    parse_audience,
-    view_for_audience,
-)
 from curbside.articles.store import ArticleView, BuildState
 from curbside.articles.workflow import TRACKER_STEPS, Permission, Role, Status
 from curbside.corpus.documents import EVIDENCE_SCALE_NAME, evidence_level_labels
@@ -35,6 +29,12 @@ from curbside.web.security import (
     set_cookie,
 )
 from curbside.writing.article import Article as ArticleDocument
+from curbside.writing.audience import (
+    AUDIENCE_LABELS,
+    AUDIENCES,
+    parse_audience,
+    view_for_audience,
+)
 
 router = APIRouter(include_in_schema=False)
 
