@@ -80,8 +80,11 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
-class Article(Base):
-    """A question (PHI already scrubbed) and the pointer to its versions."""
+class ArticleRecord(Base):
+    """The database row of an article: a question (PHI already scrubbed) and the pointer to its versions.
+
+    Not the :class:`curbside.writing.article.Article` itself: each version's ``article_json`` holds that.
+    """
 
     __tablename__ = "articles"
 
@@ -123,7 +126,7 @@ class ArticleVersion(Base):
     built_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    article: Mapped[Article] = relationship(back_populates="versions")
+    article: Mapped[ArticleRecord] = relationship(back_populates="versions")
 
 
 class ReviewComment(Base):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from curbside.articles.accounts import UserInfo
-from curbside.articles.models import Article
+from curbside.articles.models import ArticleRecord
 from curbside.articles.store import ArticleRef
 from curbside.articles.workflow import Role
 from curbside.errors import ConflictError
@@ -101,7 +101,7 @@ def create_samples(publisher: Publisher, asker: UserInfo, *, wait_seconds: float
     """Ask each sample question not asked before, and wait for the builds. Idempotent."""
     refs = []
     with publisher.db.session() as session:
-        existing = set(session.scalars(select(Article.question)))
+        existing = set(session.scalars(select(ArticleRecord.question)))
     for sample in SAMPLE_QUESTIONS:
         if sample.question in existing:
             continue

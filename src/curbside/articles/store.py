@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from curbside.articles.accounts import UserInfo
 from curbside.articles.db import Database
 from curbside.articles.models import (
-    Article,
+    ArticleRecord,
     ArticleVersion,
     AuditEntry,
     ReviewComment,
@@ -197,14 +197,14 @@ class ArticleStore:
 
     # --- helpers ---------------------------------------------------------------------------------
     @staticmethod
-    def _article(session: Session, article_id: str) -> Article:
-        article = session.get(Article, article_id) if isinstance(article_id, str) else None
+    def _article(session: Session, article_id: str) -> ArticleRecord:
+        article = session.get(ArticleRecord, article_id) if isinstance(article_id, str) else None
         if article is None:
             raise NotFoundError(f"No article {article_id!r}.")
         return article
 
     @staticmethod
-    def _version(session: Session, article: Article, number: int) -> ArticleVersion:
+    def _version(session: Session, article: ArticleRecord, number: int) -> ArticleVersion:
         version = session.scalar(
             select(ArticleVersion).where(ArticleVersion.article_id == article.id, ArticleVersion.number == number)
         )
@@ -213,17 +213,17 @@ class ArticleStore:
         return version
 
     @staticmethod
-    def _can_see_drafts(article: Article, viewer: UserInfo | None) -> bool:
+    def _can_see_drafts(article: ArticleRecord, viewer: UserInfo | None) -> bool:
         return viewer is not None and (viewer.id == article.asker_id or viewer.can(Permission.REVIEW))
 
-    def _visible(self, session: Session, article_id: str, viewer: UserInfo | None) -> Article:
+    def _visible(self, session: Session, article_id: str, viewer: UserInfo | None) -> ArticleRecord:
         """The article if the viewer may see some version of it; otherwise 404 (never revealing that it exists)."""
         article = self._article(session, article_id)
         if article.published_version is None and not self._can_see_drafts(article, viewer):
             raise NotFoundError(f"No article {article_id!r}.")
         return article
 
-    def _audit(self, session: Session, article: Article, version: int, actor: UserInfo | None, action: str,
+    def _audit(self, session: Session, article: ArticleRecord, version: int, actor: UserInfo | None, action: str,
                from_status: str | None, to_status: str | None, note: str) -> None:
         session.add(AuditEntry(
             article_id=article.id, version=version, actor_id=actor.id if actor else None,
@@ -270,7 +270,7 @@ class ArticleStore:
                 carried = "\n".join(p for p in (parent.context, f"Follow-up to: {parent.question}") if p)
                 ctx = f"{carried}\n{ctx}" if ctx else carried
                 reason = f"Follow-up to article {parent.id}."
-            article = Article(
+            article = ArticleRecord(
                 id="a" + secrets.token_hex(6), asker_id=user.id, parent_id=parent_id, question=text,
                 context=ctx, phi_removed=removed, latest_version=1,
             )
@@ -317,10 +317,12 @@ class ArticleStore:
                 ]
             parent = None
             if article.parent_id:
-                parent_row = session.get(Article, article.parent_id)
+                parent_row = session.get(ArticleRecord, article.parent_id)
                 if parent_row is not None and (parent_row.published_version is not None or self._can_see_drafts(parent_row, viewer)):
                     parent = (parent_row.id, parent_row.question)
-            children = session.scalars(select(Article).where(Article.parent_id == article.id).order_by(Article.created_at))
+            children = session.scalars(
+                select(ArticleRecord).where(ArticleRecord.parent_id == article.id).order_by(ArticleRecord.created_at)
+            )
             followups = [
                 (c.id, c.question) for c in children
                 if c.published_version is not None or self._can_see_drafts(c, viewer)
@@ -355,20 +357,22 @@ class ArticleStore:
                 raise InvalidInputError(f"Unknown status {status!r}. Choose one of: {choices}.") from None
         limit = max(1, min(int(limit), 200))
         reviewer = viewer is not None and viewer.can(Permission.REVIEW)
-        latest = and_(ArticleVersion.article_id == Article.id, ArticleVersion.number == Article.latest_version)
-        query = select(Article, ArticleVersion).join(ArticleVersion, latest)
+        latest = and_(
+            ArticleVersion.article_id == ArticleRecord.id, ArticleVersion.number == ArticleRecord.latest_version
+        )
+        query = select(ArticleRecord, ArticleVersion).join(ArticleVersion, latest)
         if mine:
             if viewer is None:
                 return []
-            query = query.where(Article.asker_id == viewer.id)
+            query = query.where(ArticleRecord.asker_id == viewer.id)
         elif not reviewer:
-            own = Article.asker_id == viewer.id if viewer is not None else False
-            query = query.where(or_(Article.published_version.is_not(None), own))
+            own = ArticleRecord.asker_id == viewer.id if viewer is not None else False
+            query = query.where(or_(ArticleRecord.published_version.is_not(None), own))
         for token in (q or "").lower().split()[:12]:
             token = token.strip("?.,;:!\"'()")
             if len(token) >= 2:
-                query = query.where(Article.question.ilike(f"%{token}%"))
-        query = query.order_by(Article.updated_at.desc(), Article.id).limit(limit * 4 + offset)
+                query = query.where(ArticleRecord.question.ilike(f"%{token}%"))
+        query = query.order_by(ArticleRecord.updated_at.desc(), ArticleRecord.id).limit(limit * 4 + offset)
         results: list[ArticleSummary] = []
         with self.db.session() as session:
             for article, latest_version in session.execute(query):
@@ -456,7 +460,7 @@ class ArticleStore:
         self._notify([version_id])
         return ref
 
-    def _add_version(self, session: Session, article: Article, latest: ArticleVersion, actor: UserInfo | None,
+    def _add_version(self, session: Session, article: ArticleRecord, latest: ArticleVersion, actor: UserInfo | None,
                      note: str, question: object, context: object) -> tuple[ArticleRef, int]:
         """Version n+1 in status Submitted (queued to build), guarded against a concurrent new version."""
         new_question = article.question if question is None else question
@@ -464,8 +468,8 @@ class ArticleStore:
         q_text, ctx, removed = self._clean_text(new_question, new_context)
         number = article.latest_version + 1
         bumped = session.execute(
-            update(Article)
-            .where(Article.id == article.id, Article.latest_version == latest.number)
+            update(ArticleRecord)
+            .where(ArticleRecord.id == article.id, ArticleRecord.latest_version == latest.number)
             .values(latest_version=number, updated_at=utcnow(), question=q_text, context=ctx,
                     phi_removed=" ".join(p for p in (article.phi_removed, removed) if p))
             .execution_options(synchronize_session=False)
@@ -490,13 +494,15 @@ class ArticleStore:
         refs: list[ArticleRef] = []
         version_ids: list[int] = []
         with self.db.session() as session:
-            latest = and_(ArticleVersion.article_id == Article.id, ArticleVersion.number == Article.latest_version)
+            latest = and_(
+            ArticleVersion.article_id == ArticleRecord.id, ArticleVersion.number == ArticleRecord.latest_version
+        )
             rows = session.execute(
-                select(Article, ArticleVersion).join(ArticleVersion, latest).where(
+                select(ArticleRecord, ArticleVersion).join(ArticleVersion, latest).where(
                     ArticleVersion.status == Status.APPROVED.value,
                     ArticleVersion.corpus_snapshot.is_not(None),
                     ArticleVersion.corpus_snapshot != corpus_snapshot,
-                ).order_by(Article.id)
+                ).order_by(ArticleRecord.id)
             ).all()
             for article, version in rows:
                 note = f"Corpus snapshot changed from {version.corpus_snapshot} to {corpus_snapshot}."
@@ -565,14 +571,14 @@ class ArticleStore:
         if k <= 0:
             return []
         with self.db.session() as session:
-            this = session.get(Article, article_id)
+            this = session.get(ArticleRecord, article_id)
             if this is None or this.question_vector is None:
                 return []
             query_vector = np.frombuffer(this.question_vector, dtype=np.float32)
             rows = session.execute(
-                select(Article.id, Article.question, Article.question_vector).where(
-                    Article.published_version.is_not(None), Article.id != article_id,
-                    Article.question_vector.is_not(None),
+                select(ArticleRecord.id, ArticleRecord.question, ArticleRecord.question_vector).where(
+                    ArticleRecord.published_version.is_not(None), ArticleRecord.id != article_id,
+                    ArticleRecord.question_vector.is_not(None),
                 )
             ).all()
         if not rows:
