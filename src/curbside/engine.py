@@ -28,9 +28,10 @@ from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, select_evidence
 from curbside.retrieval.index import Index, Manifest, build_index
-from curbside.understanding.patient_context import DrugNames
+from curbside.retrieval.lexicons import drug_names_from_store
 from curbside.retrieval.search import Mode, Searcher, SearchHit
 from curbside.settings import Settings, find_default_corpus_dir, load_settings
+from curbside.understanding import DrugNames, UnderstoodQuestion, understand
 from curbside.writing.article import Article
 from curbside.writing.extractive import ExtractiveWriter
 
@@ -290,8 +291,9 @@ class Curbside:
         hits = self.search(query, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
         return SearchResults(query, self.index.corpus_snapshot, hits)
 
-    def gather_evidence(self, question: str, *, context: str | None = None) -> EvidenceSet:
-        """Retrieval and evidence selection for a question: the deterministic half of ``ask``.
+    def understand(self, question: str, *, context: str | None = None) -> UnderstoodQuestion:
+        """The question read once: story and clinical question, keywords, expansions (abbreviations, brands,
+        MeSH names, spelling), MeSH terms, question type and patient context with medications.
 
         ``context`` is patient context given apart from the question (age, history, drugs): it shapes the
         patient story and population fit, but is not part of what the evidence must answer.
@@ -299,24 +301,35 @@ class Curbside:
         text = validate_question(question, self.settings.max_question_chars)
         if context is not None and context.strip():
             context = validate_question(context, self.settings.max_question_chars, min_letter_share=0.1)
-        parsed = self.searcher.parse(text, context or None)
-        hits = self.searcher.search(parsed, self.settings.evidence.candidate_passages)
-        return select_evidence(parsed, hits, self.index.lexical, self.settings.evidence)
+        return understand(text, context or None, lexicon=self.searcher.lexicon, drug_names=self.drug_names,
+                          speller=self.searcher.speller)
+
+    def gather_evidence(self, question: str | UnderstoodQuestion, *, context: str | None = None) -> EvidenceSet:
+        """Retrieval and evidence selection for a question (text, or already understood): the deterministic
+        half of ``ask``. ``context`` as for :meth:`understand`."""
+        understood = question if isinstance(question, UnderstoodQuestion) else self.understand(question, context=context)
+        hits = self.searcher.search(understood, self.settings.evidence.candidate_passages)
+        return select_evidence(understood, hits, self.index.lexical, self.settings.evidence)
 
     @property
     def drug_names(self) -> DrugNames:
         """Brand and generic names (Drugs@FDA table of the index, plus the curated biosimilars)."""
         if self._drug_names is None:
-            self._drug_names = DrugNames.from_store(self.index.store)
+            self._drug_names = drug_names_from_store(self.index.store)
         return self._drug_names
 
-    def analyze_clinical(self, question: str, *, context: str | None = None,
+    def analyze_clinical(self, question: str | UnderstoodQuestion, *, context: str | None = None,
                          evidence: EvidenceSet | None = None) -> ClinicalEvidence:
         """Question type, patient context and, for medical-necessity and next-step questions, each agent's
         evidence, classification and dose check (the clinical-reasoning half of ``ask``)."""
-        evidence = evidence or self.gather_evidence(question, context=context)
+        if evidence is not None:
+            understood = evidence.understood
+        elif isinstance(question, UnderstoodQuestion):
+            understood = question
+        else:
+            understood = self.understand(question, context=context)
         return analyze_clinical(
-            question, context, drug_names=self.drug_names, fallback_conditions=evidence.parsed.mesh_terms,
+            understood, drug_names=self.drug_names,
             # Agent + condition queries are keyword lists: BM25 finds the passages that name them, without a
             # query embedding per agent.
             search=lambda query, doc_types: self.searcher.search(query, 40, doc_types=doc_types, mode="bm25"),
@@ -325,8 +338,8 @@ class Curbside:
 
     def ask(self, question: str, *, context: str | None = None, article_id: str | None = None) -> Article:
         """Answer a question with an article composed from cited passages (no LLM)."""
-        evidence = self.gather_evidence(question, context=context)
-        clinical = self.analyze_clinical(question, context=context, evidence=evidence)
+        evidence = self.gather_evidence(self.understand(question, context=context))
+        clinical = self.analyze_clinical(evidence.understood, evidence=evidence)
         writer = ExtractiveWriter(self.settings.evidence, preset=self.settings.preset)
         return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot,
                             article_id=article_id, clinical=clinical)

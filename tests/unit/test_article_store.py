@@ -27,10 +27,10 @@ from curbside.errors import (
     RateLimitedError,
 )
 from curbside.settings import load_settings
+from curbside.understanding import PatientContext
 from curbside.writing.article import (
     Article,
     Bullet,
-    PatientStory,
     QueryInfo,
     Quote,
     Reference,
@@ -51,7 +51,7 @@ def fake_article(question: str, article_id: str) -> Article:
         sections=[Section(id="guidelines", heading="From the Guidelines", bullets=[bullet])],
         references=[Reference(number=1, doc_id="uspstf-1", title="Screening", source="uspstf", doc_type="guideline",
                               doc_type_label="Guideline", evidence_level=1)],
-        patient_story=PatientStory(), query=QueryInfo(clinical_question=question, keywords=[], expansions=[],
+        patient_story=PatientContext(), query=QueryInfo(clinical_question=question, keywords=[], expansions=[],
                                                        mesh_terms=[]),
         corpus_snapshot="snap-1", evidence_scale="test", writer=WriterInfo(name="fake", version="0", preset="x",
                                                                              settings={}),

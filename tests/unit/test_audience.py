@@ -3,6 +3,7 @@ from importlib import resources
 
 import pytest
 
+from curbside.understanding import PatientContext
 from curbside.writing.audience import (
     AUDIENCE_LABELS,
     AUDIENCES,
@@ -15,7 +16,6 @@ from curbside.writing.readability import readability
 from curbside.writing.article import (
     Article,
     Bullet,
-    PatientStory,
     QueryInfo,
     Quote,
     Reference,
@@ -48,7 +48,7 @@ def _article(sections: list[Section], bottom_line: str, bottom_quote: Quote | No
         title="Test question?", question="Test question?", bottom_line=bottom_line,
         bottom_line_citations=[1] if bottom_quote else [], bottom_line_quotes=[bottom_quote] if bottom_quote else [],
         evidence_status="sufficient", sections=sections, references=[_reference(n, types[n]) for n in refs],
-        patient_story=PatientStory(), query=QueryInfo(clinical_question="q", keywords=[], expansions=[], mesh_terms=[]),
+        patient_story=PatientContext(), query=QueryInfo(clinical_question="q", keywords=[], expansions=[], mesh_terms=[]),
         corpus_snapshot="test", evidence_scale="Curbside levels 1-5",
         writer=WriterInfo(name="extractive", version="1", preset="default", settings={}), disclaimer="Not advice.",
     )

@@ -17,23 +17,26 @@ import pytest
 
 from curbside.corpus.documents import IngestReport
 from curbside.corpus.drugs import load_drug_names
-from curbside.understanding.clinical import (
-    ClinicalQuestion,
-    DoseConversionError,
+from curbside.retrieval.lexicons import drug_names_from_index, drug_names_from_store
+from curbside.retrieval.store import MetadataStore
+from curbside.understanding import (
     DrugNames,
     Finding,
     Medication,
     PatientContext,
     QuestionType,
-    analyze_clinical_question,
-    body_surface_area,
+    UnderstoodQuestion,
     classify_question,
-    dose_in,
     explain_question_type,
     extract_patient_context,
+    understand,
+)
+from curbside.understanding.patient_context import (
+    DoseConversionError,
+    body_surface_area,
+    dose_in,
     normalize_dose_unit,
 )
-from curbside.retrieval.store import MetadataStore
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "clinical_questions.jsonl"
@@ -127,9 +130,9 @@ def test_seed_medical_necessity_question(names: DrugNames) -> None:
         "medically necessary and standard of care for MDA5+ dermatomyositis with dysphagia, dysphonia and "
         "evolving rapidly progressive ILD?"
     )
-    result = analyze_clinical_question(text, names)
-    assert isinstance(result, ClinicalQuestion)
-    assert result.question_type is QuestionType.MEDICAL_NECESSITY
+    result = understand(text, lexicon=names.lexicon, drug_names=names)
+    assert isinstance(result, UnderstoodQuestion)
+    assert result.type is QuestionType.MEDICAL_NECESSITY
     ctx = result.patient
     assert ctx.medications[0].model_dump() == {
         "as_written": "Truxima (rituximab)",
@@ -286,9 +289,9 @@ def test_drug_names_from_an_index_store(tmp_path: Path) -> None:
     store = MetadataStore.create(tmp_path / "metadata.sqlite")
     store.add_drug_names([("ruxience", "rituximab"), ("kineret", "anakinra")])
     store.commit()
-    from_store = DrugNames.from_store(store, include_builtin=False)
+    from_store = drug_names_from_store(store, include_builtin=False)
     store.close()
-    from_dir = DrugNames.from_index(tmp_path, include_builtin=False)
+    from_dir = drug_names_from_index(tmp_path, include_builtin=False)
     for drug_names in (from_store, from_dir):
         ctx = extract_patient_context("Kineret 100 mg SC daily", drug_names)
         assert (ctx.medications[0].generic, ctx.medications[0].brand) == ("anakinra", "Kineret")

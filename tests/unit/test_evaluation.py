@@ -27,7 +27,8 @@ from curbside.evaluation.metrics import (
 )
 from curbside.evaluation.pubmedqa import judge_article, load_pubmedqa
 from curbside.evaluation.retrieval import load_bioasq_questions, score_run
-from curbside.writing.article import Article, Bullet, PatientStory, QueryInfo, Quote, Reference, Section, WriterInfo
+from curbside.understanding import PatientContext
+from curbside.writing.article import Article, Bullet, QueryInfo, Quote, Reference, Section, WriterInfo
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eval"
 
@@ -248,7 +249,7 @@ def _article(
         title="t", question="q", bottom_line=bottom_line, bottom_line_quotes=quotes[:1], evidence_status="limited",
         sections=[Section(id="research", heading="Research", bullets=[Bullet(
             text=bullet_text, citations=[1], quotes=quotes[1:], doc_type="rct", evidence_level=2, relevance=0.5)])],
-        references=references, patient_story=PatientStory(),
+        references=references, patient_story=PatientContext(),
         query=QueryInfo(clinical_question="q", keywords=[], expansions=[], mesh_terms=[]),
         corpus_snapshot="s", evidence_scale="e", writer=WriterInfo(name="w", version="1", preset="default", settings={}),
         disclaimer="d",

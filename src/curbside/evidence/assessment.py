@@ -21,27 +21,49 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
 
 from curbside.corpus.documents import DocType
 from curbside.corpus.text import content_tokens, sentence_spans
-from curbside.evidence.dosing import DoseCheck, LabelSource, check_dose, reference_for
+from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose, reference_for
 from curbside.evidence.grading import certainty_of, extract_grade
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
-from curbside.understanding.patient_context import (
+from curbside.understanding import (
     DrugNames,
     Medication,
     PatientContext,
+    UnderstoodQuestion,
     extract_patient_context,
 )
-from curbside.understanding.question_type import classify_question
 from curbside.retrieval.search import SearchHit
 
-Classification = Literal["standard_of_care", "emerging_standard", "investigational"]
-Determination = Literal["supported", "partially_supported", "insufficient_evidence"]
-LabelStatus = Literal["on_label", "off_label", "unknown"]
+
+
+class Classification(StrEnum):
+    """How established an agent's use is in the patient's condition (the rules are in this module's docstring)."""
+
+    STANDARD_OF_CARE = "standard_of_care"
+    EMERGING_STANDARD = "emerging_standard"
+    INVESTIGATIONAL = "investigational"
+
+
+class Determination(StrEnum):
+    """The overall determination for a plan or regimen, from its agents' classifications."""
+
+    SUPPORTED = "supported"  # every agent is standard of care or an emerging standard
+    PARTIALLY_SUPPORTED = "partially_supported"  # some agents are, some are investigational
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"  # none is, or no agent was identified
+
+
+class LabelStatus(StrEnum):
+    """On- or off-label for the patient's condition, from the labelled indications of the curated dosing table."""
+
+    ON_LABEL = "on_label"
+    OFF_LABEL = "off_label"
+    UNKNOWN = "unknown"  # no label of the drug is known
+
 
 # Other names a drug goes by in the literature, beyond its generic name and brand.
 AGENT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -130,14 +152,14 @@ class AgentEvidence:
     guideline: ScoredSentence | None = None
     guideline_against: bool = False
     research: ScoredSentence | None = None
-    label_status: LabelStatus = "unknown"
+    label_status: LabelStatus = LabelStatus.UNKNOWN
     label_source: str | None = None
-    classification: Classification = "investigational"
+    classification: Classification = Classification.INVESTIGATIONAL
     reasons: list[str] = field(default_factory=list)
 
     @property
     def supported(self) -> bool:
-        return self.classification != "investigational"
+        return self.classification != Classification.INVESTIGATIONAL
 
 
 def _sentence(hit: SearchHit, start: int, end: int, relevance: float) -> ScoredSentence:
@@ -177,30 +199,30 @@ def classify(evidence: AgentEvidence) -> AgentEvidence:
     certainty = certainty_of("guideline", g.grade, organization=g.hit.document.organization) if g else None
     if g is not None and _AGAINST.search(g.text):
         evidence.guideline_against = True
-    if evidence.label_status == "on_label":
-        evidence.classification = "standard_of_care"
+    if evidence.label_status == LabelStatus.ON_LABEL:
+        evidence.classification = Classification.STANDARD_OF_CARE
         reasons.append("FDA-labelled for this indication.")
     if g is not None and not evidence.guideline_against:
         weak = bool(_WEAK.search(g.text)) or certainty in ("low", "very_low") or (
             g.grade is not None and g.grade.lower().startswith(("weak", "conditional")))
         if weak:
-            if evidence.classification != "standard_of_care":
-                evidence.classification = "emerging_standard"
+            if evidence.classification != Classification.STANDARD_OF_CARE:
+                evidence.classification = Classification.EMERGING_STANDARD
             reasons.append("A guideline supports it with a conditional recommendation or low certainty.")
         else:
-            evidence.classification = "standard_of_care"
+            evidence.classification = Classification.STANDARD_OF_CARE
             reasons.append("A guideline supports it" + (f" (grade {g.grade})." if g.grade else "."))
     elif g is not None:
         reasons.append("A guideline statement recommends against it or finds no benefit.")
     r = evidence.research
-    if r is not None and evidence.classification == "investigational" and r.hit.document.doc_type in (
+    if r is not None and evidence.classification == Classification.INVESTIGATIONAL and r.hit.document.doc_type in (
         DocType.SYSTEMATIC_REVIEW, DocType.RCT
     ):
-        evidence.classification = "emerging_standard"
+        evidence.classification = Classification.EMERGING_STANDARD
         reasons.append(f"No guideline statement, but a {_design(r)} in this condition supports it.")
-    elif r is not None and evidence.classification == "investigational":
+    elif r is not None and evidence.classification == Classification.INVESTIGATIONAL:
         reasons.append(f"Only a {_design(r)} in this condition.")
-    if g is None and r is None and evidence.label_status != "on_label":
+    if g is None and r is None and evidence.label_status != LabelStatus.ON_LABEL:
         reasons.append("The knowledge base holds no guideline or study of it in this condition.")
     evidence.reasons = reasons
     return evidence
@@ -229,7 +251,7 @@ SEARCHED_TYPES: tuple[str, ...] = tuple(str(t) for t in (DocType.GUIDELINE, *RES
 
 def assess_agent(generic: str, brand: str | None, as_written: str, conditions: Sequence[str],
                  search: Callable[[str, Sequence[str]], list[SearchHit]],
-                 label_status: tuple[LabelStatus, str | None] = ("unknown", None)) -> AgentEvidence:
+                 label_status: tuple[LabelStatus, str | None] = (LabelStatus.UNKNOWN, None)) -> AgentEvidence:
     """Search the knowledge base for one agent in the patient's condition and classify it."""
     terms = agent_terms(generic, brand, as_written)
     cond = condition_terms(conditions)
@@ -253,16 +275,16 @@ def assess_agent(generic: str, brand: str | None, as_written: str, conditions: S
 def determine(agents: Sequence[AgentEvidence]) -> tuple[Determination, list[str]]:
     """The overall determination for a plan, with its reasons."""
     if not agents:
-        return "insufficient_evidence", ["No agent of the plan could be identified in the question."]
+        return Determination.INSUFFICIENT_EVIDENCE, ["No agent of the plan could be identified in the question."]
     supported = [a for a in agents if a.supported]
     unsupported = [a for a in agents if not a.supported]
     reasons = [f"{a.generic}: {a.classification.replace('_', ' ')}." for a in agents]
     if not supported:
-        return "insufficient_evidence", ["The knowledge base supports none of the agents in this condition.", *reasons]
+        return Determination.INSUFFICIENT_EVIDENCE, ["The knowledge base supports none of the agents in this condition.", *reasons]
     if unsupported:
         names = ", ".join(a.generic for a in unsupported)
-        return "partially_supported", [f"Supported in part: the knowledge base holds no guideline or trial support for {names}.", *reasons]
-    return "supported", ["Every agent of the plan is standard of care or an emerging standard in this condition.", *reasons]
+        return Determination.PARTIALLY_SUPPORTED, [f"Supported in part: the knowledge base holds no guideline or trial support for {names}.", *reasons]
+    return Determination.SUPPORTED, ["Every agent of the plan is standard of care or an emerging standard in this condition.", *reasons]
 
 
 # --- label status, monitoring and the whole analysis -------------------------------------------------------
@@ -271,13 +293,13 @@ def label_status(generic: str, conditions: Sequence[str]) -> tuple[LabelStatus, 
     table (the corpus holds few full labels); ``unknown`` where no label of the drug is known."""
     rows = [r for r in reference_for(generic) if r.source_kind == "label"]
     if not rows:
-        return "unknown", None
+        return LabelStatus.UNKNOWN, None
     terms = condition_terms(conditions)
     for row in rows:
         indications = f"{row.on_label_indications} {row.indication}".lower()
         if terms and any(t in indications for t in terms):
-            return "on_label", row.source
-    return "off_label", rows[0].source
+            return LabelStatus.ON_LABEL, row.source
+    return LabelStatus.OFF_LABEL, rows[0].source
 
 
 @dataclass(frozen=True)
@@ -305,7 +327,7 @@ class PlannedAgent:
 
     evidence: AgentEvidence
     medication: Medication
-    dose_check: DoseCheck | None  # None: no dose given
+    dose_check: DoseComparison | None  # None: no dose given
 
 
 @dataclass
@@ -335,15 +357,15 @@ class ClinicalEvidence:
 ASSESSED_TYPES = ("medical_necessity", "next_step")
 
 
-def analyze(question: str, context: str | None, *, drug_names: DrugNames, fallback_conditions: Sequence[str],
+def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
             search: Callable[[str, Sequence[str]], list[SearchHit]], max_options: int = 5,
             label_store: LabelSource | None = None) -> ClinicalEvidence:
-    """Question type, patient context and, for medical-necessity and next-step questions, each agent's
-    evidence and dose check, and (next step) the options the evidence names that the patient is not on."""
-    text = f"{context.strip()} {question}" if context and context.strip() else question
-    question_type = str(classify_question(text))
-    patient = extract_patient_context(text, drug_names)
-    conditions = list(patient.conditions) or list(fallback_conditions)
+    """For medical-necessity and next-step questions, each agent's evidence and dose check, and (next step)
+    the options the evidence names that the patient is not on. The question type and the patient come from
+    the understood question; the patient's conditions, else the question's MeSH terms, are the condition."""
+    question_type = str(understood.type)
+    patient = understood.patient
+    conditions = list(patient.conditions) or list(understood.mesh_terms)
     result = ClinicalEvidence(question_type, patient, conditions)
     if question_type not in ASSESSED_TYPES:
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from statistics import median
 from typing import Literal
 
@@ -19,12 +20,20 @@ from curbside.corpus.documents import DocType
 from curbside.corpus.text import sentence_spans
 from curbside.evidence.grading import extract_grade
 from curbside.retrieval.lexical import LexicalIndex
-from curbside.understanding.query import ParsedQuery
+from curbside.understanding import UnderstoodQuestion
 from curbside.retrieval.search import SearchHit
 from curbside.settings import EvidenceSettings
 
 Cue = Literal["safety", "monitoring", "caveat", "numbers", "conclusion", "recommendation"]
-Status = Literal["sufficient", "limited", "insufficient"]
+
+
+class EvidenceStatus(StrEnum):
+    """How well the evidence found answers the question (``evidence_note`` says why, when not sufficient)."""
+
+    SUFFICIENT = "sufficient"  # a relevant sentence (relevance 0.5 or more) from a source other than patient information
+    LIMITED = "limited"  # relevant sentences, but none that strong, or only patient information
+    INSUFFICIENT = "insufficient"  # no sentence relevant enough to quote
+
 
 RESEARCH_TYPES = frozenset(
     {DocType.SYSTEMATIC_REVIEW, DocType.RCT, DocType.OBSERVATIONAL, DocType.CASE_REPORT, DocType.NARRATIVE_REVIEW}
@@ -86,10 +95,10 @@ class ScoredSentence:
 
 @dataclass
 class EvidenceSet:
-    parsed: ParsedQuery
+    understood: UnderstoodQuestion
     hits: list[SearchHit]
     sentences: list[ScoredSentence]  # relevant ones, best first
-    status: Status
+    status: EvidenceStatus
     concept_weights: dict[str, float] = field(default_factory=dict)
     uncovered_concepts: tuple[str, ...] = ()  # in the index, but in no relevant retrieved sentence
     absent_concepts: tuple[str, ...] = ()  # in no passage of the index at all
@@ -98,14 +107,14 @@ class EvidenceSet:
 class ConceptMatcher:
     """Weighted concept groups of one question, matched against stemmed tokens."""
 
-    def __init__(self, parsed: ParsedQuery, lexical: LexicalIndex) -> None:
+    def __init__(self, understood: UnderstoodQuestion, lexical: LexicalIndex) -> None:
         self._lexical = lexical
         n_docs = max(lexical.num_docs, 1)
         groups: list[tuple[str, tuple[frozenset[str], ...], float]] = []
         known: list[float] = []
         pending: list[int] = []
         absent: list[str] = []
-        for group in _merged_groups(parsed, lexical):
+        for group in _merged_groups(understood, lexical):
             head = group[0]
             # A group matches on its head word(s), or on all the words of its expansion together.
             alternatives: list[frozenset[str]] = [frozenset(lexical.analyze(head))]
@@ -152,17 +161,17 @@ class ConceptMatcher:
         return frozenset(self._lexical.analyze(text))
 
 
-def _merged_groups(parsed: ParsedQuery, lexical: LexicalIndex) -> list[tuple[str, ...]]:
+def _merged_groups(understood: UnderstoodQuestion, lexical: LexicalIndex) -> list[tuple[str, ...]]:
     """The query's concept groups, with two merges that make one concept count once.
 
     - A bare keyword that another group already expands to ("rituximab" after "truxima") is dropped.
     - Consecutive keywords that form a recognised MeSH term ("atrial fibrillation") become one group,
       matched only when all its words are present.
     """
-    raw = [g for g in parsed.concept_groups() if g]
+    raw = [g for g in understood.concept_groups() if g]
     expansion_words = {w for g in raw if len(g) > 1 for w in g[1:]}
     raw = [g for g in raw if not (len(g) == 1 and g[0] in expansion_words)]
-    for term in sorted(parsed.mesh_terms, key=lambda t: -len(t.split())):
+    for term in sorted(understood.mesh_terms, key=lambda t: -len(t.split())):
         term_stems = lexical.analyze(term)
         n = len(term_stems)
         if n < 2:
@@ -244,13 +253,13 @@ def cues_of(text: str, section: str) -> frozenset[Cue]:
 
 
 def select_evidence(
-    parsed: ParsedQuery, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings
+    understood: UnderstoodQuestion, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings
 ) -> EvidenceSet:
     """Score every sentence of the retrieved passages; keep the relevant ones, best first."""
-    matcher = ConceptMatcher(parsed, lexical)
-    patient = parsed.patient
-    age_group = question_age_group(parsed.original, patient.age)
-    label_sections = [section for cue, section in _LABEL_INTENTS if cue.search(parsed.clinical_question)]
+    matcher = ConceptMatcher(understood, lexical)
+    patient = understood.patient
+    age_group = question_age_group(understood.original, patient.age)
+    label_sections = [section for cue, section in _LABEL_INTENTS if cue.search(understood.clinical_question)]
     scored: list[ScoredSentence] = []
     covered_anywhere: set[str] = set()
     for rank, hit in enumerate(hits):
@@ -304,12 +313,12 @@ def select_evidence(
     best = scored[0].relevance if scored else 0.0
     substantive_types = {s.doc_type for s in scored if s.relevance >= 0.5}
     if not scored:
-        status: Status = "insufficient"
+        status = EvidenceStatus.INSUFFICIENT
     elif best >= 0.5 and substantive_types - {DocType.PATIENT_INFORMATION}:
-        status = "sufficient"
+        status = EvidenceStatus.SUFFICIENT
     else:
-        status = "limited"
+        status = EvidenceStatus.LIMITED
     uncovered = tuple(
         head for head, _, _ in matcher.groups if head not in covered_anywhere and head not in matcher.absent
     )
-    return EvidenceSet(parsed, hits, scored, status, matcher.weights, uncovered, matcher.absent)
+    return EvidenceSet(understood, hits, scored, status, matcher.weights, uncovered, matcher.absent)

@@ -1,5 +1,8 @@
 """Hybrid retrieval: BM25 and dense vectors, fused by weighted reciprocal rank, with filters.
 
+The searcher takes an :class:`~curbside.understanding.UnderstoodQuestion` (its search text, expansions and
+MeSH terms); plain text is understood first, with the index's lexicon and spelling vocabulary.
+
 Reciprocal-rank fusion needs no score calibration between the two retrievers, which matters here
 because BM25 scores are unbounded and cosine scores are not comparable across queries.
 """
@@ -7,7 +10,7 @@ because BM25 scores are unbounded and cosine scores are not comparable across qu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -15,8 +18,8 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.text import content_tokens
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
-from curbside.understanding.query import Expansion, Lexicon, ParsedQuery, parse_question
-from curbside.understanding.spelling import SpellingCorrector
+from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
+from curbside.understanding import Lexicon, SpellingCorrector, UnderstoodQuestion, understand
 
 Mode = Literal["hybrid", "bm25", "dense"]
 
@@ -62,25 +65,9 @@ class Searcher:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.settings = index.settings.retrieval
-        self.lexicon = Lexicon.with_builtin_abbreviations(
-            brands=index.store.drug_names(), mesh_names=index.store.mesh_names()
-        )
-
-        self.speller = SpellingCorrector(index.store.vocabulary())
-
-    def parse(self, question: str, context: str | None = None) -> ParsedQuery:
-        """Understand the question (and patient context given apart), then correct words that neither the
-        lexicon nor the index knows."""
-        parsed = parse_question(question, self.lexicon, context)
-        expanded = {e.term.lower() for e in parsed.expansions}
-        fixes = []
-        for keyword in parsed.keywords:
-            if keyword in expanded or self.lexicon.is_known_word(keyword):
-                continue
-            fixed = self.speller.correct(keyword)
-            if fixed and fixed != keyword:
-                fixes.append(Expansion(term=keyword, expansion=fixed, kind="spelling"))
-        return replace(parsed, expansions=parsed.expansions + tuple(fixes)) if fixes else parsed
+        # Built once: the engine's understanding step uses these too.
+        self.lexicon: Lexicon = lexicon_from_store(index.store)
+        self.speller: SpellingCorrector = speller_from_store(index.store)
 
     def _dense_allowed(
         self, doc_types: Sequence[str] | None, year_min: int | None, year_max: int | None
@@ -104,7 +91,7 @@ class Searcher:
 
     def search(
         self,
-        query: str | ParsedQuery,
+        query: str | UnderstoodQuestion,
         k: int = 10,
         *,
         doc_types: Sequence[str] | None = None,
@@ -112,7 +99,10 @@ class Searcher:
         year_max: int | None = None,
         mode: Mode | None = None,
     ) -> list[SearchHit]:
-        parsed = query if isinstance(query, ParsedQuery) else self.parse(query)
+        """The ``k`` best passages for an understood question, or for plain text (understood here first)."""
+        understood = query if isinstance(query, UnderstoodQuestion) else understand(
+            query, lexicon=self.lexicon, speller=self.speller
+        )
         mode = mode or self.settings.mode
         if doc_types:
             doc_types = [str(DocType(t)) for t in doc_types]
@@ -123,8 +113,8 @@ class Searcher:
 
         lexical: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
-            terms = content_tokens(parsed.search_text())
-            phrases = list(parsed.mesh_terms) + [e.expansion for e in parsed.expansions]
+            terms = content_tokens(understood.search_text())
+            phrases = list(understood.mesh_terms) + [e.expansion for e in understood.expansions]
             lexical = [
                 (h.passage_key, h.score)
                 for h in self.index.lexical.search(
@@ -133,7 +123,7 @@ class Searcher:
             ]
         dense: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense") and self.index.vectors is not None:
-            vector = self.index.embedder.encode([parsed.search_text()])[0]
+            vector = self.index.embedder.encode([understood.search_text()])[0]
             allowed = self._dense_allowed(doc_types, year_min, year_max)
             dense = self.index.vectors.search(vector, n_dense, allowed)
 

@@ -67,24 +67,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Literal
 
-import pint
 from pydantic import BaseModel, Field
 
-from curbside.corpus.drugs import SALT_WORDS, generic_name
-from curbside.corpus.text import STOPWORDS, normalize
-from curbside.understanding.query import (
-    Lexicon,
-    _abbreviation_matches,
-    _brand_matches,
-    _choose_expansions,
-    _english_words,
-    load_builtin_abbreviations,
-    parse_question,
+from curbside.vocabulary.drugs import BIOSIMILAR_SUFFIX, SALT_WORDS, drug_aliases, generic_name
+from curbside.vocabulary.routes import route_codes
+from curbside.vocabulary.units import (
+    DoseConversion,
+    DoseConversionError,
+    body_surface_area,
+    dose_in,
+    normalize_dose_unit,
+    parse_unit,
+    unit_pattern,
+    ureg,
 )
-from curbside.retrieval.store import MetadataStore
+from curbside.corpus.text import STOPWORDS, normalize
+from curbside.understanding.expansions import abbreviation_matches, brand_matches, choose_expansions
+from curbside.understanding.lexicon import Lexicon, english_words, load_builtin_abbreviations
+from curbside.understanding.story import extract_age, extract_sex
 
 __all__ = [
     "DoseConversion",
@@ -108,12 +110,6 @@ class Finding(BaseModel):
     text: str
     negated: bool = False
     uncertain: bool = False
-
-
-class DoseConversion(BaseModel):
-    value: float
-    unit: str
-    text: str  # the arithmetic, e.g. "2 g/kg × 70 kg = 140 g"
 
 
 class Medication(BaseModel):
@@ -145,10 +141,8 @@ class PatientContext(BaseModel):
     current_therapies: list[str] = Field(default_factory=list)
     prior_therapies: list[str] = Field(default_factory=list)
     therapy_duration: str | None = None
-
-
-class DoseConversionError(ValueError):
-    """A dose that cannot be converted as asked (unknown unit, missing weight or BSA, other dimension)."""
+    # The story's history items ("history of X", "h/o X", "with X and Y" after the demographics), as written.
+    history: list[str] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,146 +219,6 @@ def _fmt(value: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Units and conversions (pint)
-
-
-@lru_cache(maxsize=1)
-def _ureg() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry()
-    # Biological activity units are their own dimensions: never convertible to mass.
-    ureg.define("international_unit = [international_unit] = IU")
-    ureg.define("drug_unit = [drug_unit]")
-    ureg.define("equivalent = [equivalent] = Eq")  # so that "milliequivalent" (mEq) parses
-    return ureg
-
-
-@dataclass(frozen=True)
-class _Unit:
-    numerator: str  # canonical ("mg")
-    denominators: tuple[str, ...]  # canonical ("kg", "day")
-
-    @property
-    def canonical(self) -> str:
-        return "/".join((self.numerator, *self.denominators))
-
-    @property
-    def display(self) -> str:
-        return self.canonical.replace("m2", "m²")
-
-    def pint_units(self) -> pint.Unit:
-        vocab = _vocab()
-        names = {v: _note_field(n, "pint") for _, v, n in vocab.rows["unit"] + vocab.rows["denominator"]}
-        expression = str(names[self.numerator])
-        for denominator in self.denominators:
-            expression += f" / ({names[denominator]})"
-        return _ureg().parse_units(expression)
-
-
-@lru_cache(maxsize=1)
-def _unit_tables() -> tuple[dict[str, str], dict[str, str], str, str]:
-    vocab = _vocab()
-    numerators = {t.lower(): v for t, v, _ in vocab.rows["unit"]}
-    denominators = {t.lower(): v for t, v, _ in vocab.rows["denominator"]}
-    return numerators, denominators, _alternation(numerators), _alternation(denominators)
-
-
-def _unit_pattern() -> str:
-    _, _, num_alt, den_alt = _unit_tables()
-    return rf"(?:{num_alt})(?:\s*/\s*(?:{den_alt})|\s+per\s+(?:{den_alt}))*(?![\w/])"
-
-
-@lru_cache(maxsize=1)
-def _unit_re() -> re.Pattern[str]:
-    return re.compile(rf"^\s*(?P<unit>{_unit_pattern()})\s*$", re.IGNORECASE)
-
-
-def _parse_unit(text: str) -> _Unit | None:
-    """ "mg/kg/d" -> _Unit("mg", ("kg", "day")); None for text that is not a dose unit."""
-    text = normalize(text).replace("²", "2")
-    if not _unit_re().match(text):
-        return None
-    numerators, denominators, _, _ = _unit_tables()
-    parts = re.split(r"\s*/\s*|\s+per\s+", text.strip(), flags=re.IGNORECASE)
-    numerator = numerators.get(parts[0].lower())
-    if numerator is None:
-        return None
-    dens = []
-    for part in parts[1:]:
-        canonical = denominators.get(part.lower())
-        if canonical is None:
-            return None
-        if canonical != "dose":  # "mg/kg/dose" is a per-dose amount, like "mg/kg"
-            dens.append(canonical)
-    return _Unit(numerator, tuple(dens))
-
-
-def normalize_dose_unit(text: str) -> str | None:
-    """The canonical spelling of a dose unit ("MG/KG/D" -> "mg/kg/day", "µg" -> "mcg"), else None."""
-    unit = _parse_unit(text)
-    return unit.canonical if unit else None
-
-
-def dose_in(
-    value: float, unit: str, target_unit: str, weight_kg: float | None = None, bsa_m2: float | None = None
-) -> DoseConversion:
-    """Convert a dose, scaling by body weight (kg) or body surface area (m²) when the per-kg / per-m²
-    parts of the units differ: ``dose_in(2, "g/kg", "g", weight_kg=70)`` -> 140 g, text
-    "2 g/kg × 70 kg = 140 g"; ``dose_in(140, "g", "g/kg", weight_kg=70)`` -> "140 g ÷ 70 kg = 2 g/kg".
-
-    Raises :class:`DoseConversionError` for an unknown unit, a missing weight or BSA, or units of
-    different kinds (mg to IU).
-    """
-    source, target = _parse_unit(unit), _parse_unit(target_unit)
-    if source is None:
-        raise DoseConversionError(f"Unknown dose unit {unit!r}; use e.g. mg, g, mcg, IU, mg/kg, mg/m2, mg/kg/day.")
-    if target is None:
-        raise DoseConversionError(
-            f"Unknown dose unit {target_unit!r}; use e.g. mg, g, mcg, IU, mg/kg, mg/m2, mg/kg/day."
-        )
-    ureg = _ureg()
-    quantity = value * source.pint_units()
-    steps = [f"{_fmt(value)} {source.display}"]
-    # Per-kg and per-m² are scaled explicitly: pint sees mg/kg as dimensionless, so dimensions alone
-    # cannot tell "needs a weight" from "already per kg".
-    for denominator, amount, name, pint_unit in (
-        ("kg", weight_kg, "weight_kg", "kilogram"),
-        ("m2", bsa_m2, "bsa_m2", "meter**2"),
-    ):
-        difference = source.denominators.count(denominator) - target.denominators.count(denominator)
-        if difference == 0:
-            continue
-        if amount is None or amount <= 0:
-            raise DoseConversionError(
-                f"Converting {source.display} to {target.display} needs {name} (a positive number)."
-            )
-        label = "kg" if denominator == "kg" else "m²"
-        for _ in range(abs(difference)):
-            if difference > 0:
-                quantity = quantity * (amount * ureg.parse_units(pint_unit))
-                steps.append(f"× {_fmt(amount)} {label}")
-            else:
-                quantity = quantity / (amount * ureg.parse_units(pint_unit))
-                steps.append(f"÷ {_fmt(amount)} {label}")
-    try:
-        converted = quantity.to(target.pint_units())
-    except pint.DimensionalityError as exc:
-        raise DoseConversionError(
-            f"Cannot convert {source.display} to {target.display}: different kinds of unit."
-        ) from exc
-    result = float(converted.magnitude)
-    return DoseConversion(
-        value=result, unit=target.canonical, text=" ".join(steps) + f" = {_fmt(result)} {target.display}"
-    )
-
-
-def body_surface_area(height_cm: float, weight_kg: float) -> float:
-    """Body surface area in m² (Mosteller: sqrt(height_cm × weight_kg / 3600)), for mg/m² doses."""
-    if height_cm <= 0 or weight_kg <= 0:
-        raise DoseConversionError("Height and weight must be positive.")
-    return float((height_cm * weight_kg / 3600) ** 0.5)
-
-
-# --------------------------------------------------------------------------------------------------
 # Drug names
 
 
@@ -418,10 +272,10 @@ class DrugNames:
                 if route:
                     self._brand_route[term.lower()] = route
             generic_names.update(vocab.terms("generic"))
-            for term, generic, note in vocab.rows.get("drug_abbreviation", []):
-                self._abbreviations[term] = (generic, _note_field(note, "route"))
-            for term, generic, note in vocab.rows.get("drug_synonym", []):
-                self._synonyms[term.lower()] = (generic, _note_field(note, "route"))
+            for alias in drug_aliases("abbreviation"):
+                self._abbreviations[normalize(alias.alias)] = (alias.generic, alias.route)
+            for alias in drug_aliases("synonym"):
+                self._synonyms[normalize(alias.alias).lower()] = (alias.generic, alias.route)
         for _, generic in pairs:
             generic_names.add(generic)
         components: set[str] = set()
@@ -457,23 +311,6 @@ class DrugNames:
                 lengths.append(len(tokens))
         for lengths in self._lengths.values():
             lengths.sort(reverse=True)
-
-    @classmethod
-    def from_store(cls, store: MetadataStore, *, include_builtin: bool = True) -> DrugNames:
-        """From a :class:`~curbside.retrieval.store.MetadataStore` (its Drugs@FDA ``drug_names`` table)."""
-        return cls(store.drug_names(), include_builtin=include_builtin)
-
-    @classmethod
-    def from_index(cls, index_dir: Path | str, *, include_builtin: bool = True) -> DrugNames:
-        """From a built index directory (``DATA_DIR/index``) or its ``metadata.sqlite``, read-only."""
-        path = Path(index_dir)
-        if path.is_dir():
-            path = path / "metadata.sqlite"
-        store = MetadataStore(path, readonly=True)
-        try:
-            return cls.from_store(store, include_builtin=include_builtin)
-        finally:
-            store.close()
 
     def generic_for(self, name: str) -> str | None:
         """The generic of a brand, synonym, abbreviation or generic name, else None (no fuzzy matching)."""
@@ -541,12 +378,12 @@ _LAB_WORDS = (
 @lru_cache(maxsize=1)
 def _patterns() -> _Patterns:
     vocab = _vocab()
-    routes = vocab.mapping("route")
+    routes = route_codes()
     frequencies = vocab.mapping("frequency")
     severities = vocab.mapping("severity")
     labs = vocab.terms("lab")
     return _Patterns(
-        dose=re.compile(rf"{_NUMBER}(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?\s*(?P<unit>{_unit_pattern()})", re.IGNORECASE),
+        dose=re.compile(rf"{_NUMBER}(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?\s*(?P<unit>{unit_pattern()})", re.IGNORECASE),
         route=_phrase_re(routes),
         routes=routes,
         frequency_fixed=_phrase_re(frequencies),
@@ -708,7 +545,7 @@ _ABBREVIATION_TOKEN = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:[-/][A-Za-z0
 
 def _extend_mention(text: str, end: int) -> int:
     """Past a biosimilar suffix ("-abbs") and salt words ("sulfate")."""
-    suffix = re.match(r"-[a-z]{4}(?![\w-])", text[end:])
+    suffix = BIOSIMILAR_SUFFIX.match(text[end:])
     if suffix:
         end += suffix.end()
     while True:
@@ -725,7 +562,7 @@ def _find_mentions(text: str, names: DrugNames) -> list[_Mention]:
     patterns = _patterns()
 
     # 1. Brands (and misspelt brands / generics) through the project's Lexicon.
-    for start, surface, generic in _brand_matches(text, names.lexicon):
+    for start, surface, generic in brand_matches(text, names.lexicon):
         end = start + len(surface)
         exact = names.lexicon.generic_for(surface)
         brand: str | None = None
@@ -734,7 +571,7 @@ def _find_mentions(text: str, names: DrugNames) -> list[_Mention]:
         else:
             if _CLINICAL_WORD.search(surface) or surface.lower() in patterns.findings:
                 continue  # a disease or symptom word, not a misspelt drug
-            hit = names.lexicon._fuzzy(surface.lower())
+            hit = names.lexicon.correct_drug_name(surface.lower())
             corrected = hit[0] if hit else None
             if corrected is not None and corrected not in names.generic_names and corrected != generic:
                 brand = names.display_brand(corrected)
@@ -759,7 +596,7 @@ def _find_mentions(text: str, names: DrugNames) -> list[_Mention]:
         else:
             heads = names._heads.get(tokens[i])
             token = tokens[i]
-            if heads and len(token) >= 6 and token not in SALT_WORDS and token not in _english_words():
+            if heads and len(token) >= 6 and token not in SALT_WORDS and token not in english_words():
                 generic = next(iter(heads)) if len(heads) == 1 else token
                 start, end = spans[i][1], spans[i][2]
                 candidates.append(_Mention(start, _extend_mention(text, end), generic, None, None, priority=2))
@@ -860,7 +697,7 @@ def _read_attribute(text: str, pos: int) -> tuple[str, object, int] | None:
         return None
     dose = p.dose.match(text, pos)
     if dose:
-        unit = _parse_unit(dose.group("unit"))
+        unit = parse_unit(dose.group("unit"))
         if unit is not None:
             return "dose", (_number(dose.group("value")), unit.canonical), dose.end()
     for pattern, kind in ((_SCHEDULE_APART, "schedule"), (_SCHEDULE_DAYS, "schedule"), (_SCHEDULE_OVER, "schedule")):
@@ -957,7 +794,7 @@ def _scan_before(text: str, start: int, floor: int) -> tuple[dict[str, object], 
             if match.end() == len(stripped):
                 best = (match.start(), "route", p.routes[" ".join(match.group().lower().split())])
         for match in p.dose.finditer(stripped):
-            unit = _parse_unit(match.group("unit"))
+            unit = parse_unit(match.group("unit"))
             if match.end() == len(stripped) and unit and (best is None or match.start() < best[0]):
                 best = (match.start(), "dose", (_number(match.group("value")), unit.canonical))
         word = re.search(r"([A-Za-z-]+)$", stripped)
@@ -1223,8 +1060,8 @@ def _expand_conditions(phrase: str, names: DrugNames, context: set[str]) -> tupl
         if expansion:
             out = out[: match.start()] + expansion + out[match.end() :]
             expanded = True
-    for start, surface, key in reversed(_abbreviation_matches(out, names.lexicon)):
-        choices = _choose_expansions(key, names.lexicon, context)
+    for start, surface, key in reversed(abbreviation_matches(out, names.lexicon)):
+        choices = choose_expansions(key, names.lexicon, context)
         if not choices:
             continue
         expansion = choices[0]
@@ -1349,7 +1186,7 @@ def _weight(text: str) -> float | None:
             continue
         value = float(match.group("n"))
         if match.group("unit").lower().startswith(("lb", "pound")):
-            value = float((value * _ureg().pound).to("kilogram").magnitude)
+            value = float((value * ureg().pound).to("kilogram").magnitude)
         return round(value, 1)
     return None
 
@@ -1361,16 +1198,19 @@ def _as_drug_names(drug_names: DrugNames | Mapping[str, str] | Iterable[tuple[st
 
 
 def extract_patient_context(
-    text: str, drug_names: DrugNames | Mapping[str, str] | Iterable[tuple[str, str]] | None = None
+    text: str,
+    drug_names: DrugNames | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    *,
+    history: Iterable[str] = (),
 ) -> PatientContext:
     """The structured patient context of a clinical question (deterministic; see the module docstring).
 
     ``drug_names`` is a :class:`DrugNames` (build it once: it indexes thousands of names) or a plain
-    brand -> generic mapping.
+    brand -> generic mapping. ``history`` is the story's history items
+    (:func:`curbside.understanding.understand` reads them with the story).
     """
     names = _as_drug_names(drug_names)
     t = normalize(text or "")
-    parsed = parse_question(t, names.lexicon)
 
     # Medications and their attributes.
     mentions = _find_mentions(t, names)
@@ -1436,8 +1276,8 @@ def extract_patient_context(
     ] + chunked.severity
 
     return PatientContext(
-        age=parsed.patient.age,
-        sex=_sex(parsed.patient.sex),
+        age=extract_age(t),
+        sex=_sex(extract_sex(t)),
         weight_kg=_weight(t),
         conditions=_dedupe_text([c for _, c in sorted(conditions, key=lambda x: x[0])]),
         severity=_dedupe_text([s for _, s in sorted(severity, key=lambda x: x[0])]),
@@ -1446,13 +1286,14 @@ def extract_patient_context(
         current_therapies=current,
         prior_therapies=prior,
         therapy_duration=therapy_duration,
+        history=list(history),
     )
 
 
 def _attach_orphan_dose(text: str, mention: _Mention, claimed: list[tuple[int, int]]) -> None:
     """A dose no drug claims goes to the only drug ("dose of IVIG for Kawasaki disease: 2 g/kg ...")."""
     for match in _patterns().dose.finditer(text):
-        if _overlaps(match.start(), match.end(), claimed) or _parse_unit(match.group("unit")) is None:
+        if _overlaps(match.start(), match.end(), claimed) or parse_unit(match.group("unit")) is None:
             continue
         attributes, _ = _scan_after(text, match.start(), len(text))
         for key, value in attributes.items():

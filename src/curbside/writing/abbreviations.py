@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from curbside.understanding.query import abbreviation_rows
+from curbside.understanding.expansions import long_form_before
+from curbside.understanding.lexicon import abbreviation_rows
 from curbside.writing.article import Article
 
 
@@ -59,29 +60,6 @@ _DEFINITION = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9-]{0,9}[A-Za-z0-9+]?)\s*\)
 _DEFINITION_ANY = re.compile(r"\s*[(\[]\s*([A-Za-z0-9][A-Za-z0-9-]{0,9}[A-Za-z0-9+]?)\s*[)\]]")
 
 
-def _long_form(short: str, before: str) -> str | None:
-    """Schwartz & Hearst (2003): the shortest tail of ``before`` whose letters spell ``short`` in order."""
-    words = before.rstrip().split()
-    window = " ".join(words[-min(len(short) + 5, len(short) * 2) :])
-    window = re.split(r"[()\[\];:.,]\s", window)[-1]
-    s, i = len(short) - 1, len(window) - 1
-    while s >= 0:
-        c = short[s].lower()
-        if not c.isalnum():
-            s -= 1
-            continue
-        while i >= 0 and (window[i].lower() != c or (s == 0 and i > 0 and window[i - 1].isalnum())):
-            i -= 1
-        if i < 0:
-            return None
-        i -= 1
-        s -= 1
-    long = window[window.rfind(" ", 0, i + 1) + 1 :].strip()
-    if len(long) <= len(short) or " " not in long or long.lower().startswith(short.lower()):
-        return None
-    return long
-
-
 def _text_definitions(texts: Iterable[str]) -> dict[str, str]:
     """Abbreviations the article defines itself, e.g. "office blood pressure measurement (OBPM)"."""
     found: dict[str, str] = {}
@@ -90,7 +68,7 @@ def _text_definitions(texts: Iterable[str]) -> dict[str, str]:
             short = match.group(1).rstrip("+")
             if not any(ch.isupper() for ch in short) or short.isdigit():
                 continue
-            long = _long_form(short, text[: match.start()])
+            long = long_form_before(short, text[: match.start()])
             if long:
                 words = long.split()
                 if words[0][:1].isupper() and words[0][1:].islower() and all(w.islower() for w in words[1:]):
@@ -168,7 +146,7 @@ class AbbreviationExpander:
                 return match.group(0)  # "(A)", "(58)": not an abbreviation
             before = text[: match.start()].rstrip()
             known = self._long.get(short) or _text_definitions([text]).get(short)
-            if _long_form(short, before) or (known and before.lower().endswith(known.lower())):
+            if long_form_before(short, before) or (known and before.lower().endswith(known.lower())):
                 return ""
             if self._one_word_definition(short, before):
                 return ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from curbside.understanding.patient_context import PatientContext
 
@@ -88,10 +89,12 @@ class QueryInfo(_Model):
     mesh_terms: list[str]
 
 
-class PatientStory(_Model):
-    age: int | None = None
-    sex: str | None = None
-    history: list[str] = []
+class PatientStoryFields(TypedDict):
+    """The JSON of ``Article.patient_story``: the age, sex and history of the one patient model."""
+
+    age: int | None
+    sex: str | None
+    history: list[str]
 
 
 class NearbyDocument(_Model):
@@ -203,7 +206,8 @@ class Article(_Model):
     )
     sections: list[Section]
     references: list[Reference]
-    patient_story: PatientStory
+    # The patient (one model, :class:`PatientContext`); its JSON keeps the three fields other tools read.
+    patient_story: PatientContext = Field(description="the patient's {age, sex, history[]}, from the question's story")
     query: QueryInfo
     corpus_snapshot: str
     evidence_scale: str
@@ -220,6 +224,10 @@ class Article(_Model):
     authorization_summary: AuthorizationSummary | None = None
     conflicts: list[Conflict] = []
     next_step_options: list[RankedOption] = []
+
+    @field_serializer("patient_story")
+    def _patient_story_fields(self, patient: PatientContext) -> PatientStoryFields:
+        return {"age": patient.age, "sex": patient.sex, "history": list(patient.history)}
 
     def all_quotes(self) -> list[Quote]:
         """Every quote of the article: bullets, bottom line, agent assessments, authorization, options."""

@@ -27,7 +27,6 @@ from curbside.writing.article import (
     Bullet,
     Expansion,
     NearbyDocument,
-    PatientStory,
     QueryInfo,
     Quote,
     Reference,
@@ -136,7 +135,7 @@ def _suggestions(evidence: EvidenceSet) -> list[str]:
     The first keeps the three weightiest such concepts (in the question's order); the second keeps the
     weightiest alone. Concepts that nothing relevant addressed are dropped: they made the question narrow.
     """
-    corrected = {e.term: e.expansion for e in evidence.parsed.expansions if e.kind == "spelling"}
+    corrected = {e.term: e.expansion for e in evidence.understood.expansions if e.kind == "spelling"}
     weights = {corrected.get(c, c): w for c, w in evidence.concept_weights.items()}
     missing = {corrected.get(c, c) for c in (*evidence.uncovered_concepts, *evidence.absent_concepts)}
     order = list(weights)
@@ -259,7 +258,7 @@ class ExtractiveWriter:
             if clinical.options:
                 extra["next_step_options"] = clinical_fields.ranked_options(clinical, refs.cite)
 
-        parsed = evidence.parsed
+        understood = evidence.understood
         return Article(
             id=article_id,
             title=normalize(question),
@@ -273,12 +272,12 @@ class ExtractiveWriter:
             nearby_documents=nearby,
             sections=sections,
             references=refs.build(),
-            patient_story=PatientStory(age=parsed.patient.age, sex=parsed.patient.sex, history=list(parsed.patient.history)),
+            patient_story=understood.patient,
             query=QueryInfo(
-                clinical_question=parsed.clinical_question,
-                keywords=list(parsed.keywords),
-                expansions=[Expansion(term=e.term, expansion=e.expansion, kind=e.kind) for e in parsed.expansions],
-                mesh_terms=list(parsed.mesh_terms),
+                clinical_question=understood.clinical_question,
+                keywords=list(understood.keywords),
+                expansions=[Expansion(term=e.term, expansion=e.expansion, kind=e.kind) for e in understood.expansions],
+                mesh_terms=list(understood.mesh_terms),
             ),
             corpus_snapshot=corpus_snapshot,
             evidence_scale=EVIDENCE_SCALE_NAME,
