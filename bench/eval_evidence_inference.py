@@ -1,4 +1,4 @@
-"""Evidence Inference (v2): how well `curbside.evidence.conflicts` reads direction and significance.
+"""Evidence Inference (v2): how well `curbside.evidence.findings` reads direction and significance.
 
     python bench/eval_evidence_inference.py                 # dev (validation) split
     python bench/eval_evidence_inference.py --split test    # dev, then test once at the end
@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from curbside.evidence.conflicts import EI_LABELS, classify_ei
+from curbside.evidence.findings import EI_LABELS, classify_ei
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "evidence_inference"
 SPLIT_FILES = {"train": "ev2_train_article_ids.txt", "dev": "ev2_validation_article_ids.txt", "test": "ev2_test_article_ids.txt"}

@@ -10,19 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from curbside.evidence.conflicts import (
-    Finding,
-    Statement,
-    as_statement,
-    check_conflict,
-    classify_ei,
-    detect_finding,
-    directions_conflict,
-    find_conflicts,
-    find_intervals,
-    find_p_values,
-    same_topic,
-)
+from curbside.evidence.conflicts import Statement, as_statement, check_conflict, directions_conflict, find_conflicts, same_topic
+from curbside.evidence.findings import Finding, classify_ei, detect_finding
+from curbside.evidence.statistics import find_intervals, find_p_values
 
 ROOT = Path(__file__).resolve().parents[2]
 EI_DIR = ROOT.parent / "shared" / "eval" / "evidence_inference"
