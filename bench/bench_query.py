@@ -1,4 +1,4 @@
-"""Question-parsing speed: median time to parse a ~300-word patient story with all MeSH names and Drugs@FDA brands loaded.
+"""Question-understanding speed: median time to understand a ~300-word patient story with all MeSH names and Drugs@FDA brands loaded.
 
     python bench/bench_query.py --corpus-dir ../shared/corpus
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from curbside.corpus.documents import IngestReport
 from curbside.corpus.drugs import load_drug_names
 from curbside.corpus.mesh import load_mesh_names
-from curbside.understanding.query import Lexicon, parse_question
+from curbside.understanding import Lexicon, understand
 
 STORY = (
     "A 58-year-old woman with a history of hypertension, type 2 diabetes, chronic kidney disease stage 3 and "
@@ -38,11 +38,11 @@ def main() -> None:
     build_s = time.perf_counter() - started
     words = STORY.split()
     text = " ".join((words * (300 // len(words) + 1))[:290]) + ". What is the best treatment for RP-ILD with MMF and IVIG?"
-    parse_question(text, lexicon)  # warm caches
+    understand(text, lexicon=lexicon)  # warm caches
     timings = []
     for _ in range(args.runs):
         t = time.perf_counter()
-        parse_question(text, lexicon)
+        understand(text, lexicon=lexicon)
         timings.append((time.perf_counter() - t) * 1000)
     print(json.dumps({
         "words": len(text.split()), "brands": len(brands), "mesh_names": len(mesh),

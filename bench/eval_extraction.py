@@ -38,9 +38,9 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from curbside.understanding.patient_context import DrugNames, extract_patient_context
-from curbside.understanding.query import load_builtin_abbreviations
-from curbside.understanding.question_type import classify_question
+from curbside.retrieval.lexicons import drug_names_from_store, lexicon_from_store
+from curbside.retrieval.store import MetadataStore
+from curbside.understanding import DrugNames, Lexicon, load_builtin_abbreviations, understand
 
 ROOT = Path(__file__).resolve().parents[1]
 TUNING = ROOT / "tests" / "fixtures" / "clinical_questions.jsonl"
@@ -169,15 +169,15 @@ FIELDS: list[tuple[str, Callable[[dict[str, Any]], list[Any]], Callable[[Any, An
 ACCURACY = ("question_type", "age", "sex")
 
 
-def evaluate(path: Path, names: DrugNames, verbose: bool) -> dict[str, Any]:
+def evaluate(path: Path, lexicon: Lexicon, names: DrugNames, verbose: bool) -> dict[str, Any]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     counts = {name: Count() for name, _, _ in FIELDS}
     correct = dict.fromkeys(ACCURACY, 0)
     started = time.perf_counter()
     for row in rows:
         expected = row["expected"]
-        context = extract_patient_context(row["question"], names).model_dump()
-        got = {**context, "question_type": classify_question(row["question"]).value}
+        understood = understand(row["question"], lexicon=lexicon, drug_names=names)  # as the engine reads it
+        got = {**understood.patient.model_dump(), "question_type": understood.type.value}
         problems = []
         for name in ACCURACY:
             if got[name] == expected.get(name):
@@ -248,15 +248,20 @@ def main() -> int:
     index = data_dir / "index" / "metadata.sqlite"
     if args.builtin_only or not index.is_file():
         names = DrugNames()
+        lexicon = names.lexicon
         source = "curated names only (data/clinical_terms.tsv)" + (
             "" if args.builtin_only else f"; no index at {index}"
         )
     else:
-        names = DrugNames.from_index(index)
+        store = MetadataStore(index, readonly=True)
+        try:
+            names, lexicon = drug_names_from_store(store), lexicon_from_store(store)
+        finally:
+            store.close()
         source = f"Drugs@FDA names of {index} + curated names"
-    results = {"tuning": evaluate(args.tuning, names, args.verbose)}
+    results = {"tuning": evaluate(args.tuning, lexicon, names, args.verbose)}
     if args.holdout.is_file():
-        results["holdout"] = evaluate(args.holdout, names, args.verbose)
+        results["holdout"] = evaluate(args.holdout, lexicon, names, args.verbose)
     if args.format == "json":
         print(json.dumps({"drug_names": source, **results}, indent=2))
         return 0

@@ -190,6 +190,7 @@ def test_model_dump_field_names() -> None:
         "current_therapies",
         "prior_therapies",
         "therapy_duration",
+        "history",
     ]
     assert list(Medication(as_written="x", generic="x").model_dump()) == [
         "as_written",
