@@ -7,6 +7,7 @@ The words that explain them come from the USPSTF grade definitions or the guidel
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 USPSTF_GRADE_MEANINGS: dict[str, str] = {
     "A": "Grade A: recommended; high certainty that the net benefit is substantial",
@@ -71,50 +72,66 @@ def grade_meaning(grade: str | None, *, organization: str | None = None, scheme:
 
 
 # --- certainty: one scale for every bullet ---------------------------------------------------------------
-CERTAINTY_LEVELS: tuple[str, ...] = ("high", "moderate", "low", "very_low")
+
+
+class Certainty(StrEnum):
+    """The certainty of the evidence on one scale, GRADE-style words (:func:`certainty_of`).
+
+    It comes from the guideline's own grade where the statement has one. USPSTF A is high; B, C and D are
+    moderate; I is low. In other schemes, letter levels A-D and Roman levels I-IV map in order.
+    "low-quality evidence" and similar phrases are taken as written; weak or conditional recommendations
+    are low; expert opinion (EO, GPP) is very low. Without a grade it comes from the kind of source: a
+    systematic review is high; a randomized trial, a drug label or an ungraded guideline is moderate; an
+    observational study is low; a case report, narrative review or patient information is very low.
+    """
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+    VERY_LOW = "very_low"
+
+
+CERTAINTY_LEVELS: tuple[str, ...] = tuple(Certainty)
 CERTAINTY_LABELS: dict[str, str] = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
-CERTAINTY_SCALE = (
-    "Curbside certainty (GRADE-style words): the guideline's own grade where it states one, else the kind of "
-    "source: systematic review high; randomized trial, drug label or ungraded guideline moderate; "
-    "observational study low; case report, narrative review or patient information very low."
-)
 
 # What a source is worth on its own, before any grade (a single trial or a label is not a body of evidence).
-_DOC_TYPE_CERTAINTY: dict[str, str] = {
-    "systematic_review": "high",
-    "rct": "moderate",
-    "drug_label": "moderate",
-    "guideline": "moderate",
-    "observational": "low",
-    "case_report": "very_low",
-    "narrative_review": "very_low",
-    "patient_information": "very_low",
+_DOC_TYPE_CERTAINTY: dict[str, Certainty] = {
+    "systematic_review": Certainty.HIGH,
+    "rct": Certainty.MODERATE,
+    "drug_label": Certainty.MODERATE,
+    "guideline": Certainty.MODERATE,
+    "observational": Certainty.LOW,
+    "case_report": Certainty.VERY_LOW,
+    "narrative_review": Certainty.VERY_LOW,
+    "patient_information": Certainty.VERY_LOW,
 }
 _QUALITY_WORDS = re.compile(r"\b(high|moderate|low|very low)[- ](?:quality|certainty)\b", re.IGNORECASE)
 _ROMAN_LEVEL = re.compile(r"^(I{1,3}|IV)([ab]?)$", re.IGNORECASE)
 
 
-def certainty_of(doc_type: str, grade: str | None = None, *, organization: str | None = None) -> str:
-    """The certainty of a bullet's evidence on one scale (``CERTAINTY_LEVELS``), from the guideline's grade
-    when it has one, else from the document type. See ``CERTAINTY_SCALE``."""
+def certainty_of(doc_type: str, grade: str | None = None, *, organization: str | None = None) -> Certainty:
+    """The certainty of a bullet's evidence on one scale, from the guideline's grade when it has one, else
+    from the document type (the rules are :class:`Certainty`'s)."""
     if grade and doc_type == "guideline":
         code = grade.strip()
         quality = _QUALITY_WORDS.search(code)
         if quality:
-            return quality.group(1).lower().replace(" ", "_")
+            return Certainty(quality.group(1).lower().replace(" ", "_"))
         upper = code.upper()
         if upper in ("EO", "GPP", "CBR"):
-            return "very_low"  # expert opinion or consensus, not evidence
+            return Certainty.VERY_LOW  # expert opinion or consensus, not evidence
         if "preventive services task force" in (organization or "").lower() and upper in USPSTF_GRADE_MEANINGS:
             # USPSTF grades state their certainty: A high; B, C and D moderate or higher; I insufficient.
-            return {"A": "high", "B": "moderate", "C": "moderate", "D": "moderate", "I": "low"}[upper]
+            return {"A": Certainty.HIGH, "B": Certainty.MODERATE, "C": Certainty.MODERATE, "D": Certainty.MODERATE,
+                    "I": Certainty.LOW}[upper]
         letter = upper.rstrip("+-")
         if letter in ("A", "B", "C", "D"):  # letter levels of evidence in most other schemes
-            return {"A": "high", "B": "moderate", "C": "low", "D": "very_low"}[letter]
+            return {"A": Certainty.HIGH, "B": Certainty.MODERATE, "C": Certainty.LOW, "D": Certainty.VERY_LOW}[letter]
         roman = _ROMAN_LEVEL.match(code)
         if roman:
-            return {"I": "high", "II": "moderate", "III": "low", "IV": "very_low"}[roman.group(1).upper()]
+            return {"I": Certainty.HIGH, "II": Certainty.MODERATE, "III": Certainty.LOW, "IV": Certainty.VERY_LOW}[
+                roman.group(1).upper()]
         lowered = code.lower()
         if lowered.startswith(("weak", "conditional")):
-            return "low"
-    return _DOC_TYPE_CERTAINTY.get(doc_type, "low")
+            return Certainty.LOW
+    return _DOC_TYPE_CERTAINTY.get(doc_type, Certainty.LOW)
