@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 
 from curbside.evidence.grading import USPSTF_GRADE_MEANINGS
+from curbside.evidence.statistics import STATISTIC_AFTER_CLAUSE, STATISTIC_IN_BRACKETS
 from curbside.writing.abbreviations import AbbreviationExpander, agree_article
 from curbside.writing.article import Article, Bullet
 from curbside.writing.sentence_splitting import capitalise, split_long
@@ -210,26 +211,9 @@ def _apply_glossary(text: str, explained: set[str], notes: list[str]) -> str:
     return out + text[last:]
 
 
-# Statistics written as asides. A number that carries the finding ("18% vs 33%") is never matched:
-# only confidence intervals, P values, labelled effect estimates and +/- spreads are, and outside
-# brackets only when they trail a clause after a comma or semicolon.
-_NUM = r"[-\u2212\u2013]?\d+(?:[.\u00b7]\d+)?\s*%?"
-_RANGE = rf"{_NUM}(?:\s*(?:to|-|\u2013|\u2014|,)\s*{_NUM})?"
-_CI = (
-    r"(?:\d{2}(?:\.\d)?\s*%\s*)?(?:CI|CrI|(?i:confidence interval|credible interval))\b\s*[:=,]?\s*(?:of\s+)?"
-    + _RANGE
-)
-_P = r"\b[Pp]\s*(?:[- ]?value\s*)?(?:for\s+(?:trend|interaction)\s*)?[<=>\u2264\u2265]\s*0?\.\d+"
-_EFFECT = (
-    r"\b(?:a?ORs?|a?RRs?|a?HRs?|IRR|RD|ARR|RRR|SMD|WMD|MD|NNT|NNH|"
-    r"(?i:odds ratio|risk ratio|relative risk|hazard ratio|incidence rate ratio|rate ratio|"
-    r"standardi[sz]ed mean difference|weighted mean difference|mean difference|risk difference))"
-    rf"\s*[,:=]?\s*{_NUM}"
-)
-# A sample size: how many people a study had, not what it found ("(n = 74)").
-_SAMPLE = r"\b[nN]\s*=\s*\d[\d,]*(?!\s*%)(?!\.\d)"
-_STAT_IN_GROUP = re.compile(rf"[,;]?\s*(?:{_CI}|{_EFFECT}|{_P}|{_SAMPLE})")
-_STAT_ASIDE = re.compile(rf"[,;]\s*(?:{_CI}|{_EFFECT}|{_P}|{_SAMPLE})(?=[\s.,;]|$)")
+# Statistics written as asides (confidence intervals, P values, labelled effect estimates, sample
+# sizes) are matched by curbside.evidence.statistics, +/- spreads by _SPREAD below; a number that
+# carries the finding ("18% vs 33%") is never removed.
 # A trial's registration number, in brackets with nothing else a reader needs.
 _REGISTRATION = re.compile(
     r"\s*[(\[][^()\[\]]*?\b(?:NCT\d{8}|ISRCTN\d{6,}|ChiCTR[-A-Z0-9]{6,}|ACTRN\d{10,}|DRKS\d{6,}|IRCT\d{6,}\w*|"
@@ -252,7 +236,7 @@ def _clean_aside(body: str) -> str:
     """An aside's text without its statistics; "" when nothing else was in it."""
     kept: list[str] = []
     for segment in body.split(";"):
-        stripped = _STAT_IN_GROUP.sub("", segment)
+        stripped = STATISTIC_IN_BRACKETS.sub("", segment)
         if _LEFTOVER.match(stripped):
             continue
         kept.append(stripped)
@@ -278,7 +262,7 @@ def _strip_statistics(text: str) -> str:
     def group(match: re.Match[str]) -> str:
         opening, body, closing = match.groups()
         body = body.replace("\x00", "")
-        cleaned = _clean_aside(body) if _STAT_IN_GROUP.search(body) else body
+        cleaned = _clean_aside(body) if STATISTIC_IN_BRACKETS.search(body) else body
         if not cleaned.strip() or _LEFTOVER.match(cleaned):
             return "\x00"  # the whole aside was statistics (or is now empty)
         parked.append(opening + cleaned + closing)
@@ -288,7 +272,7 @@ def _strip_statistics(text: str) -> str:
     while previous != text:
         previous = text
         text = _GROUP.sub(group, text)
-    text = _STAT_ASIDE.sub("", text)
+    text = STATISTIC_AFTER_CLAUSE.sub("", text)
     text = re.sub(r"\s*\x00", "", text)
     while "\x01" in text:
         text = re.sub(r"\x01(\d+)\x02", lambda m: parked[int(m.group(1))], text)
