@@ -4,8 +4,8 @@ and outcome.
 A guideline statement and a newer research finding about the same intervention and outcome
 (`same_topic`) conflict (`find_conflicts`, `check_conflict`) when their directions are opposite, or when
 one reports an effect and the other no significant difference (`directions_conflict`); each is read by
-`curbside.evidence.findings.detect_finding`. The `Conflict` carries a dated note built only from the
-two texts' own words, their years, study type and citation numbers, and connective words.
+`curbside.evidence.findings.detect_finding`. The `GuidelineConflict` carries a dated note built only
+from the two texts' own words, their years, study type and citation numbers, and connective words.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _text_of(item: Finding | Statement | str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Conflict:
+class GuidelineConflict:
     """A newer research finding that contradicts an older guideline statement, with a dated note."""
 
     guideline_citation: int | str | None
@@ -249,7 +249,7 @@ def check_conflict(
     research: Statement | Mapping[str, Any] | Any,
     *,
     max_research_level: int = 3,
-) -> Conflict | None:
+) -> GuidelineConflict | None:
     """The conflict between one guideline statement and one research finding, or None.
 
     Counts only research newer than the guideline (both years known), of evidence level
@@ -260,7 +260,7 @@ def check_conflict(
     return _conflict(g, _finding_of(g), r, _finding_of(r), max_research_level)
 
 
-def _conflict(g: Statement, g_finding: Finding, r: Statement, r_finding: Finding, max_research_level: int) -> Conflict | None:
+def _conflict(g: Statement, g_finding: Finding, r: Statement, r_finding: Finding, max_research_level: int) -> GuidelineConflict | None:
     if g.year is None or r.year is None or r.year <= g.year:
         return None
     if r.evidence_level is not None and r.evidence_level > max_research_level:
@@ -275,7 +275,7 @@ def _conflict(g: Statement, g_finding: Finding, r: Statement, r_finding: Finding
         return None
     if not directions_conflict(g_finding, r_finding) or not same_topic(g_finding, r_finding):
         return None
-    return Conflict(
+    return GuidelineConflict(
         guideline_citation=_first(g.citations),
         research_citation=_first(r.citations),
         guideline_year=g.year,
@@ -295,7 +295,7 @@ def find_conflicts(
     research_bullets: Iterable[Statement | Mapping[str, Any] | Any],
     *,
     max_research_level: int = 3,
-) -> list[Conflict]:
+) -> list[GuidelineConflict]:
     """Every (guideline statement, newer research finding) pair that conflicts, in guideline order.
 
     Inputs are `Statement`s, dicts or objects (an article's `Bullet`) with ``text``, ``year``,
@@ -304,7 +304,7 @@ def find_conflicts(
     """
     guidelines = [(s, _finding_of(s)) for s in map(as_statement, guideline_bullets)]
     research = [(s, _finding_of(s)) for s in map(as_statement, research_bullets)]
-    conflicts: list[Conflict] = []
+    conflicts: list[GuidelineConflict] = []
     for g, g_finding in guidelines:
         for r, r_finding in research:
             conflict = _conflict(g, g_finding, r, r_finding, max_research_level)
