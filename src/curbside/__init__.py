@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from curbside.articles.accounts import Accounts, UserInfo
     from curbside.articles.publisher import Publisher, RefreshResult
     from curbside.articles.samples import DemoAccount, SamplesResult
     from curbside.articles.store import ArticleRef
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from curbside.retrieval.index import Manifest
     from curbside.retrieval.search import SearchHit
     from curbside.settings import Settings, load_settings
+    from curbside.understanding import UnderstoodQuestion
     from curbside.writing.article import ARTICLE_SCHEMA_VERSION, Article
 
 # name -> the module that defines it (one place, read by __getattr__ and by the test that checks every name).
@@ -44,6 +46,7 @@ _WHERE: dict[str, str] = {
     "ClinicalEvidence": "curbside.evidence.assessment",
     "Article": "curbside.writing.article",
     "ARTICLE_SCHEMA_VERSION": "curbside.writing.article",
+    "UnderstoodQuestion": "curbside.understanding",
     "Settings": "curbside.settings",
     "load_settings": "curbside.settings",
     "Publisher": "curbside.articles.publisher",
@@ -51,6 +54,8 @@ _WHERE: dict[str, str] = {
     "SamplesResult": "curbside.articles.samples",
     "DemoAccount": "curbside.articles.samples",
     "ArticleRef": "curbside.articles.store",
+    "Accounts": "curbside.articles.accounts",
+    "UserInfo": "curbside.articles.accounts",
     "Role": "curbside.articles.workflow",
 }
 

@@ -126,3 +126,41 @@ def test_batch_file_with_a_broken_json_line_is_refused_with_its_line(data_dir: P
     code, out, err = run("--data-dir", str(data_dir), "ask", "--questions", str(questions))
     assert code == 2 and out == ""
     assert "q.jsonl:2" in err
+
+
+def test_ingest_if_missing_keeps_the_built_index(data_dir: Path, tmp_path: Path) -> None:
+    snapshot = json.loads(run("--data-dir", str(data_dir), "info")[1])["corpus_snapshot"]
+    code, out, err = run("--data-dir", str(data_dir), "ingest", "starter", "--corpus-dir", str(tmp_path / "absent"),
+                         "--if-missing")
+    assert code == 0 and out == ""
+    assert err.strip() == f"Index already built in {data_dir} ({snapshot}); skipping."
+
+
+def test_search_json_envelope_names_the_query_and_snapshot(data_dir: Path) -> None:
+    code, out, _ = run("--data-dir", str(data_dir), "search", "colorectal cancer screening", "--k", "2", "--format", "json")
+    envelope = json.loads(out)
+    assert code == 0 and list(envelope) == ["query", "corpus_snapshot", "results"]
+    assert envelope["query"] == "colorectal cancer screening" and envelope["corpus_snapshot"].startswith("starter-")
+
+
+def test_batch_reports_a_question_it_cannot_answer_and_exits_1(data_dir: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "bad", "question": "%%%% 1234 ####"}\ncolorectal cancer screening\n')
+    code, out, err = run("--data-dir", str(data_dir), "ask", "--questions", str(questions))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and "1 question(s) could not be answered." in err
+    assert list(lines[0]) == ["id", "error"] and lines[0]["id"] == "bad" and "binary" in lines[0]["error"]
+    assert lines[1]["id"] == "2" and lines[1]["bottom_line"]
+
+
+def test_understand_shows_how_the_question_is_read(data_dir: Path) -> None:
+    question = "Should a 60-year-old man be screened for colorectal cancer?"
+    code, out, err = run("--data-dir", str(data_dir), "understand", question, "--format", "json")
+    assert code == 0, err
+    understood = json.loads(out)
+    assert understood["original"] == question and understood["patient"]["age"] == 60
+    assert understood["question_type"]["question_type"] and "colorectal" in understood["keywords"]
+    code, out, _ = run("--data-dir", str(data_dir), "understand", question, "--context", "On aspirin 81 mg daily.")
+    assert code == 0 and out.startswith("question type: ")
+    assert "patient age: 60" in out and "aspirin" in out
+    assert run("--data-dir", str(data_dir), "understand", "   ")[0] == 2

@@ -10,7 +10,7 @@ import pytest
 
 from curbside.corpus.documents import DocType, Document
 from curbside.engine import Curbside
-from curbside.errors import IndexIncompleteError, IndexMissingError, InvalidQuestionError
+from curbside.errors import CurbsideError, IndexIncompleteError, IndexMissingError, InvalidQuestionError
 from curbside.retrieval.index import build_index
 
 
@@ -202,3 +202,38 @@ def test_damaged_index_is_detected_and_rebuild_keeps_old_index_until_done(tmp_pa
     with pytest.raises(IndexIncompleteError, match="rebuild-me"):
         Curbside.open(tmp_path, preset="fast").info()
     shutil.rmtree(tmp_path / "index")
+
+
+# --- the library calls behind the CLI commands ------------------------------------------------------------------
+def test_search_results_carry_the_search_json_envelope(engine: Curbside) -> None:
+    results = engine.search_results("statin atrial fibrillation after CABG", k=3)
+    assert results.query == "statin atrial fibrillation after CABG" and results.corpus_snapshot == "test-snapshot"
+    assert [h.passage.passage_id for h in results] == [h.passage.passage_id for h in engine.search(results.query, k=3)]
+    envelope = results.to_dict()
+    assert list(envelope) == ["query", "corpus_snapshot", "results"] and len(envelope["results"]) == len(results)
+    assert envelope["results"][0]["doc_id"] == "31000001"
+
+
+def test_ask_many_answers_each_question_and_reports_each_failure(engine: Curbside) -> None:
+    answers = list(engine.ask_many([("crc", "Should a 55-year-old woman be screened for colorectal cancer?"),
+                                    ("empty", "   "), "statin loading before CABG"]))
+    assert [(a.id, a.ok) for a in answers] == [("crc", True), ("empty", False), ("3", True)]
+    assert answers[0].article is not None and answers[0].article.id == "crc"
+    assert answers[1].article is None and answers[1].error and "empty" in answers[1].error
+    assert answers[2].article is not None and answers[2].question == "statin loading before CABG"
+
+
+def test_schema_is_the_article_json_schema() -> None:
+    from curbside.writing.article import Article
+
+    schema = Curbside.schema()
+    assert schema == Article.model_json_schema() and "bottom_line" in schema["properties"]
+
+
+def test_ingest_starter_if_missing_keeps_a_complete_index(engine: Curbside, tmp_path: Path) -> None:
+    result = engine.ingest_starter(tmp_path / "no-corpus-here", if_missing=True)
+    assert result.skipped and result.manifest.corpus_snapshot == "test-snapshot" and result.problems == []
+    assert engine.search("colorectal cancer screening", k=1)  # the index is untouched
+    # Without a complete index there is nothing to keep: it builds, here failing on the missing corpus.
+    with pytest.raises(CurbsideError, match="--corpus-dir"):
+        Curbside.open(tmp_path / "empty").ingest_starter(tmp_path / "no-corpus-here", if_missing=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import BaseModel
 
 from curbside.engine import Curbside, read_question_file
 from curbside.errors import CurbsideError
@@ -164,6 +166,45 @@ def ask(ctx: click.Context, question: str | None, questions_file: Path | None, f
     article = engine.ask(question, context=context)
     click.echo(_render(article, fmt or "md"), nl=False)
     click.echo(f"({time.perf_counter() - started:.2f} s)", err=True)
+
+
+def _jsonable(value: Any) -> Any:
+    """Dataclasses, pydantic models, tuples and enums as JSON values (for ``understand --format json``)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--context", default=None,
+              help="Patient context given apart from the question (age, history, drugs and doses).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def understand(ctx: click.Context, question: str, context: str | None, fmt: str) -> None:
+    """Show how QUESTION is read: clinical question and story, keywords, expansions, MeSH terms, question type
+    and patient context with medications ('-' reads the question from standard input)."""
+    if question == "-":
+        question = sys.stdin.buffer.read().decode("utf-8", errors="surrogateescape")
+    understood = _engine(ctx).understand(question, context=context)
+    fields = _jsonable(understood)
+    if fmt == "json":
+        click.echo(json.dumps(fields, indent=2))
+        return
+    click.echo(f"question type: {understood.type}")
+    for name in ("clinical_question", "story", "keywords", "mesh_terms"):
+        value = fields[name]
+        click.echo(f"{name.replace('_', ' ')}: {', '.join(value) if isinstance(value, list) else value}")
+    for expansion in understood.expansions:
+        click.echo(f"expansion ({expansion.kind}): {expansion.term} -> {expansion.expansion}")
+    for name, value in understood.patient.model_dump(mode="json", exclude_defaults=True).items():
+        click.echo(f"patient {name.replace('_', ' ')}: {json.dumps(value)}")
 
 
 @cli.command()
