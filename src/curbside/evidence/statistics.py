@@ -3,9 +3,8 @@
 Two kinds of pattern live here, built from the same names of statistics (`RATIO_WORDS` ...):
 
 - **readers**, which match lower-cased text (`find_p_values` and `find_intervals` fold it with
-  `normalise_text` first): `find_p_values` and
-  `table_row_p_values` (``p = 0.03``, ``P<.001``, ``p > 0.05``, ``P = 2 x 10-5``, a table row's bare last
-  value), `find_intervals` (an interval with its null value: 1 for a ratio, 0 for a difference),
+  `normalise_text` first): `find_p_values` and `table_row_p_values` (``p = 0.03``, ``P<.001``,
+  ``p > 0.05``, ``P = 2 x 10-5``, a table row's bare last value), `find_intervals` (an interval with its null value: 1 for a ratio, 0 for a difference),
   `ratio_estimate_direction` ("HR 0.79": decreased), `value_pair_direction` ("80% vs 56%": increased)
   and `marked_not_significant` ("(NS)"). Finding detection (`curbside.evidence.findings`) reads
   significance and direction with them.
