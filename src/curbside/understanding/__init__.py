@@ -6,19 +6,17 @@ writing all use (story and clinical question, expansions, spelling, question typ
 Modules: :mod:`.understood` (the entry point and :class:`UnderstoodQuestion`), :mod:`.lexicon`
 (abbreviations, brands, MeSH names), :mod:`.story` (story / question split, age, sex, history),
 :mod:`.expansions` (abbreviation, brand and MeSH matching; abbreviations a text defines),
-:mod:`.spelling`, :mod:`.question_type`, :mod:`.patient_context` (the one patient model, medications,
-findings and conditions). Nothing here imports retrieval, evidence or writing.
+:mod:`.spelling`, :mod:`.question_type`, :mod:`.patient_context` (the one patient model) with its readers
+:mod:`.medications`, :mod:`.findings`, :mod:`.drug_names` and :mod:`.clinical_terms`. Nothing here imports
+retrieval, evidence or writing.
 """
 
 from curbside.understanding.expansions import Expansion, abbreviation_definitions
 from curbside.understanding.lexicon import Lexicon, load_builtin_abbreviations
-from curbside.understanding.patient_context import (
-    DrugNames,
-    Finding,
-    Medication,
-    PatientContext,
-    extract_patient_context,
-)
+from curbside.understanding.drug_names import DrugNames
+from curbside.understanding.findings import Finding
+from curbside.understanding.medications import Medication
+from curbside.understanding.patient_context import PatientContext, extract_patient_context
 from curbside.understanding.question_type import (
     QuestionType,
     QuestionTypeResult,
