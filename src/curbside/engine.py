@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from curbside.corpus.documents import IngestProblem, IngestReport
 from curbside.errors import CurbsideError, InvalidQuestionError
@@ -59,6 +59,15 @@ class IngestResult:
             "build_seconds": self.manifest.build_seconds,
             "problems": [str(p) for p in self.problems],
         }
+
+
+class SearchFilters(TypedDict, total=False):
+    """The filters of :meth:`Curbside.search` (``curbside search --doc-type --year-min --year-max --mode``)."""
+
+    doc_types: Sequence[str] | None
+    year_min: int | None
+    year_max: int | None
+    mode: Mode | None
 
 
 @dataclass
@@ -277,19 +286,10 @@ class Curbside:
         text = validate_question(query, self.settings.max_question_chars)
         return self.searcher.search(text, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
 
-    def search_results(
-        self,
-        query: str,
-        k: int = 10,
-        *,
-        doc_types: Sequence[str] | None = None,
-        year_min: int | None = None,
-        year_max: int | None = None,
-        mode: Mode | None = None,
-    ) -> SearchResults:
-        """:meth:`search`, with the query and the corpus snapshot searched (``curbside search --format json``)."""
-        hits = self.search(query, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
-        return SearchResults(query, self.index.corpus_snapshot, hits)
+    def search_results(self, query: str, k: int = 10, **filters: Unpack[SearchFilters]) -> SearchResults:
+        """:meth:`search` (same filters), with the query and the corpus snapshot searched
+        (``curbside search --format json``)."""
+        return SearchResults(query, self.index.corpus_snapshot, self.search(query, k, **filters))
 
     def understand(self, question: str, *, context: str | None = None) -> UnderstoodQuestion:
         """The question read once: story and clinical question, keywords, expansions (abbreviations, brands,
