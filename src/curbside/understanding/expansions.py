@@ -49,9 +49,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Expansion:
+    """A term of the question and what it was read as (also the article's ``query.expansions[]``): an
+    abbreviation's long form, a brand's generic name, a MeSH heading, or a spelling correction."""
+
     term: str  # as written in the question
     expansion: str
-    kind: str  # "abbreviation" | "brand" | "mesh"
+    kind: str  # "abbreviation" | "brand" | "mesh" | "spelling"
 
 
 

@@ -2,24 +2,51 @@
 
 This is the contract that renderers, the web app and later writers build on. Every bullet carries the
 quotes that support it; a quote's ``text`` is exactly ``passage.text[start:end]`` of the passage it
-names. Change the schema only by adding fields, or bump the major version and say so in
-``docs/article-schema.md``.
+names. Change the schema only by adding fields, or bump the major version.
+
+The schema owns its types: each enumeration is defined once, in the lowest layer that produces it
+(``DocType`` in corpus, ``QuestionType`` in understanding, ``Certainty``, ``EvidenceStatus``,
+``Classification``, ``LabelStatus``, ``Determination`` and ``DoseStatus`` in evidence, ``Support`` here),
+and imported here; a ``StrEnum`` serialises as its value, so the JSON is plain strings. Where the article
+adds writer-only fields (citation numbers), the producing layer's type has its own name
+(``DoseComparison``, ``GuidelineConflict``) and :mod:`curbside.writing.clinical` converts it, one function
+per type. ``docs/article-schema.md`` is generated from these models (:mod:`curbside.writing.schema_doc`),
+so descriptions written here are the documentation.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from curbside.corpus.documents import DocType
+from curbside.evidence.assessment import Classification, Determination, LabelStatus
+from curbside.evidence.dosing import DoseStatus
+from curbside.evidence.grading import Certainty
+from curbside.evidence.selection import EvidenceStatus
+from curbside.evidence.statistics import Direction
+from curbside.understanding.expansions import Expansion
 from curbside.understanding.patient_context import PatientContext
+from curbside.understanding.question_type import QuestionType
 
 ARTICLE_SCHEMA_VERSION = "1.1"
 
-Support = Literal["verbatim", "excerpted", "paraphrased_verified"]
-Certainty = Literal["high", "moderate", "low", "very_low"]
-EvidenceStatus = Literal["sufficient", "limited", "insufficient"]
+__all__ = [
+    "ARTICLE_SCHEMA_VERSION", "DISCLAIMER", "AgentAssessment", "Article", "AuthorizationSummary", "Bullet", "Certainty",
+    "CitedStatement", "Classification", "Conflict", "Determination", "Direction", "DocType", "DoseCheck", "DoseStatus",
+    "EvidenceStatus", "Expansion", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
+    "Quote", "RankedOption", "Reference", "Section", "Support", "WriterInfo",
+]
+
+
+class Support(StrEnum):
+    """How directly the quoted passage supports a bullet's text."""
+
+    VERBATIM = "verbatim"  # the extractive writer quotes whole sentences
+    EXCERPTED = "excerpted"  # part of a sentence
+    PARAPHRASED_VERIFIED = "paraphrased_verified"  # rephrased by an LLM writer and checked against its quotes
 
 
 class _Model(BaseModel):
@@ -27,6 +54,9 @@ class _Model(BaseModel):
 
 
 class Quote(_Model):
+    """The words of a passage that support a statement: ``text`` is exactly characters ``start`` to ``end``
+    of the passage's text."""
+
     doc_id: str
     passage_id: str
     start: int = Field(ge=0)
@@ -35,16 +65,20 @@ class Quote(_Model):
 
 
 class Bullet(_Model):
+    """One cited statement of a section. Every bullet carries two badges: ``certainty`` (how sure the
+    evidence is) and ``support`` (how directly its quotes support the text)."""
+
     text: str
     citations: list[int] = Field(description="reference numbers")
     quotes: list[Quote]
     support: Support = Field(
-        "verbatim", description="how directly the quotes support the text: verbatim, excerpted, or paraphrased and verified"
+        Support.VERBATIM,
+        description="how directly the quotes support the text: verbatim, excerpted, or paraphrased and verified",
     )
     grade: str | None = Field(None, description="the guideline's own grade or strength code, as written (A, B, EO, ...)")
     strength: str | None = Field(None, description="the grade explained in words")
-    doc_type: str
-    evidence_level: int
+    doc_type: DocType
+    evidence_level: int = Field(description="the source's evidence level, 1 (strongest) to 5")
     certainty: Certainty | None = Field(
         None, description="certainty of the evidence on one scale: the guideline's grade, else the document type"
     )
@@ -53,19 +87,29 @@ class Bullet(_Model):
 
 
 class Section(_Model):
-    id: str
+    """A part of the article, by the kind of source its bullets quote."""
+
+    id: str = Field(description="guidelines, research, label, considerations or patient")
     heading: str
     bullets: list[Bullet]
 
 
 class Reference(_Model):
+    """A source the article cites, by its number in ``citations``.
+
+    References whose ``doc_id`` starts with ``curated:`` are the sources of the hand-curated dosing and
+    monitoring tables (``src/curbside/evidence/data/``). Each names the product's FDA label and section, or
+    a guideline by organization, title and year. They carry no passage, PMID or DOI, because the table
+    quotes no text and no identifier is written that could not be checked against the corpus.
+    """
+
     number: int
     doc_id: str
     title: str
     source: str
     organization: str | None = None
     year: int | None = None
-    doc_type: str
+    doc_type: DocType
     doc_type_label: str
     evidence_level: int
     url: str | None = None
@@ -76,13 +120,9 @@ class Reference(_Model):
     grade_scheme: str | None = Field(None, description="how this source defines its grades, where it says")
 
 
-class Expansion(_Model):
-    term: str
-    expansion: str
-    kind: str
-
-
 class QueryInfo(_Model):
+    """How the question was understood."""
+
     clinical_question: str
     keywords: list[str]
     expansions: list[Expansion]
@@ -98,14 +138,18 @@ class PatientStoryFields(TypedDict):
 
 
 class NearbyDocument(_Model):
+    """A document the index holds near the question, listed when nothing answered it directly."""
+
     doc_id: str
     title: str
-    doc_type: str
+    doc_type: DocType
     year: int | None = None
     url: str | None = None
 
 
 class WriterInfo(_Model):
+    """The writer that composed the article, with its preset and settings."""
+
     name: str
     version: str
     preset: str
@@ -122,12 +166,14 @@ class CitedStatement(_Model):
     strength: str | None = None
     certainty: Certainty | None = None
     evidence_level: int | None = None
-    doc_type: str | None = None
+    doc_type: DocType | None = None
     year: int | None = None
 
 
 class DoseCheck(_Model):
-    status: Literal["within", "above", "below", "unknown"]
+    """The requested dose against the reference dosing, with the reference cited."""
+
+    status: DoseStatus
     dose: str | None = Field(None, description="the dose as understood from the question")
     reference: str | None = Field(None, description="the reference dose it was compared with")
     reference_source: str | None = Field(None, description="the label section or guideline the reference comes from")
@@ -142,11 +188,11 @@ class AgentAssessment(_Model):
     agent: str = Field(description="generic name")
     brand: str | None = None
     as_written: str
-    classification: Literal["standard_of_care", "emerging_standard", "investigational"]
+    classification: Classification
     guideline_support: CitedStatement | None = None
     research_support: CitedStatement | None = None
     evidence_level: int | None = Field(None, description="the strongest level of the evidence cited for this agent")
-    label_status: Literal["on_label", "off_label", "unknown"] = "unknown"
+    label_status: LabelStatus = LabelStatus.UNKNOWN
     label_source: str | None = None
     label_citations: list[int] = []
     dose_check: DoseCheck
@@ -169,8 +215,8 @@ class Conflict(_Model):
     research_citation: int
     guideline_year: int | None = None
     research_year: int | None = None
-    guideline_direction: str | None = None
-    research_direction: str | None = None
+    guideline_direction: Direction | None = None
+    research_direction: Direction | None = None
 
 
 class RankedOption(_Model):
@@ -184,23 +230,22 @@ class RankedOption(_Model):
     monitoring_source: str | None = None
 
 
-QuestionType = Literal[
-    "medical_necessity", "next_step", "dosing", "drug_information", "diagnosis_screening", "prognosis",
-    "comparison", "patient_education", "general",
-]
-
-
 class Article(_Model):
-    schema_version: str = ARTICLE_SCHEMA_VERSION
-    id: str | None = Field(None, description="the caller's question id, in batch mode")
-    title: str
-    question: str
-    bottom_line: str
+    """Curbside's answer to one question: ``curbside ask --format json`` and ``Curbside.ask()`` return it."""
+
+    schema_version: str = Field(
+        ARTICLE_SCHEMA_VERSION,
+        description="fields are only added within a major version (1.1 added certainty and the clinical-reasoning fields)",
+    )
+    id: str | None = Field(None, description="the caller's question id, in batch mode (ask --questions FILE)")
+    title: str = Field(description="the question as asked, whitespace normalised")
+    question: str = Field(description="the question as asked")
+    bottom_line: str = Field(description="the answer first")
     bottom_line_citations: list[int] = []
     bottom_line_quotes: list[Quote] = []
     evidence_status: EvidenceStatus
-    evidence_note: str | None = None
-    suggested_questions: list[str] = []
+    evidence_note: str | None = Field(None, description="why the evidence is limited or insufficient")
+    suggested_questions: list[str] = Field([], description="broader questions, when the evidence is thin")
     nearby_documents: list[NearbyDocument] = Field(
         [], description="what the index did hold, when nothing answered the question directly"
     )
@@ -209,8 +254,8 @@ class Article(_Model):
     # The patient (one model, :class:`PatientContext`); its JSON keeps the three fields other tools read.
     patient_story: PatientContext = Field(description="the patient's {age, sex, history[]}, from the question's story")
     query: QueryInfo
-    corpus_snapshot: str
-    evidence_scale: str
+    corpus_snapshot: str = Field(description="the snapshot of the corpus the index was built from")
+    evidence_scale: str = Field(description="the name of the scale of evidence_level")
     writer: WriterInfo
     disclaimer: str
     generated_at: str | None = Field(None, description="the only field that differs between identical runs")
@@ -218,12 +263,14 @@ class Article(_Model):
     # per-agent assessment, the determination and the authorization statement.
     question_type: QuestionType | None = None
     patient_context: PatientContext | None = None
-    agent_assessments: list[AgentAssessment] = []
-    determination: Literal["supported", "partially_supported", "insufficient_evidence"] | None = None
+    agent_assessments: list[AgentAssessment] = Field(
+        [], description="for medical-necessity and next-step questions, one per agent of the plan or regimen"
+    )
+    determination: Determination | None = None
     determination_reasons: list[str] = []
-    authorization_summary: AuthorizationSummary | None = None
+    authorization_summary: AuthorizationSummary | None = Field(None, description="for medical-necessity questions")
     conflicts: list[Conflict] = []
-    next_step_options: list[RankedOption] = []
+    next_step_options: list[RankedOption] = Field([], description="for next-step questions, strongest evidence first")
 
     @field_serializer("patient_story")
     def _patient_story_fields(self, patient: PatientContext) -> PatientStoryFields:

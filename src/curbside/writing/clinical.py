@@ -21,7 +21,7 @@ from curbside.evidence.assessment import (
     ScoredSentence,
     design_word,
 )
-from curbside.evidence.conflicts import find_conflicts
+from curbside.evidence.conflicts import GuidelineConflict, find_conflicts
 from curbside.evidence.grading import certainty_of, grade_meaning
 from curbside.understanding.patient_context import Medication
 from curbside.writing.article import (
@@ -30,17 +30,13 @@ from curbside.writing.article import (
     CitedStatement,
     Conflict,
     DoseCheck,
+    DoseStatus,
     Quote,
     RankedOption,
     Section,
 )
 
 CiteFunction = Callable[[Document], int]
-CLASSIFICATION_WORDS = {
-    "standard_of_care": "established standard of care",
-    "emerging_standard": "an emerging standard",
-    "investigational": "investigational",
-}
 
 
 def curated_source(source: str, kind: str) -> Document:
@@ -81,25 +77,25 @@ def _dose_written(med: Medication) -> str | None:
 
 
 def _dose_check(agent: PlannedAgent, cite: CiteFunction) -> DoseCheck:
-    med, check = agent.medication, agent.dose_check
-    if check is None:
-        return DoseCheck(status="unknown", dose=None, explanation="No dose was given in the question.")
-    reference = getattr(check, "reference", None)
+    """The article's dose check, from the evidence layer's :class:`~curbside.evidence.dosing.DoseComparison`
+    (the one place they are converted): the dose as written, the deciding reference and its source, cited."""
+    med, comparison = agent.medication, agent.dose_check
+    if comparison is None:
+        return DoseCheck(status=DoseStatus.UNKNOWN, dose=None, explanation="No dose was given in the question.")
+    reference = comparison.reference
     citations: list[int] = []
-    source = None
-    described = None
     if reference is not None:
-        source = reference.source
-        described = reference.range_text() if hasattr(reference, "range_text") else None
-        label = next((lp for lp in check.label_passages if lp.passage_id == reference.passage_id), None)
+        label = next((lp for lp in comparison.label_passages if lp.passage_id == reference.passage_id), None)
         if reference.passage_id and label is not None:
             # Read from a label in the index: cite that label like any other source.
             citations = [cite(Document(label.doc_id, "spl", label.title, DocType.DRUG_LABEL, year=label.year))]
         else:
             citations = [cite(curated_source(reference.source, reference.source_kind))]
     return DoseCheck(
-        status=check.status, dose=_dose_written(med), reference=described, reference_source=source,
-        conversion=check.conversion or None, explanation=check.explanation, citations=citations,
+        status=comparison.status, dose=_dose_written(med),
+        reference=reference.range_text() if reference is not None else None,
+        reference_source=reference.source if reference is not None else None,
+        conversion=comparison.conversion or None, explanation=comparison.explanation, citations=citations,
     )
 
 
@@ -190,13 +186,19 @@ def conflicts(sections: list[Section]) -> list[Conflict]:
     research = by_id["research"].bullets if "research" in by_id else []
     if not guidelines or not research:
         return []
-    found = find_conflicts(guidelines, research)
-    return [
-        Conflict(
-            note=c.note, guideline_citation=int(c.guideline_citation), research_citation=int(c.research_citation),
-            guideline_year=c.guideline_year, research_year=c.research_year,
-            guideline_direction=str(c.guideline_direction), research_direction=str(c.research_direction),
-        )
-        for c in found
-        if c.guideline_citation is not None and c.research_citation is not None
-    ]
+    written = (_conflict(c) for c in find_conflicts(guidelines, research))
+    return [c for c in written if c is not None]
+
+
+def _conflict(found: GuidelineConflict) -> Conflict | None:
+    """The article's conflict, from the evidence layer's :class:`~curbside.evidence.conflicts.GuidelineConflict`
+    (the one place they are converted): the note, the two bullets' citation numbers, years and directions.
+    None when a side has no citation number (only the article's own cited bullets are compared)."""
+    if found.guideline_citation is None or found.research_citation is None:
+        return None
+    return Conflict(
+        note=found.note, guideline_citation=int(found.guideline_citation),
+        research_citation=int(found.research_citation), guideline_year=found.guideline_year,
+        research_year=found.research_year, guideline_direction=found.guideline_direction,
+        research_direction=found.research_direction,
+    )

@@ -25,12 +25,14 @@ from curbside.writing.article import (
     DISCLAIMER,
     Article,
     Bullet,
-    Expansion,
+    EvidenceStatus,
     NearbyDocument,
     QueryInfo,
     Quote,
     Reference,
+    QuestionType,
     Section,
+    Support,
     WriterInfo,
 )
 
@@ -89,7 +91,7 @@ def _bullet(s: ScoredSentence, refs: _References) -> Bullet:
         text=normalize(s.text),
         citations=[refs.cite(doc)],
         quotes=[_quote(s)],
-        support="verbatim",
+        support=Support.VERBATIM,
         grade=s.grade if doc.doc_type == DocType.GUIDELINE else None,
         strength=grade_meaning(s.grade, organization=doc.organization, scheme=doc.grade_scheme)
         if doc.doc_type == DocType.GUIDELINE
@@ -178,7 +180,7 @@ class ExtractiveWriter:
         patient_pool = [s for s in ranked if s.doc_type == DocType.PATIENT_INFORMATION]
 
         bottom: ScoredSentence | None = None
-        if evidence.status != "insufficient":
+        if evidence.status != EvidenceStatus.INSUFFICIENT:
             firsts = [p[0] for p in (guideline_pool, research_pool, label_pool, patient_pool) if p]
             strong = [s for s in firsts if s.relevance >= 0.5]
             # A relevant guideline statement leads; otherwise the best-scoring source does (for a
@@ -221,7 +223,7 @@ class ExtractiveWriter:
         note: str | None = None
         suggestions: list[str] = []
         nearby: list[NearbyDocument] = []
-        if evidence.status == "insufficient":
+        if evidence.status == EvidenceStatus.INSUFFICIENT:
             note = f"No passage among the {len(evidence.hits)} retrieved was relevant enough to quote."
             if evidence.absent_concepts:
                 note += f" No passage in the knowledge base mentions: {', '.join(evidence.absent_concepts)}."
@@ -236,7 +238,7 @@ class ExtractiveWriter:
                     nearby.append(NearbyDocument(doc_id=d.doc_id, title=d.title, doc_type=str(d.doc_type), year=d.year, url=d.url))
                 if len(nearby) == 5:
                     break
-        elif evidence.status == "limited":
+        elif evidence.status == EvidenceStatus.LIMITED:
             note = "The evidence found is limited: no guideline or study in the knowledge base addresses all of the question."
             missing = evidence.absent_concepts + evidence.uncovered_concepts
             if missing:
@@ -253,7 +255,7 @@ class ExtractiveWriter:
                 determination = clinical.determination
                 if determination is not None:
                     extra["determination"], extra["determination_reasons"] = determination
-                if clinical.question_type == "medical_necessity":
+                if clinical.question_type == QuestionType.MEDICAL_NECESSITY:
                     extra["authorization_summary"] = clinical_fields.authorization_summary(clinical, assessments, refs.cite)
             if clinical.options:
                 extra["next_step_options"] = clinical_fields.ranked_options(clinical, refs.cite)
@@ -276,7 +278,7 @@ class ExtractiveWriter:
             query=QueryInfo(
                 clinical_question=understood.clinical_question,
                 keywords=list(understood.keywords),
-                expansions=[Expansion(term=e.term, expansion=e.expansion, kind=e.kind) for e in understood.expansions],
+                expansions=list(understood.expansions),
                 mesh_terms=list(understood.mesh_terms),
             ),
             corpus_snapshot=corpus_snapshot,

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import html
 
-from curbside.writing.article import Article, Bullet, Reference
+from curbside.writing.article import (
+    Article,
+    Bullet,
+    Classification,
+    Determination,
+    EvidenceStatus,
+    QuestionType,
+    Reference,
+)
 
-STATUS_LABELS = {
-    "sufficient": "Evidence found",
-    "limited": "Limited evidence",
-    "insufficient": "Insufficient evidence in the knowledge base",
+STATUS_LABELS: dict[EvidenceStatus, str] = {
+    EvidenceStatus.SUFFICIENT: "Evidence found",
+    EvidenceStatus.LIMITED: "Limited evidence",
+    EvidenceStatus.INSUFFICIENT: "Insufficient evidence in the knowledge base",
 }
 
 
@@ -43,15 +51,15 @@ def _reference_line(r: Reference) -> str:
     return " ".join(parts)
 
 
-CLASSIFICATION_LABELS = {
-    "standard_of_care": "Standard of care",
-    "emerging_standard": "Emerging standard",
-    "investigational": "Investigational",
+CLASSIFICATION_LABELS: dict[Classification, str] = {
+    Classification.STANDARD_OF_CARE: "Standard of care",
+    Classification.EMERGING_STANDARD: "Emerging standard",
+    Classification.INVESTIGATIONAL: "Investigational",
 }
-DETERMINATION_LABELS = {
-    "supported": "Supported",
-    "partially_supported": "Partially supported",
-    "insufficient_evidence": "Insufficient evidence in the knowledge base",
+DETERMINATION_LABELS: dict[Determination, str] = {
+    Determination.SUPPORTED: "Supported",
+    Determination.PARTIALLY_SUPPORTED: "Partially supported",
+    Determination.INSUFFICIENT_EVIDENCE: "Insufficient evidence in the knowledge base",
 }
 
 
@@ -63,7 +71,7 @@ def _clinical_md(article: Article) -> list[str]:
     """The per-agent table, the determination, the authorization statement, options and newer evidence."""
     lines: list[str] = []
     if article.agent_assessments:
-        heading = "Assessment by agent" if article.question_type == "medical_necessity" else "Current regimen, agent by agent"
+        heading = "Assessment by agent" if article.question_type == QuestionType.MEDICAL_NECESSITY else "Current regimen, agent by agent"
         lines += ["", f"## {heading}", ""]
         if article.determination:
             reason = article.determination_reasons[0] if article.determination_reasons else ""
