@@ -1,7 +1,7 @@
 """Deterministic patient-context extraction: demographics, conditions, severity, findings, medications.
 
 No language model: rules over a curated vocabulary (:file:`data/clinical_terms.tsv`), the project's
-:class:`~curbside.understanding.query.Lexicon` (brands, misspellings, abbreviations) and ``pint`` for units.
+:class:`~curbside.understanding.lexicon.Lexicon` (brands, misspellings, abbreviations) and ``pint`` for units.
 
 Public API
 ----------
@@ -16,11 +16,13 @@ Public API
 :class:`PatientContext` (``model_dump()``): ``age`` (int|None), ``sex`` ("female"|"male"|None),
 ``weight_kg`` (float|None), ``conditions``, ``severity``, ``findings`` (``{text, negated, uncertain}``),
 ``medications`` (``{as_written, generic, brand, dose_value, dose_unit, route, frequency, schedule,
-duration}``), ``current_therapies``, ``prior_therapies`` (generic names) and ``therapy_duration``.
+duration}``), ``current_therapies``, ``prior_therapies`` (generic names), ``therapy_duration`` and
+``history`` (the story's history items; the article's ``patient_story`` is ``{age, sex, history}`` of this model).
 
 Conventions
 -----------
-* **Age, sex** come from :func:`~curbside.understanding.query.parse_question` (same rules as retrieval).
+* **Age, sex** come from :mod:`~curbside.understanding.story` (the same rules as the story split); ``history``
+  is the story's history items, read by :func:`~curbside.understanding.understand`.
   ``weight_kg`` from "weighing 55 kg", "a 70 kg adult", "150 lbs" (converted with pint).
 * **Medications**: one entry per drug (generic), in order of first mention; a later mention only fills
   fields still empty. A drug is found as a brand (exact, or a misspelling at OSA distance 1, 2 from 11
