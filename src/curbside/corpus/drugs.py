@@ -2,7 +2,8 @@
 
 Used to recognise "Plaquenil" in a question as hydroxychloroquine. Generic names drop the salt
 ("hydroxychloroquine sulfate" -> "hydroxychloroquine") and the biosimilar suffix
-("rituximab-abbs" -> "rituximab"), since the literature names the active moiety.
+("rituximab-abbs" -> "rituximab"), since the literature names the active moiety: the rule and its words
+are the vocabulary's (:func:`curbside.vocabulary.drugs.generic_name`).
 """
 
 from __future__ import annotations
@@ -14,26 +15,15 @@ from pathlib import Path
 
 from curbside.corpus.documents import IngestReport
 from curbside.errors import IngestError
+from curbside.vocabulary.drugs import generic_name
+
+__all__ = ["COLUMNS", "DrugName", "PRODUCTS_TABLE", "generic_name", "load_drug_names"]
 
 PRODUCTS_TABLE = "Products.txt"
 COLUMNS = (
     "ApplNo", "ProductNo", "Form", "Strength", "ReferenceDrug", "DrugName", "ActiveIngredient", "ReferenceStandard"
 )
 
-# Counter-ions and simple salt forms. Esters that make a different product (mofetil, propionate,
-# furoate, valerate, acetonide, medoxomil) are deliberately not here.
-SALT_WORDS = frozenset(
-    """
-    sulfate sulphate bisulfate hydrochloride dihydrochloride hcl sodium disodium potassium dipotassium calcium
-    magnesium phosphate diphosphate citrate maleate mesylate dimesylate tartrate bitartrate acetate besylate
-    fumarate hemifumarate succinate bromide hydrobromide methylbromide chloride iodide nitrate lactate
-    tosylate napsylate hyclate monohydrate dihydrate trihydrate hemihydrate sesquihydrate anhydrous
-    hydrate carbonate bicarbonate gluconate oxalate malate pamoate stearate trometamol tromethamine
-    meglumine lysine arginine dibasic monobasic tribasic
-    """.split()
-)
-# A biosimilar's four-letter FDA suffix: "rituximab-abbs", "epoetin alfa-epbx".
-_BIOSIMILAR_SUFFIX = re.compile(r"(?<=[a-z]{3})-(?!zinc$|type$)[a-z]{4}$")  # not "corticotropin-zinc"
 # "EPOGEN/PROCRIT" is two brands of one product; "1.5/30" is a strength.
 _BRAND_SPLIT = re.compile(r"(?<=[a-z])\s*/\s*(?=[a-z])")
 
@@ -42,22 +32,6 @@ _BRAND_SPLIT = re.compile(r"(?<=[a-z])\s*/\s*(?=[a-z])")
 class DrugName:
     brand: str  # lower-cased brand name ("plaquenil")
     generic: str  # lower-cased active moiety ("hydroxychloroquine"); combinations joined by " and "
-
-
-def _base_name(ingredient: str) -> str:
-    """One ingredient without its salt words (kept whole if nothing but salt words would remain)."""
-    words = ingredient.lower().replace(",", " ").split()
-    words = [_BIOSIMILAR_SUFFIX.sub("", w) for w in words]
-    kept = [w for w in words if w not in SALT_WORDS]
-    # "sodium chloride", "calcium acetate": the salt is the drug.
-    return " ".join(kept if kept else words)
-
-
-def generic_name(active_ingredient: str) -> str:
-    """"mycophenolate mofetil" from "MYCOPHENOLATE MOFETIL HYDROCHLORIDE"; "B; A" becomes "a and b"."""
-    # Sorted, so "A; B" and "B; A" (both occur) give one name.
-    parts = {_base_name(part) for part in active_ingredient.split(";")}
-    return " and ".join(sorted(part for part in parts if part))
 
 
 def _words(name: str) -> set[str]:

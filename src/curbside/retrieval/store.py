@@ -7,6 +7,7 @@ Documents and Passages. Reads use one connection per store; SQLite is opened rea
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -176,6 +177,31 @@ class MetadataStore:
         for r in rows:
             doc = self.document_by_key(r["doc_key"])
             yield r["passage_key"], Passage(r["passage_id"], doc.doc_id, r["ordinal"], r["section"], r["text"], r["grade"]), doc
+
+    def brands_of(self, generic: str) -> list[str]:
+        """Lower-case brands the Drugs@FDA table maps to ``generic`` (matched case-insensitively)."""
+        rows = self._db.execute("SELECT brand FROM drug_names WHERE lower(generic)=? ORDER BY brand", (generic.lower(),))
+        return [r[0].lower() for r in rows]
+
+    def label_passages(self, generic: str, section: str) -> list[tuple[Document, Passage]]:
+        """Passages of ``section`` (or its subsections, "section > ...") of the drug labels whose title names
+        ``generic`` or one of its brands as whole words; labels in doc_id order, passages in text order."""
+        names = [generic.lower(), *self.brands_of(generic)]
+        patterns = [re.compile(rf"(?<!\w){re.escape(name)}(?!\w)") for name in names]
+        rows = self._db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_type=? ORDER BY doc_id", (str(DocType.DRUG_LABEL),)
+        )
+        labels = [row for row in rows if any(p.search(row["title"].lower()) for p in patterns)]
+        out: list[tuple[Document, Passage]] = []
+        for row in labels:
+            doc = self._document_from_row(row)
+            passages = self._db.execute(
+                "SELECT passage_id, ordinal, section, text, grade FROM passages "
+                "WHERE doc_key=? AND (section=? OR substr(section, 1, ?)=?) ORDER BY ordinal",
+                (row["doc_key"], section, len(section) + 2, f"{section} >"),
+            )
+            out.extend((doc, Passage(p[0], doc.doc_id, p[1], p[2], p[3], p[4])) for p in passages)
+        return out
 
     def drug_names(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self._db.execute("SELECT brand, generic FROM drug_names ORDER BY brand, generic")]

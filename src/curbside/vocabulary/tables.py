@@ -1,0 +1,36 @@
+"""Reading the vocabulary's data files: tab-separated, a header row, ``#`` comment lines anywhere.
+
+Each data file has exactly one loader, in the module that owns its facts; this is the reader they share.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from importlib import resources
+
+
+def read_table(name: str) -> list[dict[str, str]]:
+    """The rows of ``vocabulary/data/<name>`` as dicts keyed by the header; cells stripped, missing cells ""."""
+    text = resources.files("curbside.vocabulary").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = [cell.strip() for cell in next(reader)]
+    rows = []
+    for cells in reader:
+        cells = [cell.strip() for cell in cells] + [""] * len(header)
+        rows.append(dict(zip(header, cells)))
+    return rows
+
+
+def split_list(cell: str) -> list[str]:
+    """A ';'-separated cell as its items."""
+    return [item.strip() for item in cell.split(";") if item.strip()]
+
+
+def alternation(terms: Iterable[str]) -> str:
+    """A regex alternation of literal terms, longest first (so "rapidly progressive" beats "progressive");
+    a space in a term matches any run of whitespace."""
+    unique = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
+    return "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in unique)
