@@ -13,6 +13,8 @@ from enum import StrEnum
 
 
 class DocType(StrEnum):
+    """The kind of source a document is; its evidence level (1 strongest .. 5) follows from it."""
+
     GUIDELINE = "guideline"
     SYSTEMATIC_REVIEW = "systematic_review"  # systematic review or meta-analysis
     RCT = "rct"

@@ -6,14 +6,7 @@ from the hits, the sentences that name the agent (by generic name, brand or abbr
 about the condition. The best guideline statement and the strongest research sentence are kept as
 :class:`~curbside.evidence.selection.ScoredSentence`, so the writer quotes and cites them like any bullet.
 
-Classification (also written on the editorial policy page):
-
-* ``standard_of_care``: on-label for the condition, or a guideline statement supports it with high or
-  moderate certainty.
-* ``emerging_standard``: a guideline supports it with a conditional or weak recommendation or low
-  certainty; or, without a guideline, a systematic review or randomized trial in the condition does.
-* ``investigational``: nothing stronger than observational studies or case reports, or no evidence
-  in the knowledge base.
+The rules of the classification are :class:`Classification`'s (also written on the editorial policy page).
 """
 
 from __future__ import annotations
@@ -38,11 +31,20 @@ from curbside.understanding import (
     extract_patient_context,
 )
 from curbside.retrieval.search import SearchHit
+from curbside.vocabulary.drugs import literature_terms
 
 
 
 class Classification(StrEnum):
-    """How established an agent's use is in the patient's condition (the rules are in this module's docstring)."""
+    """How established an agent's use is in the patient's condition:
+
+    * ``standard_of_care``: on-label for the condition, or a guideline statement supports it with high or
+      moderate certainty.
+    * ``emerging_standard``: a guideline supports it with a conditional or weak recommendation or low
+      certainty; or, without a guideline, a systematic review or randomized trial in the condition does.
+    * ``investigational``: nothing stronger than observational studies or case reports, or no evidence
+      in the knowledge base.
+    """
 
     STANDARD_OF_CARE = "standard_of_care"
     EMERGING_STANDARD = "emerging_standard"
@@ -50,37 +52,24 @@ class Classification(StrEnum):
 
 
 class Determination(StrEnum):
-    """The overall determination for a plan or regimen, from its agents' classifications."""
+    """The overall determination for a plan or regimen, from its agents' classifications: ``supported``
+    when every agent is standard of care or an emerging standard, ``partially_supported`` when some are,
+    ``insufficient_evidence`` when none is or no agent could be identified."""
 
-    SUPPORTED = "supported"  # every agent is standard of care or an emerging standard
-    PARTIALLY_SUPPORTED = "partially_supported"  # some agents are, some are investigational
-    INSUFFICIENT_EVIDENCE = "insufficient_evidence"  # none is, or no agent was identified
+    SUPPORTED = "supported"
+    PARTIALLY_SUPPORTED = "partially_supported"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
 
 class LabelStatus(StrEnum):
-    """On- or off-label for the patient's condition, from the labelled indications of the curated dosing table."""
+    """On- or off-label for the patient's condition, from the labelled indications of the curated dosing
+    table; ``unknown`` where no label of the drug is known."""
 
     ON_LABEL = "on_label"
     OFF_LABEL = "off_label"
-    UNKNOWN = "unknown"  # no label of the drug is known
+    UNKNOWN = "unknown"
 
 
-# Other names a drug goes by in the literature, beyond its generic name and brand.
-AGENT_ALIASES: dict[str, tuple[str, ...]] = {
-    "immune globulin": ("immunoglobulin", "immune globulin", "ivig"),
-    "mycophenolate mofetil": ("mycophenolate", "mmf"),
-    "mycophenolic acid": ("mycophenolate", "mycophenolic"),
-    "hydroxychloroquine": ("hcq",),
-    "methotrexate": ("mtx",),
-    "cyclophosphamide": ("cyc",),
-    "azathioprine": ("aza",),
-    "tocilizumab": ("il-6", "interleukin-6"),
-    "rituximab": ("anti-cd20",),
-    "prednisone": ("glucocorticoid", "glucocorticoids", "corticosteroid", "corticosteroids", "steroid", "steroids"),
-    "methylprednisolone": ("glucocorticoid", "corticosteroid", "corticosteroids", "steroids"),
-    "tacrolimus": ("calcineurin",),
-    "cyclosporine": ("ciclosporin", "calcineurin"),
-}
 # Words that turn a statement about an agent into a recommendation against it.
 _AGAINST = re.compile(
     r"\b(?:recommends? against|not recommended|should not be|is not recommended|no (?:benefit|evidence of benefit)|"
@@ -97,7 +86,7 @@ def agent_terms(generic: str, brand: str | None = None, as_written: str | None =
     for extra in (brand, as_written):
         if extra and len(extra) >= 3:
             terms.add(extra.lower())
-    terms.update(AGENT_ALIASES.get(generic.lower(), ()))
+    terms.update(literature_terms(generic))  # abbreviations, synonyms and class words (vocabulary)
     return tuple(sorted(terms, key=len, reverse=True))
 
 

@@ -28,11 +28,14 @@ Cue = Literal["safety", "monitoring", "caveat", "numbers", "conclusion", "recomm
 
 
 class EvidenceStatus(StrEnum):
-    """How well the evidence found answers the question (``evidence_note`` says why, when not sufficient)."""
+    """How well the evidence found answers the question: ``sufficient`` when a sentence of relevance 0.5
+    or more comes from a source other than patient information, ``limited`` when the relevant sentences
+    are weaker or only patient information, ``insufficient`` when no sentence is relevant enough to quote
+    (``evidence_note`` says why)."""
 
-    SUFFICIENT = "sufficient"  # a relevant sentence (relevance 0.5 or more) from a source other than patient information
-    LIMITED = "limited"  # relevant sentences, but none that strong, or only patient information
-    INSUFFICIENT = "insufficient"  # no sentence relevant enough to quote
+    SUFFICIENT = "sufficient"
+    LIMITED = "limited"
+    INSUFFICIENT = "insufficient"
 
 
 RESEARCH_TYPES = frozenset(

@@ -37,6 +37,8 @@ __all__ = ["QuestionType", "QuestionTypeResult", "classify_question", "explain_q
 
 
 class QuestionType(StrEnum):
+    """What kind of answer a clinical question asks for (the cues of each: :mod:`curbside.understanding.question_type`)."""
+
     MEDICAL_NECESSITY = "medical_necessity"
     NEXT_STEP = "next_step"
     DOSING = "dosing"

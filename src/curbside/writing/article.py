@@ -42,11 +42,13 @@ __all__ = [
 
 
 class Support(StrEnum):
-    """How directly the quoted passage supports a bullet's text."""
+    """How directly the quoted passage supports a bullet's text: ``verbatim`` (the extractive writer quotes
+    whole sentences), ``excerpted`` (part of a sentence), or ``paraphrased_verified`` (rephrased by an LLM
+    writer and checked against its quotes)."""
 
-    VERBATIM = "verbatim"  # the extractive writer quotes whole sentences
-    EXCERPTED = "excerpted"  # part of a sentence
-    PARAPHRASED_VERIFIED = "paraphrased_verified"  # rephrased by an LLM writer and checked against its quotes
+    VERBATIM = "verbatim"
+    EXCERPTED = "excerpted"
+    PARAPHRASED_VERIFIED = "paraphrased_verified"
 
 
 class _Model(BaseModel):
@@ -241,8 +243,8 @@ class Article(_Model):
     title: str = Field(description="the question as asked, whitespace normalised")
     question: str = Field(description="the question as asked")
     bottom_line: str = Field(description="the answer first")
-    bottom_line_citations: list[int] = []
-    bottom_line_quotes: list[Quote] = []
+    bottom_line_citations: list[int] = Field([], description="reference numbers of the bottom line's sources")
+    bottom_line_quotes: list[Quote] = Field([], description="the passage words the bottom line stands on")
     evidence_status: EvidenceStatus
     evidence_note: str | None = Field(None, description="why the evidence is limited or insufficient")
     suggested_questions: list[str] = Field([], description="broader questions, when the evidence is thin")
@@ -253,7 +255,7 @@ class Article(_Model):
     references: list[Reference]
     # The patient (one model, :class:`PatientContext`); its JSON keeps the three fields other tools read.
     patient_story: PatientContext = Field(description="the patient's {age, sex, history[]}, from the question's story")
-    query: QueryInfo
+    query: QueryInfo = Field(description="how the question was understood")
     corpus_snapshot: str = Field(description="the snapshot of the corpus the index was built from")
     evidence_scale: str = Field(description="the name of the scale of evidence_level")
     writer: WriterInfo
@@ -261,15 +263,19 @@ class Article(_Model):
     generated_at: str | None = Field(None, description="the only field that differs between identical runs")
     # Clinical reasoning (schema 1.1): the kind of question, the patient, and for plans and regimens the
     # per-agent assessment, the determination and the authorization statement.
-    question_type: QuestionType | None = None
+    question_type: QuestionType | None = Field(None, description="the kind of answer the question asks for")
     patient_context: PatientContext | None = None
     agent_assessments: list[AgentAssessment] = Field(
         [], description="for medical-necessity and next-step questions, one per agent of the plan or regimen"
     )
-    determination: Determination | None = None
-    determination_reasons: list[str] = []
+    determination: Determination | None = Field(
+        None, description="for medical-necessity and next-step questions: is the plan or regimen supported"
+    )
+    determination_reasons: list[str] = Field([], description="why, one reason a line")
     authorization_summary: AuthorizationSummary | None = Field(None, description="for medical-necessity questions")
-    conflicts: list[Conflict] = []
+    conflicts: list[Conflict] = Field(
+        [], description="newer research bullets against older guideline bullets of this article"
+    )
     next_step_options: list[RankedOption] = Field([], description="for next-step questions, strongest evidence first")
 
     @field_serializer("patient_story")
