@@ -37,7 +37,7 @@ __all__ = ["QuestionType", "QuestionTypeResult", "classify_question", "explain_q
 
 
 class QuestionType(StrEnum):
-    """What kind of answer a clinical question asks for (the cues of each: :mod:`curbside.understanding.question_type`)."""
+    """What kind of answer a clinical question asks for (the cues of each type are in this module's docstring)."""
 
     MEDICAL_NECESSITY = "medical_necessity"
     NEXT_STEP = "next_step"

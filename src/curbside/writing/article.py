@@ -237,7 +237,7 @@ class Article(_Model):
 
     schema_version: str = Field(
         ARTICLE_SCHEMA_VERSION,
-        description="fields are only added within a major version (1.1 added certainty and the clinical-reasoning fields)",
+        description="fields are only added within a major version (1.1 added certainty and clinical reasoning)",
     )
     id: str | None = Field(None, description="the caller's question id, in batch mode (ask --questions FILE)")
     title: str = Field(description="the question as asked, whitespace normalised")

@@ -138,7 +138,8 @@ def _object_section(title: str, schema: JsonSchema, level: str) -> list[str]:
     required = set(schema.get("required", ()))
     lines += ["| field | type | default | description |", "|---|---|---|---|"]
     for name, fragment in schema.get("properties", {}).items():
-        cells = (f"`{name}`", _type(fragment), _default(name, fragment, required), _cell(fragment.get("description", "")))
+        default = _default(name, fragment, required)
+        cells = (f"`{name}`", _type(fragment), default, _cell(fragment.get("description", "")))
         lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
 
