@@ -37,7 +37,8 @@ __all__ = ["QuestionType", "QuestionTypeResult", "classify_question", "explain_q
 
 
 class QuestionType(StrEnum):
-    """What kind of answer a clinical question asks for (the cues of each type are in this module's docstring)."""
+    """What kind of answer a clinical question asks for; the cues of each type are listed in
+    ``curbside.understanding.question_type``."""
 
     MEDICAL_NECESSITY = "medical_necessity"
     NEXT_STEP = "next_step"
