@@ -16,7 +16,9 @@ from curbside.understanding.drug_names import DrugNames, clean_generic
 from curbside.understanding.expansions import brand_matches
 from curbside.understanding.lexicon import WORD_TOKEN, english_words
 from curbside.vocabulary.drugs import BIOSIMILAR_SUFFIX, SALT_WORDS
-from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, parse_unit
+from curbside.vocabulary.schedules import number_words, parse_number, time_unit_pattern, time_units
+from curbside.vocabulary.tables import alternation
+from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, format_value, parse_unit
 
 __all__ = ["Medication", "MedicationReading", "read_medications"]
 
@@ -39,39 +41,13 @@ class Medication(BaseModel):
         return dose_in(self.dose_value, self.dose_unit, target_unit, weight_kg=weight_kg, bsa_m2=bsa_m2)
 
 
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "single": 1,
-}
-_NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-
-
-def _number(text: str) -> float:
-    text = text.lower().replace(",", "")
-    return float(_NUMBER_WORDS[text]) if text in _NUMBER_WORDS else float(text)
-
-
-def _fmt(value: float) -> str:
-    """140.0 -> "140", 0.0050 -> "0.005", 1.8 -> "1.8"."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
+_NUM = rf"(?:\d+(?:\.\d+)?|{alternation(number_words())})"
 
 
 # Numeric frequencies: "q6h", "q 4 weeks", "every 24 weeks", "every 8 hours", "3 times a week".
 _FREQ_NUMERIC = re.compile(
     rf"(?:q\s*(?P<qn>\d+)\s*-?\s*|every\s+(?P<en>{_NUM})\s*-?\s*)"
-    r"(?P<unit>h|hr|hrs|hours?|d|days?|w|wk|wks|weeks?|mo|mos|months?|y|yr|yrs|years?)(?![\w])",
+    rf"(?P<unit>{time_unit_pattern('hours', 'days', 'weeks', 'months', 'years')})(?![\w])",
     re.IGNORECASE,
 )
 _FREQ_TIMES = re.compile(rf"(?P<n>{_NUM})\s*(?:x|times)\s*(?:/|a|per)\s*(?P<unit>day|week|month)\b", re.IGNORECASE)
@@ -102,59 +78,22 @@ _NOUN_FILLER = re.compile(r"(?:pulses?|injections?|tablets?|tabs?|capsules?|dose
 _BEFORE_ADJ = re.compile(r"(?:high|low|pulse|standard)-dose|pulse", re.IGNORECASE)
 _FREQ_ADJ = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "nightly": "nightly"}
 
-_UNIT_WORDS = {
-    "h": "hours",
-    "hr": "hours",
-    "hrs": "hours",
-    "hour": "hours",
-    "hours": "hours",
-    "d": "days",
-    "day": "days",
-    "days": "days",
-    "w": "weeks",
-    "wk": "weeks",
-    "wks": "weeks",
-    "week": "weeks",
-    "weeks": "weeks",
-    "mo": "months",
-    "mos": "months",
-    "month": "months",
-    "months": "months",
-    "y": "years",
-    "yr": "years",
-    "yrs": "years",
-    "year": "years",
-    "years": "years",
-    "dose": "doses",
-    "doses": "doses",
-    "cycle": "cycles",
-    "cycles": "cycles",
-    "infusion": "infusions",
-    "infusions": "infusions",
-    "treatment": "treatments",
-    "treatments": "treatments",
-    "minute": "minutes",
-    "minutes": "minutes",
-    "min": "minutes",
-}
-
-
 def _amount(number: float, unit: str) -> str:
     """ "6 months", "1 month", "4 doses"."""
-    plural = _UNIT_WORDS.get(unit.lower(), unit.lower())
+    plural = time_units().get(unit.lower(), unit.lower())
     word = plural[:-1] if number == 1 and plural.endswith("s") else plural
-    return f"{_fmt(number)} {word}"
+    return f"{format_value(number)} {word}"
 
 
 def _frequency_from_numeric(n: float, unit: str) -> str:
-    plural = _UNIT_WORDS.get(unit.lower(), unit.lower())
+    plural = time_units().get(unit.lower(), unit.lower())
     if n == 1:
         return {"hours": "every hour", "days": "daily", "weeks": "weekly", "months": "monthly", "years": "yearly"}[
             plural
         ]
     if n == 2 and plural == "days":
         return "every other day"
-    return f"every {_fmt(n)} {plural}"
+    return f"every {format_value(n)} {plural}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -338,30 +277,30 @@ def _read_attribute(text: str, pos: int) -> tuple[str, object, int] | None:
     if dose:
         unit = parse_unit(dose.group("unit"))
         if unit is not None:
-            return "dose", (_number(dose.group("value")), unit.canonical), dose.end()
+            return "dose", (parse_number(dose.group("value")), unit.canonical), dose.end()
     for pattern, kind in ((_SCHEDULE_APART, "schedule"), (_SCHEDULE_DAYS, "schedule"), (_SCHEDULE_OVER, "schedule")):
         match = pattern.match(text, pos)
         if match:
             return kind, _schedule_text(match), match.end()
     match = _FREQ_TIMES.match(text, pos)
     if match:
-        n = _number(match.group("n"))
+        n = parse_number(match.group("n"))
         words = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
         rate = "daily" if match.group("unit").lower() == "day" else match.group("unit").lower() + "ly"
-        return "frequency", f"{words.get(int(n), _fmt(n) + ' times')} {rate}", match.end()
+        return "frequency", f"{words.get(int(n), format_value(n) + ' times')} {rate}", match.end()
     fixed = p.frequency_fixed.match(text, pos)
     numeric = _FREQ_NUMERIC.match(text, pos)
     if numeric and (not fixed or numeric.end() >= fixed.end()):
-        n = _number(numeric.group("qn") or numeric.group("en"))
+        n = parse_number(numeric.group("qn") or numeric.group("en"))
         return "frequency", _frequency_from_numeric(n, numeric.group("unit")), numeric.end()
     if fixed:
         return "frequency", p.frequencies[" ".join(fixed.group().lower().split())], fixed.end()
     match = _DURATION.match(text, pos)
     if match:
-        return "duration", _amount(_number(match.group("n")), match.group("unit")), match.end()
+        return "duration", _amount(parse_number(match.group("n")), match.group("unit")), match.end()
     match = _DURATION_BARE.match(text, pos)
     if match:
-        return "duration", _amount(_number(match.group("n")), "doses"), match.end()
+        return "duration", _amount(parse_number(match.group("n")), "doses"), match.end()
     route = p.route.match(text, pos)
     if route:
         return "route", p.routes[" ".join(route.group().lower().split())], route.end()
@@ -383,11 +322,11 @@ def _schedule_text(match: re.Match[str]) -> str:
             numbers = f"{head} and {last}"
         return f"{match.group('word').lower()} {numbers}"
     if "gap" in groups and groups.get("gap"):
-        gap = _amount(_number(match.group("gap")), match.group("unit"))
+        gap = _amount(parse_number(match.group("gap")), match.group("unit"))
         count = groups.get("n") or groups.get("n2")
-        return f"{_fmt(_number(count))} doses {gap} apart" if count else f"{gap} apart"
+        return f"{format_value(parse_number(count))} doses {gap} apart" if count else f"{gap} apart"
     n = re.sub(r"\s*(?:-|to)\s*", "-", match.group("n"))
-    unit = _UNIT_WORDS.get(match.group("unit").lower(), match.group("unit").lower())
+    unit = time_units().get(match.group("unit").lower(), match.group("unit").lower())
     return f"over {n} {unit[:-1] if n == '1' else unit}"
 
 
@@ -435,7 +374,7 @@ def _scan_before(text: str, start: int, floor: int) -> tuple[dict[str, object], 
         for match in p.dose.finditer(stripped):
             unit = parse_unit(match.group("unit"))
             if match.end() == len(stripped) and unit and (best is None or match.start() < best[0]):
-                best = (match.start(), "dose", (_number(match.group("value")), unit.canonical))
+                best = (match.start(), "dose", (parse_number(match.group("value")), unit.canonical))
         word = re.search(r"([A-Za-z-]+)$", stripped)
         if best is None and word:
             lowered = word.group(1).lower()
@@ -471,7 +410,7 @@ def _status(text: str, mention: _Mention, previous: _Mention | None) -> tuple[st
         return "current", None
     match = _ELAPSED_OF.search(before)
     if match:  # "after 6 months of mycophenolate"
-        return "current", _amount(_number(match.group("n")), match.group("unit"))
+        return "current", _amount(parse_number(match.group("n")), match.group("unit"))
     if _NO_CUE.search(before):
         return None, None
     if previous is not None and _LIST_GAP.match(text[previous.attr_end : mention.pre_start]):
@@ -558,7 +497,7 @@ def read_medications(t: str, names: DrugNames) -> MedicationReading:
         for pattern in (_AFTER_TIME, _TIME_OF):
             match = pattern.search(t)
             if match:
-                therapy_duration = _amount(_number(match.group("n")), match.group("unit"))
+                therapy_duration = _amount(parse_number(match.group("n")), match.group("unit"))
                 break
 
     return MedicationReading(medications, current, prior, therapy_duration, claimed)

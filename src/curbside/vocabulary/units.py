@@ -19,6 +19,8 @@ Public API
     A dose in another unit, scaled by weight or body surface area: "2 g/kg × 70 kg = 140 g".
 ``body_surface_area(height_cm, weight_kg)``
     Mosteller's formula, in m².
+``format_value(value)``
+    A number as a patient's dose is written back: "140", "0.005", "1.8".
 """
 
 from __future__ import annotations
@@ -143,8 +145,8 @@ def normalize_dose_unit(text: str) -> str | None:
     return unit.canonical if unit else None
 
 
-def _fmt(value: float) -> str:
-    """140.0 -> "140", 0.0050 -> "0.005", 1.8 -> "1.8"."""
+def format_value(value: float) -> str:
+    """140.0 -> "140", 0.0050 -> "0.005", 1.8 -> "1.8" (at most four decimals)."""
     text = f"{value:.4f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
 
@@ -171,7 +173,7 @@ def dose_in(
             )
     assert source is not None and target is not None
     quantity = value * source.pint_units()
-    steps = [f"{_fmt(value)} {source.display}"]
+    steps = [f"{format_value(value)} {source.display}"]
     # Per-kg and per-m² are scaled explicitly: pint sees mg/kg as dimensionless, so dimensions alone
     # cannot tell "needs a weight" from "already per kg".
     sizes = {"kg": weight_kg, "m2": bsa_m2}
@@ -187,10 +189,10 @@ def dose_in(
         for _ in range(abs(difference)):
             if difference > 0:
                 quantity = quantity * (amount * ureg().parse_units(pint_name))
-                steps.append(f"× {_fmt(amount)} {label}")
+                steps.append(f"× {format_value(amount)} {label}")
             else:
                 quantity = quantity / (amount * ureg().parse_units(pint_name))
-                steps.append(f"÷ {_fmt(amount)} {label}")
+                steps.append(f"÷ {format_value(amount)} {label}")
     try:
         converted = quantity.to(target.pint_units())
     except pint.DimensionalityError as exc:
@@ -199,7 +201,7 @@ def dose_in(
         ) from exc
     result = float(converted.magnitude)
     return DoseConversion(
-        value=result, unit=target.canonical, text=" ".join(steps) + f" = {_fmt(result)} {target.display}"
+        value=result, unit=target.canonical, text=" ".join(steps) + f" = {format_value(result)} {target.display}"
     )
 
 
