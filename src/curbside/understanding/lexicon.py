@@ -17,6 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from curbside.corpus.text import STOPWORDS, normalize
+from curbside.vocabulary.drugs import NOT_MOIETY_WORDS
 
 __all__ = [
     "CANDIDATE_TOKEN",
@@ -75,15 +76,8 @@ UNIT_WORDS = frozenset(
     """.split()
 )
 
-# Salt and formulation words, left out of a generic's group words.
-SALT_AND_FORM_WORDS = frozenset(
-    """
-    hydrochloride hcl sodium potassium calcium magnesium sulfate sulphate acetate phosphate citrate
-    maleate mesylate tartrate bitartrate succinate fumarate besylate bromide chloride hydrobromide
-    dihydrochloride monohydrate dihydrate trihydrate anhydrous hyclate disodium dipropionate propionate
-    valerate acetonide human recombinant extended release delayed injection tablet tablets capsule oral
-    """.split()
-)
+# Salt, ester and formulation words (the vocabulary's), left out of a generic's group words.
+SALT_AND_FORM_WORDS = NOT_MOIETY_WORDS
 
 # Common English (and everyday clinical) words: never a brand, never "corrected" into one.
 _COMMON_WORDS = frozenset(
