@@ -24,6 +24,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from curbside.vocabulary.ages import OLD_AGE, OLD_AGE_NOUN
+
 
 @dataclass(frozen=True)
 class PhiFinding:
@@ -155,19 +157,6 @@ _SHORT_DATE = re.compile(
     re.IGNORECASE,
 )
 
-_OLD = r"(?:9\d|1[01]\d)"  # 90 to 119
-_PERSON = (
-    r"(?:man|woman|male|female|patient|person|lady|gentleman|veteran|widow|widower|resident|retiree|"
-    r"boy|girl|adult|individual|nursing\s+home\s+resident)"
-)
-_AGE_NOUN = re.compile(rf"\b([Aa]n?)\s{{1,3}}{_OLD}[-\s]?(?:years?|yrs?|y)[-\s]?old\s{{1,3}}({_PERSON})\b")
-_AGE = re.compile(
-    rf"\b{_OLD}[-\s]?(?:years?|yrs?)[-\s]old\b|\b{_OLD}\s?(?:yo|y/o|y\.o\.)(?![\w/])"
-    rf"|\b(?:aged|age|age:)\s{{1,3}}{_OLD}\b(?!\s{{0,3}}(?:\+|or\s+(?:older|over|more)|and\s+(?:older|over)|to\b|-|years?\s+(?:or|and)\s))"
-    rf"|\b{_OLD}\s{{1,3}}years?\s+(?:old|of\s+age)\b",
-    re.IGNORECASE,
-)
-
 # Names need a cue. A capitalised word after the cue, then at most two more, not a common word.
 _NAME_WORD = r"[A-Z](?:[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})(?:[A-Z][a-z]{1,20})?(?:-[A-Z]?[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})?"
 _INITIAL = r"[A-Z]\.\s?"
@@ -264,10 +253,10 @@ def _urls(text: str) -> Iterator[_Span]:
 
 
 def _ages(text: str) -> Iterator[_Span]:
-    for m in _AGE_NOUN.finditer(text):
+    for m in OLD_AGE_NOUN.finditer(text):
         # "a 93-year-old man" -> "a man aged 90 or older": reads better than "a 90+-year-old man".
         yield _Span("age", m.start(), m.end(), f"{m.group(1)[0]} {m.group(2)} aged 90 or older")
-    for m in _AGE.finditer(text):
+    for m in OLD_AGE.finditer(text):
         found = m.group(0)
         lowered = found.lower()
         if lowered.startswith(("aged", "age")):

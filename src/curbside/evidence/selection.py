@@ -23,6 +23,7 @@ from curbside.retrieval.lexical import LexicalIndex
 from curbside.understanding import UnderstoodQuestion
 from curbside.retrieval.search import SearchHit
 from curbside.settings import EvidenceSettings
+from curbside.vocabulary.ages import AGE_MAX, AGE_MIN, AGE_RANGE
 
 Cue = Literal["safety", "monitoring", "caveat", "numbers", "conclusion", "recommendation"]
 
@@ -192,9 +193,6 @@ _BOILERPLATE = re.compile(
     r"genetic testing registry|the following|click|visit|call)\b|\bPDQ summar|\bresources from MedlinePlus",
     re.IGNORECASE,
 )
-_AGE_RANGE = re.compile(r"\b(?:aged?|ages)?\s*(\d{1,3})\s*(?:to|-|\u2013|through)\s*(\d{1,3})\s*years?", re.IGNORECASE)
-_AGE_MIN = re.compile(r"\b(?:(\d{1,3})\s*years?(?:\s*of age)?\s*(?:or|and)\s*older|older than\s*(\d{1,3}))", re.IGNORECASE)
-_AGE_MAX = re.compile(r"\b(?:younger than\s*(\d{1,3})|(\d{1,3})\s*years?\s*(?:or|and)\s*younger)", re.IGNORECASE)
 _CHILDREN = re.compile(r"\b(children|child|adolescents?|infants?|newborns?|pediatric|paediatric|youth|teens?|toddlers?)\b", re.IGNORECASE)
 _ADULTS = re.compile(r"\b(adults?|older persons|older people|elderly)\b", re.IGNORECASE)
 _FEMALE = re.compile(r"\b(women|woman|female|pregnan\w*|girls?)\b", re.IGNORECASE)
@@ -214,9 +212,9 @@ def question_age_group(question: str, age: int | None) -> str | None:
 def population_fit(text: str, age: int | None, sex: str | None, group: str | None = None) -> float:
     """+1 when a statement's stated population includes the patient, -1 when it excludes them, else 0."""
     fit = 0.0
-    ranges = [(int(a), int(b)) for a, b in _AGE_RANGE.findall(text)]
-    ranges += [(int(a or b), 200) for a, b in _AGE_MIN.findall(text)]
-    ranges += [(0, int(a or b) - 1) for a, b in _AGE_MAX.findall(text)]
+    ranges = [(int(a), int(b)) for a, b in AGE_RANGE.findall(text)]
+    ranges += [(int(a or b), 200) for a, b in AGE_MIN.findall(text)]
+    ranges += [(0, int(a or b) - 1) for a, b in AGE_MAX.findall(text)]
     if age is not None and ranges:
         fit += 1.0 if any(lo <= age <= hi for lo, hi in ranges) else -1.0
     elif group is not None and ranges:

@@ -41,6 +41,15 @@ from collections.abc import Iterable
 
 from curbside.corpus.text import STOPWORDS, sentences, tokenize
 from curbside.understanding.lexicon import FRAMING_WORDS, PERSON_NOUNS, UNIT_WORDS, Lexicon
+from curbside.vocabulary.ages import (
+    AGE_GUARDS,
+    AGE_LETTER,
+    AGE_PATTERNS,
+    AGE_TOKEN,
+    FEVER_BEFORE,
+    PERSON_AGE_GUARDS,
+    person_age_patterns,
+)
 
 __all__ = [
     "DEMOGRAPHIC_CUE",
@@ -56,9 +65,6 @@ __all__ = [
 
 # A keyword token: words, numbers and hyphenated words ("rp-ild", "anti-mda5").
 KEYWORD_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_AGE_TOKEN = re.compile(
-    r"^\d{1,3}(?:-(?:years?|yrs?|y|months?|mos?|weeks?|wks?|days?))?(?:-old)?$|^\d{1,3}(?:yo|y|f|m|yrs?)$"
-)
 _DIGITS = re.compile(r"^[\d'-]+$")
 
 
@@ -73,34 +79,8 @@ _RELATIVES = (
 )
 _PERSON = f"{_FEMALE_NOUNS}|{_MALE_NOUNS}|patient|pt|friend|neighbou?r"
 
-_AGE_UNITS = r"(years?|yrs?|y|months?|mos?|weeks?|wks?|days?)"
-_AGE_PATTERNS = [
-    re.compile(rf"\b(\d{{1,3}})\s*-?\s*{_AGE_UNITS}\s*-?\s*old\b", re.I),
-    re.compile(r"\b(\d{1,3})\s*(?:y/o|y\.o\.?|yo|yr\.?\s*old|yrs?\.?\s*old)(?![a-z])", re.I),
-    re.compile(r"\b(\d{1,3})\s*(?:years?|yrs?)\s+of\s+age\b", re.I),
-    re.compile(r"\b(?:aged?|age:)\s*(\d{1,3})\b(?!\s*(?:%|mg|kg|months?|weeks?|days?|-))", re.I),
-    re.compile(r"(?<![\w.])(\d{1,3})\s?([MF])(?![\w'])"),
-    re.compile(
-        rf"\b(?:{_PERSON})\s*,\s*(\d{{1,3}})\s*(?=,|\.|;|\)|$|\s+(?:with|who|has|had|is|was|presents?|presenting|and)\b)",
-        re.I,
-    ),
-    re.compile(
-        rf"\b(?:{_PERSON})\s+(?:is|was|turned|turns)\s+(?:now\s+)?(\d{{1,3}})\b(?!\s*(?:%|mg|kg|lbs?|pounds|cm|kilos?|units?|weeks?|days?|months?|hours?|\.\d))",
-        re.I,
-    ),
-]
-# Cheap tests that must pass before the slower age patterns are tried (same order as _AGE_PATTERNS).
-_AGE_GUARDS = [
-    re.compile(r"old\b", re.I),
-    re.compile(r"\d\s*y", re.I),
-    re.compile(r"of\s+age\b", re.I),
-    re.compile(r"\bage", re.I),
-    re.compile(r"\d\s?[MF]"),
-    re.compile(r",\s*\d"),
-    re.compile(r"\b(?:is|was|turned|turns)\s+(?:now\s+)?\d", re.I),
-]
-_FEVER_BEFORE = re.compile(r"(?:temp|temperature|fever|febrile|t\s*max|tmax)\W*\w*\W*$", re.I)
-_AGE_LETTER = re.compile(r"(?:\d\s*(?:y/?o|yo|y\.o\.?)|years?[- ]old|yrs?[- ]old)\s*,?\s*([MF])\b")
+_AGE_PATTERNS = [*AGE_PATTERNS, *person_age_patterns(_PERSON)]
+_AGE_GUARDS = [*AGE_GUARDS, *PERSON_AGE_GUARDS]  # same order as _AGE_PATTERNS
 _NOUN_SEX = re.compile(rf"\b(?:(?P<f>{_FEMALE_NOUNS})|(?P<m>{_MALE_NOUNS}))\b", re.I)
 _FEMALE_STATE = re.compile(r"\b(?:pregnant|G\d{1,2}\s?P\d{1,2}(?:\d{3})?)\b", re.I)
 _PRONOUN_SEX = re.compile(r"\b(?:(?P<f>she|her|hers|herself)|(?P<m>he|him|his|himself))\b", re.I)
@@ -195,7 +175,7 @@ def _extract_age(text: str) -> tuple[int | None, tuple[int, int] | None]:
             continue
         for match in pattern.finditer(text):
             if pattern is _AGE_PATTERNS[4]:
-                if _FEVER_BEFORE.search(text, max(0, match.start() - 30), match.start()) or text[match.end() : match.end() + 1] == "%":
+                if FEVER_BEFORE.search(text, max(0, match.start() - 30), match.start()) or text[match.end() : match.end() + 1] == "%":
                     continue
             number = int(match.group(1))
             age = number
@@ -222,10 +202,10 @@ def extract_sex(text: str) -> str | None:
             continue
         candidates.append((match.start(), "female" if match.group("f") else "male"))
         break
-    for match in _AGE_LETTER.finditer(text):
+    for match in AGE_LETTER.finditer(text):
         candidates.append((match.start(1), "female" if match.group(1) == "F" else "male"))
     for match in _AGE_PATTERNS[4].finditer(text):
-        if not _FEVER_BEFORE.search(text, max(0, match.start() - 30), match.start()):
+        if not FEVER_BEFORE.search(text, max(0, match.start() - 30), match.start()):
             candidates.append((match.start(), "female" if match.group(2) == "F" else "male"))
             break
     for match in _FEMALE_STATE.finditer(text):
@@ -301,7 +281,7 @@ def _strip_demographics(sentence: str) -> str:
     for pattern in _AGE_PATTERNS:
         for match in pattern.finditer(sentence):
             start, end = match.start(), match.end()
-            if pattern is _AGE_PATTERNS[4] and _FEVER_BEFORE.search(sentence, max(0, start - 30), start):
+            if pattern is _AGE_PATTERNS[4] and FEVER_BEFORE.search(sentence, max(0, start - 30), start):
                 continue
             before = _RELATIVE_BEFORE.search(sentence, max(0, start - 40), start) if pattern not in _PERSON_AGE_PATTERNS else None
             if pattern in _PERSON_AGE_PATTERNS:
@@ -354,7 +334,7 @@ def _keyword_spans(text: str) -> list[tuple[str, int, int]]:
             or token in UNIT_WORDS
             or (len(token) < 2)
             or _DIGITS.match(token)
-            or _AGE_TOKEN.match(token)
+            or AGE_TOKEN.match(token)
         ):
             continue
         if token in seen:

@@ -1,0 +1,105 @@
+"""The clinical vocabulary (curbside.vocabulary): its data files, one loader each, and what is read from them."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from curbside.vocabulary import ages, drugs, routes, schedules, units
+from curbside.vocabulary.tables import read_table
+
+DATA_FILES = ("drug_name_parts.tsv", "drug_aliases.tsv", "routes.tsv", "units.tsv", "time_units.tsv", "number_words.tsv")
+
+
+@pytest.mark.parametrize("name", DATA_FILES)
+def test_every_data_file_has_a_header_and_says_what_it_is_and_who_curated_it(name: str) -> None:
+    text = resources.files("curbside.vocabulary").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert not lines[0].startswith("#") and "\t" in lines[0]
+    assert any(line.startswith("# ") and "Curated by hand for Curbside" in line for line in lines)
+    assert read_table(name)
+
+
+def test_salts_are_dropped_and_the_biosimilar_suffix_rule_has_its_exceptions() -> None:
+    assert drugs.generic_name("HYDROXYCHLOROQUINE SULFATE") == "hydroxychloroquine"
+    assert drugs.generic_name("RITUXIMAB-ABBS") == "rituximab"
+    assert drugs.generic_name("CORTICOTROPIN-ZINC HYDROXIDE") == "corticotropin-zinc hydroxide"
+    assert drugs.generic_name("POTASSIUM CHLORIDE") == "potassium chloride"
+    assert drugs.BIOSIMILAR_SUFFIX.match("-abbs 500 mg")
+    assert not drugs.BIOSIMILAR_SUFFIX.match("-zinc hydroxide")
+    assert {"sulfate", "hcl", "monohydrate"} <= drugs.SALT_WORDS
+    assert "propionate" not in drugs.SALT_WORDS and "propionate" in drugs.NOT_MOIETY_WORDS
+
+
+def test_aliases_name_one_generic_each_reader_agrees_on() -> None:
+    assert drugs.normalise_generic("IVIG") == "immune globulin"
+    assert drugs.normalise_generic("intravenous immunoglobulin") == "immune globulin"
+    assert drugs.normalise_generic("MMF") == "mycophenolate mofetil"
+    assert drugs.normalise_generic("FK506") == "tacrolimus"
+    assert drugs.normalise_generic("hydroxychloroquine sulfate") == "hydroxychloroquine"
+    assert drugs.normalise_generic("mycophenolate") == "mycophenolate"  # mofetil or acid: not guessed
+    assert drugs.generic_for_alias("steroids") is None  # a literature word, never read as a drug
+    ivig = next(a for a in drugs.drug_aliases("abbreviation") if a.alias == "IVIG")
+    assert (ivig.generic, ivig.route) == ("immune globulin", "IV")
+    assert {"ivig", "immunoglobulin"} <= set(drugs.literature_terms("immune globulin"))
+    assert {"mmf", "mycophenolate"} <= set(drugs.literature_terms("mycophenolate mofetil"))
+
+
+def test_routes_have_a_code_a_name_and_every_spelling() -> None:
+    assert routes.route_code("intravenously") == "IV"
+    assert routes.route_name("IV") == "intravenous"
+    assert routes.route_name("i.v.") == "intravenous"
+    assert routes.route_name("by mouth") == "oral"
+    assert routes.route_name("subq") == "subcutaneous"
+    assert routes.route_code("sideways") is None
+    assert routes.route_codes()["po"] == "PO"
+    assert "intra-articular" in routes.route_names()
+
+
+def test_one_unit_parser_and_one_registry() -> None:
+    assert units.normalize_dose_unit("MG/KG/D") == "mg/kg/day"
+    assert units.normalize_dose_unit("µg") == "mcg"
+    assert units.normalize_dose_unit("mg/m**2") == "mg/m2"
+    assert units.parse_unit("g per day") == units.DoseUnit("g", ("day",))
+    assert units.parse_unit("mg/kg/dose") == units.DoseUnit("mg", ("kg",))
+    assert units.parse_unit("furlongs") is None
+    assert units.ureg().Quantity(1, units.pint_unit("g/kg")).to("mg/kg").magnitude == pytest.approx(1000)
+    with pytest.raises(ValueError):
+        units.pint_unit("mg/fortnight")
+    assert units.pint_unit("IU").dimensionality != units.pint_unit("mg").dimensionality
+    assert units.ureg() is units.ureg()
+
+
+def test_dose_conversion_shows_the_arithmetic() -> None:
+    assert units.dose_in(2, "g/kg", "g", weight_kg=70).text == "2 g/kg × 70 kg = 140 g"
+    assert units.dose_in(140, "g", "g/kg", weight_kg=70).value == pytest.approx(2)
+    with pytest.raises(units.DoseConversionError):
+        units.dose_in(2, "g/kg", "g")
+    assert units.format_value(0.0050) == "0.005"
+    assert units.body_surface_area(180, 80) == pytest.approx(2.0, abs=0.01)
+
+
+def test_schedules_read_frequencies_with_the_shared_tables() -> None:
+    assert schedules.parse_frequency("twice daily") == schedules.Schedule(interval_days=0.5)
+    assert schedules.parse_frequency("q6h").interval_days == pytest.approx(0.25)
+    assert schedules.parse_frequency("every 4 weeks").interval_days == 28
+    assert schedules.parse_frequency("daily for 5 days every 4 weeks") == schedules.Schedule(1.0, 5, 28.0)
+    assert schedules.parse_frequency("for seven days") == schedules.Schedule(1.0, 7)
+    assert schedules.parse_frequency("whenever") is None
+    assert schedules.unit_days()["h"] == 1 / 24
+    assert schedules.time_units()["wks"] == "weeks"
+    assert schedules.parse_number("Two") == 2 and schedules.parse_number("1,000") == 1000
+    assert schedules.days_text(14) == "2 weeks" and schedules.interval_text(1) == "once daily"
+    assert schedules.format_number(6.666) == "6.7"
+
+
+def test_age_patterns_serve_questions_redaction_and_populations() -> None:
+    assert ages.AGE_PATTERNS[0].search("a 45-year-old woman").group(1) == "45"
+    assert ages.AGE_PATTERNS[4].search("62F with RA").group(2) == "F"
+    assert ages.person_age_patterns("mother")[1].search("my mother is 82").group(1) == "82"
+    assert ages.AGE_LETTER.search("62 yo F").group(1) == "F"
+    assert ages.AGE_TOKEN.match("45-year-old")
+    assert ages.OLD_AGE_NOUN.search("a 93-year-old man") and not ages.OLD_AGE.search("an 89-year-old")
+    assert ages.AGE_RANGE.search("adults aged 18 to 65 years").groups() == ("18", "65")
+    assert ages.AGE_MIN.search("65 years or older") and ages.AGE_MAX.search("younger than 18")
