@@ -1,4 +1,4 @@
-from curbside.corpus.text import content_tokens, normalize, sentence_spans, sentences, tokenize
+from curbside.corpus.text import bracket_depths, content_tokens, normalize, sentence_spans, sentences, tokenize
 
 
 def test_spans_are_exact_substrings_and_cover_sentences() -> None:
@@ -33,3 +33,8 @@ def test_tokens_and_normalize() -> None:
     assert tokenize("Anti-MDA5 \u2013 positive DM") == ["anti-mda5", "positive", "dm"]
     assert "the" not in content_tokens("What is the dose of IVIG?")
     assert normalize("a\u2014b  \u201cq\u201d") == 'a-b "q"'
+
+
+def test_bracket_depths_count_open_brackets_at_each_character() -> None:
+    assert bracket_depths("a (b [c]) d") == [0, 0, 1, 1, 1, 2, 2, 1, 0, 0, 0]
+    assert bracket_depths("x) (y") == [0, 0, 0, 1, 1]  # a stray closing bracket never goes below zero

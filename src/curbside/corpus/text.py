@@ -117,3 +117,16 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
 
 def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def bracket_depths(text: str) -> list[int]:
+    """How many round or square brackets are open at each character (an opening bracket counts itself)."""
+    depths: list[int] = []
+    depth = 0
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        depths.append(depth)
+    return depths

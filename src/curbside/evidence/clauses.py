@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from curbside.corpus.text import bracket_depths
 from curbside.evidence.statistics import (
     Direction,
     find_intervals,
@@ -130,23 +131,11 @@ class Clause:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _paren_depths(text: str) -> list[int]:
-    depths: list[int] = []
-    depth = 0
-    for char in text:
-        if char in "([":
-            depth += 1
-        elif char in ")]" and depth:
-            depth -= 1
-        depths.append(depth)
-    return depths
-
-
 def split_clauses(text: str) -> list[Clause]:
     """Clauses at ";", sentence ends and contrast words, never inside brackets ("(12.6%; 35/278)")."""
     pieces: list[Clause] = []
     last = 0
-    depths = _paren_depths(text)
+    depths = bracket_depths(text)
     for match in _CLAUSE_BREAK.finditer(text):
         if depths[match.start()] and match.group(0) != "\n" and not match.group(0).startswith("\n"):
             continue

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from curbside.corpus.text import bracket_depths
+
 
 _NO_CAPITAL = re.compile(r"^(?:mg|ml|mL|kg|g|mcg|p|vs|eGFR|pH|e\.g|i\.e)\b")
 
@@ -299,12 +301,7 @@ def split_long(text: str) -> str:
     """Split at top-level semicolons, "however"/"whereas" and clause joints; brackets are never cut."""
     hidden: list[str] = []
     chars: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]" and depth:
-            depth -= 1
+    for ch, depth in zip(text, bracket_depths(text), strict=True):
         if depth and ch in ";,":
             hidden.append(ch)  # inside brackets: not a joint
             chars.append("\x03")
