@@ -278,34 +278,28 @@ def _convert_kind(
     basis = basis_display(row.basis)
     weight = registry.Quantity(weight_kg, "kg") if weight_kg else None
     bsa = registry.Quantity(bsa_m2, "m**2") if bsa_m2 else None
+    # Body size per kind: (quantity, number as given, unit shown, what is missing without it).
+    sizes = {
+        "per_kg": (weight, weight_kg, "kg", "the patient's weight"),
+        "per_m2": (bsa, bsa_m2, "m²", "body surface area"),
+    }
     steps: list[str] = []
     # To a mass first, then to the reference's kind.
-    if kind == "per_kg":
-        if weight is None:
-            raise MissingFact("the patient's weight", _span_hint(amount, "per_kg", basis))
-        mass = _tidy(amount * weight)
-        steps.append(f"{_q(amount)}{basis} × {format_number(weight_kg or 0)} kg = {_q(mass)}{basis}")
-    elif kind == "per_m2":
-        if bsa is None:
-            raise MissingFact("body surface area", _span_hint(amount, "per_m2", basis))
-        mass = _tidy(amount * bsa)
-        steps.append(f"{_q(amount)}{basis} × {format_number(bsa_m2 or 0)} m² = {_q(mass)}{basis}")
+    if kind in sizes:
+        size, number, label, need = sizes[kind]
+        if size is None:
+            raise MissingFact(need, _span_hint(amount, kind, basis))
+        mass = _tidy(amount * size)
+        steps.append(f"{_q(amount)}{basis} × {format_number(number or 0)} {label} = {_q(mass)}{basis}")
     else:
         mass = _tidy(amount)
     if target == "mass":
         return mass, steps
-    unit = pint_unit(row.unit)
-    if target == "per_kg":
-        if weight is None:
-            raise MissingFact("the patient's weight", _range_hint(row, mass, "kg"))
-        value = (mass / weight).to(unit)
-        steps.append(f"{_q(mass)}{basis} ÷ {format_number(weight_kg or 0)} kg = {format_number(value.magnitude)} "
-                     f"{unit_display(row.unit)}{basis}")
-        return value, steps
-    if bsa is None:
-        raise MissingFact("body surface area", _range_hint(row, mass, "m2"))
-    value = (mass / bsa).to(unit)
-    steps.append(f"{_q(mass)}{basis} ÷ {format_number(bsa_m2 or 0)} m² = {format_number(value.magnitude)} "
+    size, number, label, need = sizes[target]
+    if size is None:
+        raise MissingFact(need, _range_hint(row, mass, "kg" if target == "per_kg" else "m2"))
+    value = (mass / size).to(pint_unit(row.unit))
+    steps.append(f"{_q(mass)}{basis} ÷ {format_number(number or 0)} {label} = {format_number(value.magnitude)} "
                  f"{unit_display(row.unit)}{basis}")
     return value, steps
 
