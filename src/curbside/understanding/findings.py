@@ -19,6 +19,7 @@ from curbside.understanding.clinical_terms import (
 )
 from curbside.understanding.drug_names import DrugNames
 from curbside.understanding.expansions import abbreviation_matches, choose_expansions
+from curbside.understanding.story import dedupe
 
 __all__ = ["Finding", "read_findings"]
 
@@ -349,21 +350,10 @@ def read_findings(t: str, claimed: list[tuple[int, int]], names: DrugNames) -> t
     ] + chunked.severity
 
     return (
-        _dedupe_text([c for _, c in sorted(conditions, key=lambda x: x[0])]),
-        _dedupe_text([s for _, s in sorted(severity, key=lambda x: x[0])]),
+        list(dedupe(c for _, c in sorted(conditions, key=lambda x: x[0]))),
+        list(dedupe(s for _, s in sorted(severity, key=lambda x: x[0]))),
         _dedupe_findings([f for _, f in sorted(findings, key=lambda x: x[0])]),
     )
-
-
-def _dedupe_text(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        key = item.lower()
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
 
 
 def _dedupe_findings(items: list[Finding]) -> list[Finding]:

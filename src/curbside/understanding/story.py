@@ -231,6 +231,7 @@ def _split_items(phrase: str) -> list[str]:
 
 
 def dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    """The items in order, without repeats that differ only in case (the first is kept)."""
     seen: set[str] = set()
     out = []
     for item in items:
