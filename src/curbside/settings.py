@@ -54,13 +54,16 @@ class EmbeddingSettings(_Section):
     threads: int = Field(0, ge=0, description="torch threads; 0 leaves torch's default")
 
 
+SearchMode = Literal["hybrid", "bm25", "dense"]  # the retrievers; one definition for settings, search and the CLI
+
+
 class RetrievalSettings(_Section):
     lexical_candidates: int = Field(100, ge=1, le=2000)
     dense_candidates: int = Field(100, ge=1, le=2000)
     rrf_k: int = Field(60, ge=1)
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
-    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    mode: SearchMode = "hybrid"
 
 
 class EvidenceSettings(_Section):

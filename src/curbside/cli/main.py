@@ -7,14 +7,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 from pydantic import BaseModel
 
 from curbside.engine import Curbside, read_question_file
 from curbside.errors import CurbsideError
-from curbside.settings import load_settings, preset_names
+from curbside.settings import SearchMode, load_settings, preset_names
 from curbside.writing.article import Article
 from curbside.writing.render import to_html, to_markdown
 
@@ -103,7 +103,7 @@ def _print_ingest(summary: dict[str, Any]) -> None:
 @click.option("--doc-type", "doc_types", multiple=True, help="Only these document types (repeatable): guideline, rct, ...")
 @click.option("--year-min", type=int, default=None)
 @click.option("--year-max", type=int, default=None)
-@click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default=None, help="Retriever (default from settings).")
+@click.option("--mode", type=click.Choice(get_args(SearchMode)), default=None, help="Retriever (default from settings).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int, doc_types: tuple[str, ...], year_min: int | None,

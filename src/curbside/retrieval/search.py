@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -19,9 +18,9 @@ from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.text import content_tokens
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
 from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
+from curbside.settings import SearchMode as Mode
 from curbside.understanding import Lexicon, SpellingCorrector, UnderstoodQuestion, understand
 
-Mode = Literal["hybrid", "bm25", "dense"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ Documented by FastAPI's OpenAPI spec at ``/openapi.json`` (browse it at ``/docs`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from curbside.articles.accounts import UserInfo
 from curbside.articles.store import ArticleView, BuildState
+from curbside.articles.workflow import ReviewAction
 from curbside.errors import InvalidInputError
 from curbside.web.security import api_user, client_address, publisher_of
 from curbside.writing.article import Article as ArticleDocument
@@ -44,7 +45,7 @@ class ArticleRefResponse(BaseModel):
 
 
 class ReviewRequest(BaseModel):
-    action: Literal["start", "approve", "request_changes", "reject"]
+    action: ReviewAction
     note: str = Field(description="why; every review action carries a note")
     version: int | None = Field(None, description="the version reviewed (default: the latest); a stale one gets 409")
 
