@@ -44,6 +44,7 @@ def test_aliases_name_one_generic_each_reader_agrees_on() -> None:
     assert (ivig.generic, ivig.route) == ("immune globulin", "IV")
     assert {"ivig", "immunoglobulin"} <= set(drugs.literature_terms("immune globulin"))
     assert {"mmf", "mycophenolate"} <= set(drugs.literature_terms("mycophenolate mofetil"))
+    assert "rtx" not in drugs.literature_terms("rituximab")  # also resiniferatoxin in the literature
 
 
 def test_routes_have_a_code_a_name_and_every_spelling() -> None:

@@ -22,7 +22,8 @@ Public API
 ``normalise_generic(name)``
     Lower-case generic with aliases, salts and biosimilar suffixes resolved ("MMF" -> "mycophenolate mofetil").
 ``literature_terms(generic)``
-    Lower-case words that name the drug in a sentence besides its generic name ("mmf", "mycophenolate").
+    Lower-case words that name the drug in a sentence of the literature besides its generic name ("mmf",
+    "mycophenolate"; not "rtx", which is also resiniferatoxin).
 """
 
 from __future__ import annotations
@@ -73,12 +74,13 @@ class DrugAlias:
     alias: str  # as written in the table (abbreviations keep their case)
     generic: str
     route: str | None = None  # a route code the name implies ("IV" for IVIG)
+    in_literature: bool = False  # a sentence using this name is about the drug (not "RTX": also resiniferatoxin)
 
 
 @lru_cache(maxsize=1)
 def _aliases() -> tuple[DrugAlias, ...]:
     return tuple(
-        DrugAlias(row["kind"], row["alias"], row["generic"].lower(), row["route"] or None)
+        DrugAlias(row["kind"], row["alias"], row["generic"].lower(), row["route"] or None, row["in_literature"] == "yes")
         for row in read_table("drug_aliases.tsv")
     )
 
@@ -110,6 +112,7 @@ def normalise_generic(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def literature_terms(generic: str) -> tuple[str, ...]:
-    """Lower-case names of the drug other than its generic: abbreviations, synonyms, literature words."""
+    """Lower-case words a sentence of the literature may name the drug by besides its generic: the aliases
+    marked ``in_literature`` (abbreviations, synonyms, class words such as "corticosteroids")."""
     key = generic.lower()
-    return tuple(dict.fromkeys(a.alias.lower() for a in _aliases() if a.generic == key))
+    return tuple(dict.fromkeys(a.alias.lower() for a in _aliases() if a.generic == key and a.in_literature))
