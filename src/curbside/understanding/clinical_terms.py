@@ -11,6 +11,7 @@ from importlib import resources
 
 from curbside.corpus.text import normalize
 from curbside.vocabulary.routes import route_codes
+from curbside.vocabulary.tables import alternation
 from curbside.vocabulary.units import unit_pattern
 
 __all__ = [
@@ -59,12 +60,6 @@ def clinical_terms() -> ClinicalTerms:
 def note_field(note: str, key: str) -> str | None:
     match = re.search(rf"\b{key}=(\S+)", note)
     return match.group(1) if match else None
-
-
-def alternation(terms: Iterable[str]) -> str:
-    """A regex alternation of literal terms, longest first (so "rapidly progressive" beats "progressive")."""
-    unique = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
-    return "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in unique)
 
 
 def phrase_pattern(terms: Iterable[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
