@@ -323,3 +323,12 @@ def test_label_source_may_be_a_callable() -> None:
 
     assert check_dose("examplinib", 15, "mg", frequency="daily", store=fetch).status == "within"
     assert check_dose("examplinib", 30, "mg", frequency="daily", store=fetch).status == "above"
+
+
+def test_the_store_gives_label_passages_of_a_section_by_generic_or_brand(tmp_path: Path) -> None:
+    store = MetadataStore(_label_store(tmp_path))
+    assert store.brands_of("Sildenafil") == ["viagra"]
+    found = store.label_passages("sildenafil", "Dosage and Administration")
+    assert [(doc.doc_id, p.passage_id) for doc, p in found] == [("spl-test", "spl-test#1"), ("spl-test", "spl-test#2")]
+    assert [p.passage_id for _, p in store.label_passages("viagra", "Indications and Usage")] == ["spl-test#0"]
+    assert store.label_passages("rituximab", "Dosage and Administration") == []
