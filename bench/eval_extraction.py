@@ -255,7 +255,8 @@ def main() -> int:
     else:
         store = MetadataStore(index, readonly=True)
         try:
-            names, lexicon = drug_names_from_store(store), lexicon_from_store(store)
+            lexicon = lexicon_from_store(store)
+            names = drug_names_from_store(store, lexicon=lexicon)
         finally:
             store.close()
         source = f"Drugs@FDA names of {index} + curated names"

@@ -313,9 +313,10 @@ class Curbside:
 
     @property
     def drug_names(self) -> DrugNames:
-        """Brand and generic names (Drugs@FDA table of the index, plus the curated biosimilars)."""
+        """Brand and generic names (Drugs@FDA table of the index, plus the curated biosimilars), on the
+        searcher's lexicon: one lexicon per engine."""
         if self._drug_names is None:
-            self._drug_names = drug_names_from_store(self.index.store)
+            self._drug_names = drug_names_from_store(self.index.store, lexicon=self.searcher.lexicon)
         return self._drug_names
 
     def analyze_clinical(self, question: str | UnderstoodQuestion, *, context: str | None = None,

@@ -1,6 +1,6 @@
 """What question understanding needs from an index, built once per engine: the :class:`Lexicon` (abbreviations,
-the Drugs@FDA brand table, MeSH names), the :class:`DrugNames` of the patient's medications, and the
-spelling vocabulary. Understanding itself does no I/O; these read the index's metadata store.
+the Drugs@FDA brand table, MeSH names), the :class:`DrugNames` of the patient's medications (on that same
+lexicon), and the spelling vocabulary. Understanding itself does no I/O; these read the index's metadata store.
 """
 
 from __future__ import annotations
@@ -23,9 +23,15 @@ def speller_from_store(store: MetadataStore) -> SpellingCorrector:
     return SpellingCorrector(store.vocabulary())
 
 
-def drug_names_from_store(store: MetadataStore, *, include_builtin: bool = True) -> DrugNames:
-    """Brand and generic names: the index's Drugs@FDA ``drug_names`` table, plus the curated biosimilars."""
-    return DrugNames(store.drug_names(), include_builtin=include_builtin)
+def drug_names_from_store(
+    store: MetadataStore, *, include_builtin: bool = True, lexicon: Lexicon | None = None
+) -> DrugNames:
+    """Brand and generic names: the index's Drugs@FDA ``drug_names`` table, plus the curated biosimilars.
+
+    ``lexicon``: the engine's one lexicon (:func:`lexicon_from_store`), which the medication reader shares;
+    without it the names get a lexicon of their own.
+    """
+    return DrugNames(store.drug_names(), include_builtin=include_builtin, lexicon=lexicon)
 
 
 def drug_names_from_index(index_dir: Path | str, *, include_builtin: bool = True) -> DrugNames:

@@ -1,7 +1,8 @@
 """Drug names for reading a patient's medications: brand -> generic (Drugs@FDA and the curated rows),
 generic names, drug abbreviations and synonyms, indexed once (:class:`DrugNames`).
 
-Build it once per engine: :func:`curbside.retrieval.lexicons.drug_names_from_store` reads an index's table.
+Build it once per engine, on the engine's one :class:`Lexicon`: :func:`curbside.retrieval.lexicons.drug_names_from_store`
+reads an index's table. The brands and generics, by active moiety, are a :class:`DrugTable` of that lexicon.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from curbside.corpus.text import normalize
 from curbside.understanding.clinical_terms import clinical_terms, note_field
-from curbside.understanding.lexicon import WORD_TOKEN, Lexicon, load_builtin_abbreviations
+from curbside.understanding.lexicon import WORD_TOKEN, DrugTable, Lexicon, load_builtin_abbreviations
 from curbside.vocabulary.drugs import drug_aliases, generic_name
 
 __all__ = ["DrugNames", "clean_generic"]
@@ -33,6 +34,11 @@ class DrugNames:
 
     ``brands`` is a mapping or ``(brand, generic)`` pairs (the Drugs@FDA table: ``store.drug_names()``).
     The curated rows of ``data/clinical_terms.tsv`` are added unless ``include_builtin=False``.
+
+    ``lexicon`` is the engine's one :class:`Lexicon`: :attr:`lexicon` is it (its abbreviations expand a
+    patient's conditions), and :attr:`drugs`, these names by active moiety, is a table it builds
+    (:meth:`Lexicon.drug_table`). Without one, :attr:`lexicon` is built from these names alone and
+    :attr:`drugs` is its own table.
     """
 
     def __init__(
@@ -41,6 +47,7 @@ class DrugNames:
         *,
         generics: Iterable[str] = (),
         include_builtin: bool = True,
+        lexicon: Lexicon | None = None,
     ) -> None:
         vocab = clinical_terms()
         items = brands.items() if isinstance(brands, Mapping) else brands
@@ -81,9 +88,15 @@ class DrugNames:
                 generic = clean_generic(expansion)
                 if len(abbreviation) >= 3 and generic in self.generic_names:
                     self._abbreviations.setdefault(abbreviation, (generic, None))
-        # Generic names take part in brand matching as (generic, generic): the Lexicon then corrects
+        # Generic names take part in brand matching as (generic, generic): the table then corrects
         # misspelt generics too, and never mistakes a generic for a brand.
-        self.lexicon = Lexicon.with_builtin_abbreviations(brands=pairs + [(g, g) for g in sorted(self.generic_names)])
+        name_pairs = pairs + [(g, g) for g in sorted(self.generic_names)]
+        if lexicon is None:
+            self.lexicon = Lexicon.with_builtin_abbreviations(brands=name_pairs)
+            self.drugs: DrugTable = self.lexicon.drugs
+        else:
+            self.lexicon = lexicon
+            self.drugs = lexicon.drug_table(name_pairs)
         self._phrases: dict[tuple[str, ...], tuple[str, str | None]] = {}
         self._heads: dict[str, set[str]] = {}
         for name in self.generic_names:
@@ -135,7 +148,7 @@ class DrugNames:
             return self._abbreviations[text][0]
         if key in self._synonyms:
             return self._synonyms[key][0]
-        generic = self.lexicon.generic_for(text)
+        generic = self.drugs.generic_for(text)
         return clean_generic(generic) if generic else None
 
     def display_brand(self, name: str) -> str:
@@ -145,6 +158,6 @@ class DrugNames:
         return self._brand_route.get(name.lower())
 
     def is_known_word(self, word: str) -> bool:
-        return self.lexicon.is_known_word(word)
+        return self.drugs.is_known_word(word)
 
 

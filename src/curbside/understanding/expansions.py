@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 
 from curbside.corpus.text import STOPWORDS
-from curbside.understanding.lexicon import CANDIDATE_TOKEN, WORD_TOKEN, Lexicon, strip_plural
+from curbside.understanding.lexicon import CANDIDATE_TOKEN, WORD_TOKEN, DrugTable, Lexicon, strip_plural
 
 __all__ = [
     "Expansion",
@@ -210,25 +210,25 @@ def choose_expansions(key: str, lexicon: Lexicon, context: set[str]) -> tuple[st
     return tuple(e for e, s in zip(expansions, scores) if s == best)
 
 
-def brand_matches(text: str, lexicon: Lexicon) -> list[tuple[int, str, str]]:
-    """(start, surface, generic) for each brand (or misspelt brand/generic) in the text."""
+def brand_matches(text: str, drugs: DrugTable) -> list[tuple[int, str, str]]:
+    """(start, surface, generic) for each brand (or misspelt brand/generic) of a drug table in the text."""
     lowered = text.lower()
     spans = [(m.group(), m.start(), m.end()) for m in WORD_TOKEN.finditer(lowered)]
     tokens = [t for t, _, _ in spans]
     found: list[tuple[int, str, str]] = []
     covered: set[int] = set()
-    if lexicon.has_brands:
-        for i, j, generic in lexicon.brand_phrases(tokens):
+    if drugs.has_brands:
+        for i, j, generic in drugs.brand_phrases(tokens):
             start, end = spans[i][1], spans[j - 1][2]
             found.append((start, text[start:end], generic))
             covered.update(range(i, j))
-    if lexicon.corrects_drug_names:
+    if drugs.corrects_drug_names:
         for index, (token, start, end) in enumerate(spans):
             if index in covered or len(token) < 6 or not token.isalpha():
                 continue
-            if lexicon.is_drug_name(token) or lexicon.knows_word_form(token):
+            if drugs.is_drug_name(token) or drugs.knows_word_form(token):
                 continue
-            hit = lexicon.correct_drug_name(token)
+            hit = drugs.correct_drug_name(token)
             if hit is not None:
                 found.append((start, text[start:end], hit[1]))
     found.sort()
@@ -270,7 +270,7 @@ def find_expansions(clinical: str, text: str, lexicon: Lexicon, context: set[str
         for match in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(short)}(?![A-Za-z0-9])", clinical):
             ordered.append((match.start(), Expansion(short, long, "abbreviation")))
             break
-    for start, surface, generic in brand_matches(clinical, lexicon):
+    for start, surface, generic in brand_matches(clinical, lexicon.drugs):
         ordered.append((start, Expansion(surface, generic, "brand")))
     ordered.sort(key=lambda pair: pair[0])
     expansions: list[Expansion] = []

@@ -1,7 +1,9 @@
 """The lexicon: abbreviations, brand -> generic pairs and MeSH names, indexed once for fast matching.
 
 :class:`Lexicon` is built once per engine (see :mod:`curbside.retrieval.lexicons` for one built from an
-index) and handed to :func:`curbside.understanding.understand`. Other modules use its public methods only.
+index) and handed to :func:`curbside.understanding.understand`; the medication reader
+(:class:`~curbside.understanding.drug_names.DrugNames`) uses the same one, with a :class:`DrugTable` of its
+own for the names by active moiety. Other modules use their public methods only.
 Also here: the word lists that decide what is a concept, a common word or a salt, and the curated
 abbreviation table (``vocabulary/data/abbreviations.tsv``, read by :func:`abbreviation_rows`).
 """
@@ -26,6 +28,7 @@ __all__ = [
     "SALT_AND_FORM_WORDS",
     "UNIT_WORDS",
     "WORD_TOKEN",
+    "DrugTable",
     "Lexicon",
     "abbreviation_rows",
     "english_words",
@@ -222,14 +225,174 @@ def _is_caps(text: str) -> bool:
     return bool(cased) and all(ch.isupper() for ch in cased)
 
 
+class _Words:
+    """Lower-case words and their singular forms (:func:`strip_plural`): one part of what a lexicon knows."""
+
+    __slots__ = ("singular", "words")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self.singular = frozenset(strip_plural(w) for w in self.words)
+
+
+@lru_cache(maxsize=1)
+def _english() -> _Words:
+    return _Words(english_words())
+
+
+class DrugTable:
+    """Brand -> generic pairs indexed for matching: brand phrases, exact lookup and typo correction.
+
+    A :class:`Lexicon` builds its own (``Lexicon.drugs``, the pairs it was given) and, through
+    :meth:`Lexicon.drug_table`, others from the same Drugs@FDA rows written differently (the medication
+    reader's, by active moiety: :class:`~curbside.understanding.drug_names.DrugNames`). A table knows the
+    words its lexicon shares with it, its own brand and generic words, and English when it corrects typos.
+    """
+
+    def __init__(self, brands: Iterable[tuple[str, str]], shared_words: Sequence[_Words]) -> None:
+        pairs: list[tuple[tuple[str, ...], str]] = []
+        generic_tokens: set[str] = set()
+        for item in brands:
+            # Plain (brand, generic) pairs; objects with .brand and .generic are taken too.
+            brand, generic = (item.brand, item.generic) if hasattr(item, "brand") else item  # type: ignore[union-attr]
+            if not brand or not generic:
+                continue
+            brand_tokens = tuple(WORD_TOKEN.findall(normalize(brand).lower()))
+            generic_text = " ".join(normalize(generic).lower().split())
+            if not brand_tokens or not generic_text:
+                continue
+            pairs.append((brand_tokens, generic_text))
+            generic_tokens.update(WORD_TOKEN.findall(generic_text))
+        self._generic_tokens = frozenset(generic_tokens)
+        self._brand_generics: dict[str, list[str]] = {}
+        for brand_tokens, generic_text in pairs:
+            own = set(WORD_TOKEN.findall(generic_text))
+            if all(t in own or t in STOPWORDS or t in SALT_AND_FORM_WORDS or t.isdigit() for t in brand_tokens):
+                continue  # a generic name, not a brand
+            generics = self._brand_generics.setdefault(" ".join(brand_tokens), [])
+            if generic_text not in generics:
+                generics.append(generic_text)
+        self._brand_index = _PhraseIndex()
+        fuzzy_targets: dict[str, str] = {}
+        for name, generics in self._brand_generics.items():
+            generic = self._preferred_generic(generics)
+            tokens = tuple(name.split())
+            if not self._brand_matchable(tokens):
+                continue
+            self._brand_index.add(tokens, generic)
+            if len(tokens) == 1 and len(name) >= 6 and name.isalpha():
+                fuzzy_targets.setdefault(name, generic)
+        for token in sorted(generic_tokens):
+            if len(token) >= 6 and token.isalpha() and token not in SALT_AND_FORM_WORDS and token not in _COMMON_WORDS:
+                fuzzy_targets.setdefault(token, token)
+        self._fuzzy_targets = fuzzy_targets
+        self._fuzzy_by_key: dict[tuple[str, int], list[str]] = {}
+        for target in fuzzy_targets:
+            self._fuzzy_by_key.setdefault((target[0], len(target)), []).append(target)
+        self._fuzzy_choices: dict[tuple[str, int], list[str]] = {}
+        self._fuzzy_cache: dict[str, tuple[str, str] | None] = {}
+        own_words = _Words({t for name in self._brand_generics for t in name.split()} | generic_tokens)
+        # English joins only a table that corrects typos (it keeps ordinary words from being "corrected").
+        self._known = (*shared_words, own_words, *((_english(),) if fuzzy_targets else ()))
+
+    def _brand_matchable(self, tokens: tuple[str, ...]) -> bool:
+        if sum(len(t) for t in tokens) < 4:
+            return False
+        name = " ".join(tokens)
+        if name in _BRAND_STOPLIST or tokens[0] in _BRAND_STOPLIST:
+            return False
+        if tokens[0] in self._generic_tokens:
+            return False  # a descriptive name ("potassium chloride in plastic container")
+        if all(t in _COMMON_WORDS or t in STOPWORDS or t.isdigit() or len(t) == 1 for t in tokens):
+            return False
+        return True
+
+    @staticmethod
+    def _preferred_generic(generics: list[str]) -> str:
+        # The fewest ingredients first, then the first seen.
+        return min(generics, key=lambda g: (g.count(";") + g.count(" and "), generics.index(g)))
+
+    def is_known_word(self, word: str) -> bool:
+        """A word the table knows (English, its lexicon's words, brands, generics): never spell-corrected."""
+        lowered = word.lower()
+        return any(lowered in part.words for part in self._known)
+
+    def knows_word_form(self, token: str) -> bool:
+        """Like :meth:`is_known_word` for a lower-case token, also in its singular form."""
+        if any(token in part.words for part in self._known):
+            return True
+        singular = strip_plural(token)
+        return any(singular in part.singular for part in self._known)
+
+    @property
+    def generic_words(self) -> frozenset[str]:
+        """The words of the generic names (salt and formulation words included)."""
+        return self._generic_tokens
+
+    def generic_for(self, brand: str) -> str | None:
+        """The generic name of a brand (case-insensitive, tolerant of punctuation), else None."""
+        key = " ".join(WORD_TOKEN.findall(normalize(brand).lower()))
+        generics = self._brand_generics.get(key)
+        return self._preferred_generic(generics) if generics else None
+
+    def correct_drug_name(self, token: str) -> tuple[str, str] | None:
+        """(corrected name, generic) for a misspelt brand or generic (lower case), else None."""
+        if token in self._fuzzy_cache:
+            return self._fuzzy_cache[token]
+        result = None
+        length = len(token)
+        max_distance = 1 if length <= 10 else 2
+        key = (token[0], length)
+        choices = self._fuzzy_choices.get(key)
+        if choices is None:
+            choices = []
+            for other in range(length - max_distance, length + max_distance + 1):
+                choices.extend(self._fuzzy_by_key.get((token[0], other), ()))
+            self._fuzzy_choices[key] = choices
+        if choices:
+            hits = process.extract(token, choices, scorer=OSA.distance, score_cutoff=max_distance, limit=None)
+            if hits:
+                best = min(score for _, score, _ in hits)
+                names = sorted(choice for choice, score, _ in hits if score == best)
+                generics = {self._fuzzy_targets[name] for name in names}
+                if len(generics) == 1:
+                    result = (names[0], self._fuzzy_targets[names[0]])
+        if len(self._fuzzy_cache) > 8192:
+            self._fuzzy_cache.clear()
+        self._fuzzy_cache[token] = result
+        return result
+
+    @property
+    def has_brands(self) -> bool:
+        return len(self._brand_index) > 0
+
+    def brand_phrases(self, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
+        """(start, end, generic) token spans of the brands in lower-case tokens, longest first, left to right."""
+        return [(i, j, str(generic)) for i, j, generic in self._brand_index.find(tokens)]
+
+    @property
+    def corrects_drug_names(self) -> bool:
+        """Whether any brand or generic is long enough to be matched with a typo."""
+        return bool(self._fuzzy_targets)
+
+    def is_drug_name(self, token: str) -> bool:
+        """A brand or generic word of 6+ letters, spelt right (lower case): never "corrected"."""
+        return token in self._fuzzy_targets
+
+    @property
+    def knows_drugs(self) -> bool:
+        return bool(self._brand_generics or self._generic_tokens)
+
+
 class Lexicon:
     """Abbreviations, brand -> generic pairs and MeSH names, indexed once for fast parsing.
 
     ``abbreviations`` maps an abbreviation, as written (case matters: "EGFR" vs "eGFR"), to its
     expansions (several for an ambiguous one, most common first). ``abbreviation_cues`` maps
     ``(abbreviation, expansion)`` to context words that select that expansion; ``case_sensitive``
-    names abbreviations that must never match in lower case. ``brands`` are ``(brand, generic)`` pairs;
-    ``mesh_names`` are MeSH preferred names, natural order or as written.
+    names abbreviations that must never match in lower case. ``brands`` are ``(brand, generic)`` pairs,
+    indexed as :attr:`drugs` (a :class:`DrugTable`); ``mesh_names`` are MeSH preferred names,
+    natural order or as written.
     """
 
     def __init__(
@@ -242,17 +405,15 @@ class Lexicon:
         case_sensitive: Iterable[str] = (),
     ) -> None:
         self._build_abbreviations(abbreviations or {}, abbreviation_cues or {}, set(case_sensitive))
-        self._vocabulary: set[str] = set(STOPWORDS) | FRAMING_WORDS | PERSON_NOUNS | UNIT_WORDS | _COMMON_WORDS
+        words: set[str] = set(STOPWORDS) | FRAMING_WORDS | PERSON_NOUNS | UNIT_WORDS | _COMMON_WORDS
         for key, expansions in self._abbreviations.items():
-            self._vocabulary.add(key.lower())
+            words.add(key.lower())
             for expansion in expansions:
-                self._vocabulary.update(WORD_TOKEN.findall(expansion.lower()))
-        self._build_brands(brands)
+                words.update(WORD_TOKEN.findall(expansion.lower()))
+        # The word lists and abbreviations: known to every drug table of this lexicon.
+        self._shared_words = _Words(words)
         self._build_mesh(mesh_names)
-        if self._fuzzy_targets:
-            self._vocabulary |= english_words() - set(self._fuzzy_targets)
-        self._vocabulary_stripped = {strip_plural(w) for w in self._vocabulary}
-        self._fuzzy_cache: dict[str, tuple[str, str] | None] = {}
+        self.drugs = DrugTable(brands, (self._shared_words, self._mesh_words))
 
     @classmethod
     def with_builtin_abbreviations(
@@ -360,150 +521,50 @@ class Lexicon:
         """Context words that select this expansion of an ambiguous abbreviation (from the table's notes)."""
         return self._cues.get((key, expansion), frozenset())
 
-    # --- brands ---
+    # --- brands: the lexicon's drug table (brand matching and typo correction are :attr:`drugs`'s) ---
 
-    def _build_brands(self, brands: Iterable[tuple[str, str]]) -> None:
-        pairs: list[tuple[tuple[str, ...], str]] = []
-        generic_tokens: set[str] = set()
-        for item in brands:
-            # Plain (brand, generic) pairs; objects with .brand and .generic are taken too.
-            brand, generic = (item.brand, item.generic) if hasattr(item, "brand") else item  # type: ignore[union-attr]
-            if not brand or not generic:
-                continue
-            brand_tokens = tuple(WORD_TOKEN.findall(normalize(brand).lower()))
-            generic_text = " ".join(normalize(generic).lower().split())
-            if not brand_tokens or not generic_text:
-                continue
-            pairs.append((brand_tokens, generic_text))
-            generic_tokens.update(WORD_TOKEN.findall(generic_text))
-        self._generic_tokens = frozenset(generic_tokens)
-        self._brand_generics: dict[str, list[str]] = {}
-        for brand_tokens, generic_text in pairs:
-            own = set(WORD_TOKEN.findall(generic_text))
-            if all(t in own or t in STOPWORDS or t in SALT_AND_FORM_WORDS or t.isdigit() for t in brand_tokens):
-                continue  # a generic name, not a brand
-            generics = self._brand_generics.setdefault(" ".join(brand_tokens), [])
-            if generic_text not in generics:
-                generics.append(generic_text)
-        self._brand_index = _PhraseIndex()
-        fuzzy_targets: dict[str, str] = {}
-        for name, generics in self._brand_generics.items():
-            generic = self._preferred_generic(generics)
-            tokens = tuple(name.split())
-            if not self._brand_matchable(tokens):
-                continue
-            self._brand_index.add(tokens, generic)
-            if len(tokens) == 1 and len(name) >= 6 and name.isalpha():
-                fuzzy_targets.setdefault(name, generic)
-        for token in sorted(generic_tokens):
-            if len(token) >= 6 and token.isalpha() and token not in SALT_AND_FORM_WORDS and token not in _COMMON_WORDS:
-                fuzzy_targets.setdefault(token, token)
-        self._vocabulary.update(t for name in self._brand_generics for t in name.split())
-        self._vocabulary.update(generic_tokens)
-        self._fuzzy_targets = fuzzy_targets
-        self._fuzzy_by_key: dict[tuple[str, int], list[str]] = {}
-        for target in fuzzy_targets:
-            self._fuzzy_by_key.setdefault((target[0], len(target)), []).append(target)
-        self._fuzzy_choices: dict[tuple[str, int], list[str]] = {}
-
-    def _brand_matchable(self, tokens: tuple[str, ...]) -> bool:
-        if sum(len(t) for t in tokens) < 4:
-            return False
-        name = " ".join(tokens)
-        if name in _BRAND_STOPLIST or tokens[0] in _BRAND_STOPLIST:
-            return False
-        if tokens[0] in self._generic_tokens:
-            return False  # a descriptive name ("potassium chloride in plastic container")
-        if all(t in _COMMON_WORDS or t in STOPWORDS or t.isdigit() or len(t) == 1 for t in tokens):
-            return False
-        return True
-
-    @staticmethod
-    def _preferred_generic(generics: list[str]) -> str:
-        # The fewest ingredients first, then the first seen.
-        return min(generics, key=lambda g: (g.count(";") + g.count(" and "), generics.index(g)))
+    def drug_table(self, brands: Iterable[tuple[str, str]]) -> DrugTable:
+        """Another table of brand -> generic pairs, knowing this lexicon's word lists and abbreviations but
+        not its MeSH names (the medication reader's names by active moiety, from the same Drugs@FDA rows)."""
+        return DrugTable(brands, (self._shared_words,))
 
     def is_known_word(self, word: str) -> bool:
         """A word the lexicon knows (English, abbreviations, brands, MeSH): never spell-corrected."""
-        return word.lower() in self._vocabulary
-
-    def generic_for(self, brand: str) -> str | None:
-        """The generic name of a brand (case-insensitive, tolerant of punctuation), else None."""
-        key = " ".join(WORD_TOKEN.findall(normalize(brand).lower()))
-        generics = self._brand_generics.get(key)
-        return self._preferred_generic(generics) if generics else None
-
-    def correct_drug_name(self, token: str) -> tuple[str, str] | None:
-        """(corrected name, generic) for a misspelt brand or generic (lower case), else None."""
-        if token in self._fuzzy_cache:
-            return self._fuzzy_cache[token]
-        result = None
-        length = len(token)
-        max_distance = 1 if length <= 10 else 2
-        key = (token[0], length)
-        choices = self._fuzzy_choices.get(key)
-        if choices is None:
-            choices = []
-            for other in range(length - max_distance, length + max_distance + 1):
-                choices.extend(self._fuzzy_by_key.get((token[0], other), ()))
-            self._fuzzy_choices[key] = choices
-        if choices:
-            hits = process.extract(token, choices, scorer=OSA.distance, score_cutoff=max_distance, limit=None)
-            if hits:
-                best = min(score for _, score, _ in hits)
-                names = sorted(choice for choice, score, _ in hits if score == best)
-                generics = {self._fuzzy_targets[name] for name in names}
-                if len(generics) == 1:
-                    result = (names[0], self._fuzzy_targets[names[0]])
-        if len(self._fuzzy_cache) > 8192:
-            self._fuzzy_cache.clear()
-        self._fuzzy_cache[token] = result
-        return result
+        return self.drugs.is_known_word(word)
 
     def knows_word_form(self, token: str) -> bool:
         """Like :meth:`is_known_word` for a lower-case token, also in its singular form."""
-        return token in self._vocabulary or strip_plural(token) in self._vocabulary_stripped
+        return self.drugs.knows_word_form(token)
 
-    @property
-    def has_brands(self) -> bool:
-        return len(self._brand_index) > 0
-
-    def brand_phrases(self, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
-        """(start, end, generic) token spans of the brands in lower-case tokens, longest first, left to right."""
-        return [(i, j, str(generic)) for i, j, generic in self._brand_index.find(tokens)]
-
-    @property
-    def corrects_drug_names(self) -> bool:
-        """Whether any brand or generic is long enough to be matched with a typo."""
-        return bool(self._fuzzy_targets)
-
-    def is_drug_name(self, token: str) -> bool:
-        """A brand or generic word of 6+ letters, spelt right (lower case): never "corrected"."""
-        return token in self._fuzzy_targets
+    def generic_for(self, brand: str) -> str | None:
+        """The generic name of a brand (case-insensitive, tolerant of punctuation), else None."""
+        return self.drugs.generic_for(brand)
 
     @property
     def knows_drugs(self) -> bool:
-        return bool(self._brand_generics or self._generic_tokens)
+        return self.drugs.knows_drugs
 
     def is_drug_phrase(self, phrase: str) -> bool:
         """Whether a phrase names a drug: a brand, a generic word, a drug abbreviation, or a near-miss."""
         words = WORD_TOKEN.findall(normalize(phrase).lower())
         if not words:
             return False
-        if self._brand_index.find(words) or any(w in self._generic_tokens and w not in SALT_AND_FORM_WORDS for w in words):
+        generic_words = self.drugs.generic_words
+        if self.drugs.brand_phrases(words) or any(w in generic_words and w not in SALT_AND_FORM_WORDS for w in words):
             return True
         for candidate in CANDIDATE_TOKEN.finditer(normalize(phrase)):
             key = self.find_abbreviation(candidate.group().rstrip("+"), safe_only=False)
             if key is not None and any(
-                set(WORD_TOKEN.findall(e.lower())) & self._generic_tokens for e in self._abbreviations[key]
+                set(WORD_TOKEN.findall(e.lower())) & generic_words for e in self._abbreviations[key]
             ):
                 return True
-        return any(len(w) >= 6 and w.isalpha() and not self.knows_word_form(w) and self.correct_drug_name(w) for w in words)
+        return any(len(w) >= 6 and w.isalpha() and not self.knows_word_form(w) and self.drugs.correct_drug_name(w) for w in words)
 
     # --- MeSH ---
 
     def _build_mesh(self, mesh_names: Iterable[str]) -> None:
         self._mesh_index = _PhraseIndex()
+        mesh_words: set[str] = set()
         for raw in mesh_names:
             raw = getattr(raw, "name", raw)  # a plain name, or an object with .name
             if not raw or not isinstance(raw, str):
@@ -518,13 +579,14 @@ class Lexicon:
             forms = [(natural, True)] if natural == name else [(natural, True), (name, False)]
             for form, is_natural in forms:
                 words = WORD_TOKEN.findall(form.lower())
-                self._vocabulary.update(words)
+                mesh_words.update(words)
                 tokens = tuple(strip_plural(t) for t in words)
                 if not tokens or all(t in STOPWORDS for t in tokens):
                     continue
                 if len(tokens) == 1 and (tokens[0] in _MESH_GENERIC or tokens[0].isdigit() or len(tokens[0]) <= 3):
                     continue
                 self._mesh_index.add(tokens, (display, is_natural))
+        self._mesh_words = _Words(mesh_words)
 
     @property
     def mesh_count(self) -> int:

@@ -16,7 +16,7 @@ from curbside.understanding.drug_names import DrugNames, clean_generic
 from curbside.understanding.expansions import brand_matches
 from curbside.understanding.lexicon import WORD_TOKEN, english_words
 from curbside.vocabulary.drugs import BIOSIMILAR_SUFFIX, SALT_WORDS
-from curbside.vocabulary.schedules import number_words, parse_number, time_unit_pattern, time_units
+from curbside.vocabulary.schedules import frequency_of, number_words, parse_number, read_frequency, time_units
 from curbside.vocabulary.tables import alternation
 from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, format_value, parse_unit
 
@@ -44,13 +44,6 @@ class Medication(BaseModel):
 _NUM = rf"(?:\d+(?:\.\d+)?|{alternation(number_words())})"
 
 
-# Numeric frequencies: "q6h", "q 4 weeks", "every 24 weeks", "every 8 hours", "3 times a week".
-_FREQ_NUMERIC = re.compile(
-    rf"(?:q\s*(?P<qn>\d+)\s*-?\s*|every\s+(?P<en>{_NUM})\s*-?\s*)"
-    rf"(?P<unit>{time_unit_pattern('hours', 'days', 'weeks', 'months', 'years')})(?![\w])",
-    re.IGNORECASE,
-)
-_FREQ_TIMES = re.compile(rf"(?P<n>{_NUM})\s*(?:x|times)\s*(?:/|a|per)\s*(?P<unit>day|week|month)\b", re.IGNORECASE)
 _SCHEDULE_DAYS = re.compile(
     r"(?P<word>days?)\s+(?P<list>\d+(?:\s*(?:,\s*(?:and\s+)?|and|&|-|to)\s*\d+)*)(?![\w.])", re.IGNORECASE
 )
@@ -76,24 +69,15 @@ _FILLER = re.compile(
 )
 _NOUN_FILLER = re.compile(r"(?:pulses?|injections?|tablets?|tabs?|capsules?|doses|infusions?)(?![\w])", re.IGNORECASE)
 _BEFORE_ADJ = re.compile(r"(?:high|low|pulse|standard)-dose|pulse", re.IGNORECASE)
-_FREQ_ADJ = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "nightly": "nightly"}
+# Frequency words that may stand before the drug, as an adjective ("weekly methotrexate").
+_FREQUENCY_ADJECTIVES = frozenset({"daily", "weekly", "monthly", "nightly"})
+
 
 def _amount(number: float, unit: str) -> str:
     """ "6 months", "1 month", "4 doses"."""
     plural = time_units().get(unit.lower(), unit.lower())
     word = plural[:-1] if number == 1 and plural.endswith("s") else plural
     return f"{format_value(number)} {word}"
-
-
-def _frequency_from_numeric(n: float, unit: str) -> str:
-    plural = time_units().get(unit.lower(), unit.lower())
-    if n == 1:
-        return {"hours": "every hour", "days": "daily", "weeks": "weekly", "months": "monthly", "years": "yearly"}[
-            plural
-        ]
-    if n == 2 and plural == "days":
-        return "every other day"
-    return f"every {format_value(n)} {plural}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -143,17 +127,17 @@ def _find_mentions(text: str, names: DrugNames) -> list[_Mention]:
     candidates: list[_Mention] = []
     patterns = clinical_patterns()
 
-    # 1. Brands (and misspelt brands / generics) through the project's Lexicon.
-    for start, surface, generic in brand_matches(text, names.lexicon):
+    # 1. Brands (and misspelt brands / generics) through the drug table (of the engine's one Lexicon).
+    for start, surface, generic in brand_matches(text, names.drugs):
         end = start + len(surface)
-        exact = names.lexicon.generic_for(surface)
+        exact = names.drugs.generic_for(surface)
         brand: str | None = None
         if exact is not None:
             brand = names.display_brand(surface)
         else:
             if _CLINICAL_WORD.search(surface) or surface.lower() in patterns.findings:
                 continue  # a disease or symptom word, not a misspelt drug
-            hit = names.lexicon.correct_drug_name(surface.lower())
+            hit = names.drugs.correct_drug_name(surface.lower())
             corrected = hit[0] if hit else None
             if corrected is not None and corrected not in names.generic_names and corrected != generic:
                 brand = names.display_brand(corrected)
@@ -259,7 +243,7 @@ def _unknown_brand_word(word: str, names: DrugNames, routes: Mapping[str, str]) 
     lowered = word.lower()
     if lowered in routes or lowered in STOPWORDS or word.isupper() and len(word) <= 4:
         return False
-    return not names.lexicon.is_known_word(lowered) or names.lexicon.generic_for(word) is not None
+    return not names.drugs.is_known_word(lowered) or names.drugs.generic_for(word) is not None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -282,19 +266,9 @@ def _read_attribute(text: str, pos: int) -> tuple[str, object, int] | None:
         match = pattern.match(text, pos)
         if match:
             return kind, _schedule_text(match), match.end()
-    match = _FREQ_TIMES.match(text, pos)
-    if match:
-        n = parse_number(match.group("n"))
-        words = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
-        rate = "daily" if match.group("unit").lower() == "day" else match.group("unit").lower() + "ly"
-        return "frequency", f"{words.get(int(n), format_value(n) + ' times')} {rate}", match.end()
-    fixed = p.frequency_fixed.match(text, pos)
-    numeric = _FREQ_NUMERIC.match(text, pos)
-    if numeric and (not fixed or numeric.end() >= fixed.end()):
-        n = parse_number(numeric.group("qn") or numeric.group("en"))
-        return "frequency", _frequency_from_numeric(n, numeric.group("unit")), numeric.end()
-    if fixed:
-        return "frequency", p.frequencies[" ".join(fixed.group().lower().split())], fixed.end()
+    frequency = read_frequency(text, pos)
+    if frequency:
+        return "frequency", frequency.frequency, frequency.end
     match = _DURATION.match(text, pos)
     if match:
         return "duration", _amount(parse_number(match.group("n")), match.group("unit")), match.end()
@@ -378,8 +352,8 @@ def _scan_before(text: str, start: int, floor: int) -> tuple[dict[str, object], 
         word = re.search(r"([A-Za-z-]+)$", stripped)
         if best is None and word:
             lowered = word.group(1).lower()
-            if lowered in _FREQ_ADJ:
-                best = (word.start(1), "frequency", _FREQ_ADJ[lowered])
+            if lowered in _FREQUENCY_ADJECTIVES:
+                best = (word.start(1), "frequency", frequency_of(lowered))
             elif _BEFORE_ADJ.fullmatch(word.group(1)):
                 best = (word.start(1), "noun", None)
         if best is None:
