@@ -9,7 +9,8 @@ import pytest
 from curbside.vocabulary import ages, drugs, routes, schedules, units
 from curbside.vocabulary.tables import read_table
 
-DATA_FILES = ("drug_name_parts.tsv", "drug_aliases.tsv", "routes.tsv", "units.tsv", "time_units.tsv", "number_words.tsv")
+DATA_FILES = ("drug_name_parts.tsv", "drug_aliases.tsv", "routes.tsv", "units.tsv", "time_units.tsv", "number_words.tsv",
+              "frequencies.tsv")
 
 
 @pytest.mark.parametrize("name", DATA_FILES)
@@ -93,6 +94,34 @@ def test_schedules_read_frequencies_with_the_shared_tables() -> None:
     assert schedules.parse_number("Two") == 2 and schedules.parse_number("1,000") == 1000
     assert schedules.days_text(14) == "2 weeks" and schedules.interval_text(1) == "once daily"
     assert schedules.format_number(6.666) == "6.7"
+
+
+def test_one_frequency_reader_gives_the_patient_wording_and_the_dosing_interval() -> None:
+    reading = schedules.read_frequency("methotrexate 15 mg 3 times a week", 19)
+    assert (reading.frequency, reading.interval_days, reading.end) == ("three times weekly", pytest.approx(7 / 3), 33)
+    assert schedules.read_frequency("q6h").frequency == "every 6 hours"
+    assert schedules.read_frequency("every 2 days").frequency == "every other day"
+    assert schedules.read_frequency("QMONTH").frequency == "monthly"
+    assert schedules.read_frequency("BID").frequency == "twice daily"
+    # read inside a dose schedule, not in a question's free text
+    assert schedules.read_frequency("biweekly") is None and schedules.read_frequency("a day") is None
+    assert schedules.read_frequency("every 4-6 weeks") is None
+    assert schedules.frequency_of("qhs") == "nightly" and schedules.frequency_of("whenever") is None
+    row = schedules.frequency_phrases()["monthly"]
+    assert row.interval_days == schedules.DAYS_PER_MONTH_AS_WEEKS == 28 and row.note
+    # every wording the patient model writes is read back by the dose check with its interval
+    for phrase, row in schedules.frequency_phrases().items():
+        schedule = schedules.parse_frequency(row.frequency)
+        assert schedule is not None, phrase
+        if row.interval_days:
+            assert schedule.interval_days == pytest.approx(row.interval_days), phrase
+    assert schedules.parse_frequency("three times weekly").interval_days == pytest.approx(7 / 3)
+    assert schedules.parse_frequency("2x/day").interval_days == 0.5
+    assert schedules.parse_frequency("yearly").interval_days == 365.25
+    assert schedules.parse_frequency("mg/kg/day").interval_days == 1
+    assert schedules.parse_frequency("biweekly").notes == ("'biweekly' read as every 2 weeks",)
+    assert schedules.parse_frequency("single infusion") == schedules.Schedule(None, 1)
+    assert schedules.parse_frequency("prn").notes == ("as needed",)
 
 
 def test_age_patterns_serve_questions_redaction_and_populations() -> None:

@@ -75,8 +75,6 @@ class ClinicalPatterns:
     dose: re.Pattern[str]
     route: re.Pattern[str]
     routes: dict[str, str]
-    frequency_fixed: re.Pattern[str]
-    frequencies: dict[str, str]
     severity: re.Pattern[str]
     severities: dict[str, str]
     not_severity: re.Pattern[str]
@@ -110,15 +108,12 @@ _LAB_WORDS = (
 def clinical_patterns() -> ClinicalPatterns:
     vocab = clinical_terms()
     routes = route_codes()
-    frequencies = vocab.mapping("frequency")
     severities = vocab.mapping("severity")
     labs = vocab.terms("lab")
     return ClinicalPatterns(
         dose=re.compile(rf"{_NUMBER}(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?\s*(?P<unit>{unit_pattern()})", re.IGNORECASE),
         route=phrase_pattern(routes),
         routes=routes,
-        frequency_fixed=phrase_pattern(frequencies),
-        frequencies=frequencies,
         severity=phrase_pattern(severities),
         severities=severities,
         not_severity=phrase_pattern(vocab.terms("not_severity")),

@@ -16,8 +16,7 @@ from curbside.understanding.drug_names import DrugNames, clean_generic
 from curbside.understanding.expansions import brand_matches
 from curbside.understanding.lexicon import WORD_TOKEN, english_words
 from curbside.vocabulary.drugs import BIOSIMILAR_SUFFIX, SALT_WORDS
-from curbside.vocabulary.schedules import frequency_of, number_words, parse_number, read_frequency, time_units
-from curbside.vocabulary.tables import alternation
+from curbside.vocabulary.schedules import NUMBER_PATTERN, frequency_of, parse_number, read_frequency, time_units
 from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, format_value, parse_unit
 
 __all__ = ["Medication", "MedicationReading", "read_medications"]
@@ -41,7 +40,7 @@ class Medication(BaseModel):
         return dose_in(self.dose_value, self.dose_unit, target_unit, weight_kg=weight_kg, bsa_m2=bsa_m2)
 
 
-_NUM = rf"(?:\d+(?:\.\d+)?|{alternation(number_words())})"
+_NUM = NUMBER_PATTERN
 
 
 _SCHEDULE_DAYS = re.compile(

@@ -1,14 +1,22 @@
 """Frequencies and schedules of doses: how often, how many, over how long.
 
-Facts: ``data/time_units.tsv`` (each spelling of a unit of time or of a course, its plural word and its
-length in days) and ``data/number_words.tsv`` ("two" = 2). Patient parsing writes a medication's frequency
-and schedule with these words; dose checking reads a frequency into a :class:`Schedule`.
+Facts: ``data/frequencies.tsv`` (each fixed frequency phrase, its canonical wording, the days between doses),
+``data/time_units.tsv`` (each spelling of a unit of time or of a course, its plural word and its length in
+days) and ``data/number_words.tsv`` ("two" = 2). One frequency reader serves both users: patient parsing
+takes a medication's frequency wording from it (:func:`read_frequency`), dose checking the interval
+(:func:`parse_frequency` reads a whole frequency/schedule phrase into a :class:`Schedule`).
 
 Public API
 ----------
 ``Schedule``, ``parse_frequency(text) -> Schedule | None``
     Reads "daily", "twice daily", "BID", "weekly", "every 4 weeks", "monthly", "q6 months",
     "day 0 and 14", "daily for 5 days every 4 weeks", "x4" ... ("monthly" is every 4 weeks).
+``read_frequency(text, pos=0) -> FrequencyReading | None``, ``frequency_of(phrase)``, ``frequency_phrases()``
+    The frequency a question gives at ``pos``: its canonical wording ("3 times a week" -> "three times
+    weekly", "q6h" -> "every 6 hours", "BID" -> "twice daily") and its interval in days; a fixed phrase's
+    wording; the table of fixed phrases. ``AS_NEEDED``, ``ONCE``: the wordings that are not an interval.
+``NUMBER_PATTERN``
+    A regex (no group) of a number in digits or words ("2", "1.5", "two").
 ``MissingFact``
     Raised where a computation needs a fact it was not given (how often a dose is given, a weight ...).
 ``time_units()``, ``unit_days()``, ``number_words()``, ``time_unit_pattern(*units)``, ``parse_number(text)``
@@ -29,8 +37,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 from curbside.vocabulary.tables import alternation, read_table
+from curbside.vocabulary.units import format_value
 
-DAYS_PER_MONTH_AS_WEEKS = 28.0  # "monthly" infusions are given every 4 weeks
 DAYS_PER_CALENDAR_MONTH = 30.4375  # "every 6 months"
 
 
@@ -136,30 +144,157 @@ class Schedule:
         return float(min(per_course, window)), notes
 
 
-# Fixed phrases, most specific first; each match is blanked so that "twice weekly" is not also "weekly".
-_FIXED_INTERVALS: tuple[tuple[str, float, str | None], ...] = (
-    (r"\b(?:(?:four|4) times (?:a |per )?day|four times daily|qid|q\.i\.d\.?|q6h)(?!\w)", 0.25, None),
-    (r"\b(?:(?:three|3) times (?:a |per )?day|three times daily|tid|t\.i\.d\.?|q8h)(?!\w)", 1 / 3, None),
-    (r"\b(?:twice (?:a |per )?day|twice daily|(?:two|2) times (?:a |per )?day|bid|b\.i\.d\.?|q12h)(?!\w)", 0.5, None),
-    (r"\b(?:twice (?:a |per )?week|twice weekly|(?:two|2) times (?:a |per )?week)\b", 3.5, None),
-    (r"\b(?:every other day|alternate days|qod|eod)\b", 2.0, None),
-    (r"\b(?:every other week|fortnightly|biweekly|q2w|q2wk)\b", 14.0, "'biweekly' read as every 2 weeks"),
-    (r"\b(?:once )?(?:monthly|a month|per month|every month|q ?month|q1mo?)\b", DAYS_PER_MONTH_AS_WEEKS,
-     "monthly read as every 4 weeks"),
-    (r"\b(?:once )?(?:weekly|a week|per week|every week|qw|qwk|q1w)\b", 7.0, None),
-    (r"(?:\b(?:once )?(?:daily|a day|per day|each day|every day|nightly|qd|od|q24h|qam|qhs)\b|/day\b)", 1.0, None),
+# --- frequencies: how often a dose is given ------------------------------------------------------
+AS_NEEDED = "as needed"  # the frequencies of data/frequencies.tsv that are not an interval
+ONCE = "once"
+
+
+@dataclass(frozen=True)
+class FrequencyPhrase:
+    """A row of ``data/frequencies.tsv``: the canonical frequency, days between doses, whether a question's
+    free text is read for it, and the note a dose check reports."""
+
+    frequency: str
+    interval_days: float | None
+    in_question: bool
+    note: str | None
+
+
+@lru_cache(maxsize=1)
+def frequency_phrases() -> dict[str, FrequencyPhrase]:
+    """Fixed frequency phrase (lower case, single spaces) -> its reading ("bid" -> twice daily, 0.5 days)."""
+    return {
+        " ".join(row["phrase"].lower().split()): FrequencyPhrase(
+            frequency=row["frequency"],
+            interval_days=float(Fraction(row["days"])) if row["days"] else None,
+            in_question=row["question"] == "yes",
+            note=row["note"] or None,
+        )
+        for row in read_table("frequencies.tsv")
+    }
+
+
+DAYS_PER_MONTH_AS_WEEKS = float(frequency_phrases()["monthly"].interval_days or 0)  # "monthly" infusions: every 4 weeks
+
+
+@dataclass(frozen=True)
+class FrequencyReading:
+    """A frequency read in a text: ``frequency`` the canonical wording ("twice daily", "every 6 hours"),
+    ``interval_days`` the days between doses (None: as needed, once), ``in_question`` whether a question's
+    free text is read for it (not "a day", "biweekly", nor a range "every 4-6 weeks"), ``note`` what a dose
+    check reports, ``start``/``end`` the span read."""
+
+    frequency: str
+    interval_days: float | None
+    in_question: bool
+    note: str | None
+    start: int
+    end: int
+
+
+NUMBER_PATTERN = rf"(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})"
+# "3 times a week", "2x/day", "twice" aside (a fixed phrase).
+_TIMES_PER = re.compile(rf"(?P<n>{NUMBER_PATTERN})\s*(?:x|times)\s*(?:/|a|per)\s*(?P<unit>day|week|month)\b", re.IGNORECASE)
+_TIMES_WORDS = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
+_RATE_OF_UNIT = {"day": "daily", "week": "weekly", "month": "monthly"}
+# "q6h", "q 4 weeks", "every 24 weeks", "every two weeks", "every 4-6 weeks".
+_EVERY_N = (
+    rf"(?:q\s*(?P<qn>\d+(?:\.\d+)?)|every(?:\s*(?=\d)|\s+)(?P<en>{NUMBER_PATTERN}))"
+    r"(?:\s*(?:-|to)\s*(?P<high>\d+(?:\.\d+)?))?\s*-?\s*"
+    rf"(?P<unit>{time_unit_pattern('hours', 'days', 'weeks', 'months', 'years')})(?![\w])"
 )
-_EVERY_N = re.compile(
-    r"\b(?:every|q)\s*(\d+(?:\.\d+)?)(?:\s*(?:-|to)\s*(\d+(?:\.\d+)?))?\s*"
-    rf"({time_unit_pattern('hours', 'days', 'weeks', 'months')})\b"
-)
+_ONE_EVERY = {"hours": "every hour", "days": "daily", "weeks": "weekly", "months": "monthly", "years": "yearly"}
+
+
+@lru_cache(maxsize=1)
+def _frequency_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(N times per unit, every N units, fixed phrases of a question, fixed phrases of a dose schedule).
+
+    A question's phrases stand alone between non-word characters (not "/" or "-" either); a schedule's are
+    found anywhere a word starts ("once-daily"), and "/day" after anything ("mg/kg/day")."""
+    phrases = frequency_phrases()
+    in_question = [phrase for phrase, row in phrases.items() if row.in_question]
+    return (
+        _TIMES_PER,
+        re.compile(_EVERY_N, re.IGNORECASE),
+        re.compile(rf"(?<![\w/-])(?:{alternation(in_question)})(?![\w/-])", re.IGNORECASE),
+        re.compile(rf"(?:(?<!\w)|(?=\W))(?:{alternation(phrases)})(?!\w)", re.IGNORECASE),
+    )
+
+
+def _times_per(match: re.Match[str]) -> FrequencyReading:
+    n = parse_number(match.group("n"))
+    rate = _RATE_OF_UNIT[match.group("unit").lower()]
+    per_rate = frequency_phrases()[rate]
+    words = _TIMES_WORDS.get(int(n), format_value(n) + " times") if n == int(n) else format_value(n) + " times"
+    interval = per_rate.interval_days / n if per_rate.interval_days and n else None
+    return FrequencyReading(f"{words} {rate}", interval, True, per_rate.note, match.start(), match.end())
+
+
+def _every_n(match: re.Match[str]) -> FrequencyReading:
+    n = parse_number(match.group("qn") or match.group("en"))
+    spelling = match.group("unit").lower()
+    unit = time_units()[spelling]
+    interval = n * unit_days()[spelling]
+    if match.group("high"):
+        text = f"every {format_value(n)}-{match.group('high')} {unit}"
+        note = f"'{match.group(0).strip()}' read as every {match.group('qn') or match.group('en')} {spelling}"
+        return FrequencyReading(text, interval, False, note, match.start(), match.end())
+    if n == 1:
+        text = _ONE_EVERY[unit]
+    elif n == 2 and unit == "days":
+        text = "every other day"
+    else:
+        text = f"every {format_value(n)} {unit}"
+    return FrequencyReading(text, interval, True, None, match.start(), match.end())
+
+
+def _fixed(match: re.Match[str]) -> FrequencyReading:
+    row = frequency_phrases()[" ".join(match.group().lower().split())]
+    return FrequencyReading(row.frequency, row.interval_days, row.in_question, row.note, match.start(), match.end())
+
+
+def read_frequency(text: str, pos: int = 0) -> FrequencyReading | None:
+    """The frequency a question's text gives at ``pos`` ("3 times a week", "q6h", "bid", "every 2 weeks"),
+    the longest reading there; None when none starts there or the one there is not read in a question."""
+    times_per, every_n, fixed_in_question, _ = _frequency_patterns()
+    match = times_per.match(text, pos)
+    if match:
+        return _times_per(match)
+    fixed = fixed_in_question.match(text, pos)
+    numeric = every_n.match(text, pos)
+    every = _every_n(numeric) if numeric else None
+    if every and every.in_question and (not fixed or every.end >= fixed.end()):
+        return every
+    return _fixed(fixed) if fixed else None
+
+
+def frequency_of(phrase: str) -> str | None:
+    """The canonical frequency of a fixed phrase ("qhs" -> "nightly"), None if it is not one."""
+    row = frequency_phrases().get(" ".join(phrase.lower().split()))
+    return row.frequency if row else None
+
+
+def _find_frequencies(work: str) -> tuple[str, list[FrequencyReading]]:
+    """Every frequency in a dose schedule: "N times per unit" first, then fixed phrases (so "q1mo" is
+    "monthly"), then "every N units"; each read span is blanked so that it is not read twice."""
+    times_per, every_n, _, fixed = _frequency_patterns()
+    readings: list[FrequencyReading] = []
+    for pattern, read in ((times_per, _times_per), (fixed, _fixed), (every_n, _every_n)):
+        if pattern is not fixed:
+            pattern = re.compile(r"\b" + pattern.pattern, pattern.flags)  # noqa: PLW2901 - start at a word
+        found = [read(match) for match in pattern.finditer(work)]
+        readings += found
+        for reading in found:
+            work = work[: reading.start] + " " * (reading.end - reading.start) + work[reading.end :]
+    return work, readings
+
+
 _APART = re.compile(r"\b(\d+(?:\.\d+)?)\s*(days?|weeks?|months?)\s+apart\b")
 _DAY_LIST = re.compile(r"\bdays?\s+(\d+(?:\s*(?:,|and|&|\+)\s*(?:day\s+)?\d+)+)")
 _FOR_N = re.compile(rf"\b(for|x|×)\s*(\d+|{_NUMBER_WORDS})\s*(doses?|infusions?|days?|weeks?)\b")
 _TIMES_N = re.compile(r"(?:\bx|×)\s*(\d+)\b")
 _N_DOSES = re.compile(rf"\b(\d+|{_NUMBER_WORDS})\s+(?:doses|infusions)\b")
-_AS_NEEDED = re.compile(r"\b(?:as needed|prn|p\.r\.n\.?|on demand)(?!\w)")
-_SINGLE = re.compile(r"\b(?:once|single dose|one dose|one-time|one time|stat)\b")
 _DIVIDED_OVER = re.compile(r"\b(?:divided\s+)?over\s+(\d+)(?:\s*(?:-|to)\s*(\d+))?\s*(?:consecutive\s+)?days?\b")
 
 
@@ -192,11 +327,6 @@ def parse_frequency(text: str | None) -> Schedule | None:
     def apart(match: re.Match[str]) -> None:
         intervals.append(float(match.group(1)) * unit_days()[match.group(2)])
 
-    def every_n(match: re.Match[str]) -> None:
-        intervals.append(float(match.group(1)) * unit_days()[match.group(3)])
-        if match.group(2):
-            notes.append(f"'{match.group(0).strip()}' read as every {match.group(1)} {match.group(3)}")
-
     def divided_over(match: re.Match[str]) -> None:
         nonlocal total_over
         total_over = float(match.group(2) or match.group(1))
@@ -222,20 +352,16 @@ def parse_frequency(text: str | None) -> Schedule | None:
     take(_DAY_LIST, day_list)
     take(_APART, apart)
     take(_DIVIDED_OVER, divided_over)
-    for pattern, days, note in _FIXED_INTERVALS:
-        def fixed(match: re.Match[str], days: float = days, note: str | None = note) -> None:
-            intervals.append(days)
-            if note:
-                notes.append(note)
-        take(pattern, fixed)
-    take(_EVERY_N, every_n)
+    work, readings = _find_frequencies(work)
+    intervals += [reading.interval_days for reading in readings if reading.interval_days]
+    notes += [reading.note for reading in readings if reading.note]
     take(_FOR_N, for_n)
     take(_TIMES_N, times_n)
     take(_N_DOSES, n_doses)
-    as_needed = bool(_AS_NEEDED.search(work))
+    as_needed = any(reading.frequency == AS_NEEDED for reading in readings)
     if as_needed:
-        notes.append("as needed")
-    elif course is None and not intervals and _SINGLE.search(work):
+        notes.append(AS_NEEDED)
+    elif course is None and not intervals and any(reading.frequency == ONCE for reading in readings):
         course = 1
 
     if not intervals and course is None and total_over is None and course_days is None:
