@@ -22,6 +22,7 @@ from curbside.retrieval.store import MetadataStore
 from curbside.understanding import (
     DrugNames,
     Finding,
+    Lexicon,
     Medication,
     PatientContext,
     QuestionType,
@@ -286,6 +287,16 @@ def test_pairs_and_mapping_are_equivalent() -> None:
     assert a.generic_for("otezla") == b.generic_for("Otezla") == "apremilast"
 
 
+def test_drug_names_on_the_engine_lexicon_read_as_on_their_own(names: DrugNames) -> None:
+    lexicon = Lexicon.with_builtin_abbreviations(brands=[("Truxima", "rituximab-abbs")], mesh_names=["Lung"])
+    shared = DrugNames(TEST_DRUGS, lexicon=lexicon)
+    assert shared.lexicon is lexicon and shared.drugs is not lexicon.drugs
+    assert names.lexicon.drugs is names.drugs  # alone: a lexicon of these names, whose table they read
+    text = "On Otezla, Bactrim DS, Wellcovorin 15 mg, Ruxience, IVIG and MMF for CKD stage 4 and lung disease"
+    assert extract_patient_context(text, shared) == extract_patient_context(text, names)
+    assert shared.generic_for("Truxima") == names.generic_for("Truxima") == "rituximab"
+
+
 def test_drug_names_from_an_index_store(tmp_path: Path) -> None:
     store = MetadataStore.create(tmp_path / "metadata.sqlite")
     store.add_drug_names([("ruxience", "rituximab"), ("kineret", "anakinra")])
@@ -293,6 +304,10 @@ def test_drug_names_from_an_index_store(tmp_path: Path) -> None:
     from_store = drug_names_from_store(store, include_builtin=False)
     store.close()
     from_dir = drug_names_from_index(tmp_path, include_builtin=False)
+    lexicon = Lexicon()
+    store = MetadataStore(tmp_path / "metadata.sqlite", readonly=True)
+    assert drug_names_from_store(store, include_builtin=False, lexicon=lexicon).lexicon is lexicon
+    store.close()
     for drug_names in (from_store, from_dir):
         ctx = extract_patient_context("Kineret 100 mg SC daily", drug_names)
         assert (ctx.medications[0].generic, ctx.medications[0].brand) == ("anakinra", "Kineret")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from curbside.understanding import (
+    DrugTable,
     Expansion,
     Lexicon,
     PatientContext,
@@ -511,6 +512,20 @@ def test_lexicon_accepts_objects_with_brand_and_name_attributes():
     parsed = understand("Actemra for interstitial lung disease?", lexicon=lexicon)
     assert expansions_of(parsed, "brand") == {"Actemra": ["tocilizumab"]}
     assert parsed.mesh_terms == ("interstitial lung diseases",)
+
+
+def test_the_lexicon_brands_are_its_drug_table_and_another_table_shares_its_words_not_its_mesh(
+    lexicon: Lexicon,
+) -> None:
+    assert isinstance(lexicon.drugs, DrugTable)
+    assert lexicon.drugs.generic_for("Truxima") == lexicon.generic_for("Truxima") == "rituximab"
+    assert lexicon.is_known_word("osteoporosis")  # a MeSH word
+    other = lexicon.drug_table([("Ruxience", "rituximab"), ("rituximab", "rituximab")])
+    assert other.generic_for("ruxience") == "rituximab" and other.generic_for("Truxima") is None
+    assert other.is_known_word("rituximab") and other.is_known_word("patient")  # its own name; a word list
+    assert other.is_known_word("tachycardia")  # an expansion of the lexicon's abbreviations
+    assert not other.is_known_word("osteoporosis")  # the lexicon's MeSH words are not the table's
+    assert other.correct_drug_name("ruxiense") == ("ruxience", "rituximab")
 
 
 def test_patient_context_given_apart_is_story_not_question(lexicon: Lexicon) -> None:

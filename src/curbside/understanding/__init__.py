@@ -12,7 +12,7 @@ retrieval, evidence or writing.
 """
 
 from curbside.understanding.expansions import Expansion, abbreviation_definitions
-from curbside.understanding.lexicon import Lexicon, load_builtin_abbreviations
+from curbside.understanding.lexicon import DrugTable, Lexicon, load_builtin_abbreviations
 from curbside.understanding.drug_names import DrugNames
 from curbside.understanding.findings import Finding
 from curbside.understanding.medications import Medication
@@ -28,6 +28,7 @@ from curbside.understanding.understood import UnderstoodQuestion, understand
 
 __all__ = [
     "DrugNames",
+    "DrugTable",
     "Expansion",
     "Finding",
     "Lexicon",
