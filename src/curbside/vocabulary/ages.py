@@ -29,18 +29,23 @@ from __future__ import annotations
 
 import re
 
-AGE_UNITS = r"(years?|yrs?|y|months?|mos?|weeks?|wks?|days?)"
+# Shared pieces, each written once: an age's number, the words for years, every unit an age is given in,
+# and the abbreviations of "years old".
+_AGE = r"\d{1,3}"
+_YEARS = r"years?|yrs?"
+_UNIT_WORDS = rf"{_YEARS}|y|months?|mos?|weeks?|wks?|days?"
+_YEARS_OLD = r"y/o|y\.o\.?|yo"
 
-AGE_TOKEN = re.compile(
-    r"^\d{1,3}(?:-(?:years?|yrs?|y|months?|mos?|weeks?|wks?|days?))?(?:-old)?$|^\d{1,3}(?:yo|y|f|m|yrs?)$"
-)
+AGE_UNITS = rf"({_UNIT_WORDS})"
+
+AGE_TOKEN = re.compile(rf"^{_AGE}(?:-(?:{_UNIT_WORDS}))?(?:-old)?$|^{_AGE}(?:yo|y|f|m|yrs?)$")
 
 AGE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(rf"\b(\d{{1,3}})\s*-?\s*{AGE_UNITS}\s*-?\s*old\b", re.I),
-    re.compile(r"\b(\d{1,3})\s*(?:y/o|y\.o\.?|yo|yr\.?\s*old|yrs?\.?\s*old)(?![a-z])", re.I),
-    re.compile(r"\b(\d{1,3})\s*(?:years?|yrs?)\s+of\s+age\b", re.I),
-    re.compile(r"\b(?:aged?|age:)\s*(\d{1,3})\b(?!\s*(?:%|mg|kg|months?|weeks?|days?|-))", re.I),
-    re.compile(r"(?<![\w.])(\d{1,3})\s?([MF])(?![\w'])"),
+    re.compile(rf"\b({_AGE})\s*-?\s*{AGE_UNITS}\s*-?\s*old\b", re.I),
+    re.compile(rf"\b({_AGE})\s*(?:{_YEARS_OLD}|yr\.?\s*old|yrs?\.?\s*old)(?![a-z])", re.I),
+    re.compile(rf"\b({_AGE})\s*(?:{_YEARS})\s+of\s+age\b", re.I),
+    re.compile(rf"\b(?:aged?|age:)\s*({_AGE})\b(?!\s*(?:%|mg|kg|months?|weeks?|days?|-))", re.I),
+    re.compile(rf"(?<![\w.])({_AGE})\s?([MF])(?![\w'])"),
 )
 # Cheap tests that must pass before the slower age patterns are tried (same order as AGE_PATTERNS).
 AGE_GUARDS: tuple[re.Pattern[str], ...] = (
@@ -56,11 +61,11 @@ def person_age_patterns(person: str) -> tuple[re.Pattern[str], ...]:
     """ "patient, 45, with ..." and "my mother is 82" for the person words ``person`` (a regex alternation)."""
     return (
         re.compile(
-            rf"\b(?:{person})\s*,\s*(\d{{1,3}})\s*(?=,|\.|;|\)|$|\s+(?:with|who|has|had|is|was|presents?|presenting|and)\b)",
+            rf"\b(?:{person})\s*,\s*({_AGE})\s*(?=,|\.|;|\)|$|\s+(?:with|who|has|had|is|was|presents?|presenting|and)\b)",
             re.I,
         ),
         re.compile(
-            rf"\b(?:{person})\s+(?:is|was|turned|turns)\s+(?:now\s+)?(\d{{1,3}})\b(?!\s*(?:%|mg|kg|lbs?|pounds|cm|kilos?|units?|weeks?|days?|months?|hours?|\.\d))",
+            rf"\b(?:{person})\s+(?:is|was|turned|turns)\s+(?:now\s+)?({_AGE})\b(?!\s*(?:%|mg|kg|lbs?|pounds|cm|kilos?|units?|weeks?|days?|months?|hours?|\.\d))",
             re.I,
         ),
     )
@@ -71,7 +76,7 @@ PERSON_AGE_GUARDS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b(?:is|was|turned|turns)\s+(?:now\s+)?\d", re.I),
 )
 FEVER_BEFORE = re.compile(r"(?:temp|temperature|fever|febrile|t\s*max|tmax)\W*\w*\W*$", re.I)
-AGE_LETTER = re.compile(r"(?:\d\s*(?:y/?o|yo|y\.o\.?)|years?[- ]old|yrs?[- ]old)\s*,?\s*([MF])\b")
+AGE_LETTER = re.compile(rf"(?:\d\s*(?:{_YEARS_OLD})|(?:{_YEARS})[- ]old)\s*,?\s*([MF])\b")
 
 # --- ages of 90 or more (HIPAA Safe Harbor generalises them) ---------------------------------------
 _OLD = r"(?:9\d|1[01]\d)"  # 90 to 119
@@ -79,15 +84,15 @@ _OLD_PERSON = (
     r"(?:man|woman|male|female|patient|person|lady|gentleman|veteran|widow|widower|resident|retiree|"
     r"boy|girl|adult|individual|nursing\s+home\s+resident)"
 )
-OLD_AGE_NOUN = re.compile(rf"\b([Aa]n?)\s{{1,3}}{_OLD}[-\s]?(?:years?|yrs?|y)[-\s]?old\s{{1,3}}({_OLD_PERSON})\b")
+OLD_AGE_NOUN = re.compile(rf"\b([Aa]n?)\s{{1,3}}{_OLD}[-\s]?(?:{_YEARS}|y)[-\s]?old\s{{1,3}}({_OLD_PERSON})\b")
 OLD_AGE = re.compile(
-    rf"\b{_OLD}[-\s]?(?:years?|yrs?)[-\s]old\b|\b{_OLD}\s?(?:yo|y/o|y\.o\.)(?![\w/])"
+    rf"\b{_OLD}[-\s]?(?:{_YEARS})[-\s]old\b|\b{_OLD}\s?(?:yo|y/o|y\.o\.)(?![\w/])"
     rf"|\b(?:aged|age|age:)\s{{1,3}}{_OLD}\b(?!\s{{0,3}}(?:\+|or\s+(?:older|over|more)|and\s+(?:older|over)|to\b|-|years?\s+(?:or|and)\s))"
     rf"|\b{_OLD}\s{{1,3}}years?\s+(?:old|of\s+age)\b",
     re.IGNORECASE,
 )
 
 # --- a population's ages ---------------------------------------------------------------------------
-AGE_RANGE = re.compile(r"\b(?:aged?|ages)?\s*(\d{1,3})\s*(?:to|-|\u2013|through)\s*(\d{1,3})\s*years?", re.IGNORECASE)
-AGE_MIN = re.compile(r"\b(?:(\d{1,3})\s*years?(?:\s*of age)?\s*(?:or|and)\s*older|older than\s*(\d{1,3}))", re.IGNORECASE)
-AGE_MAX = re.compile(r"\b(?:younger than\s*(\d{1,3})|(\d{1,3})\s*years?\s*(?:or|and)\s*younger)", re.IGNORECASE)
+AGE_RANGE = re.compile(rf"\b(?:aged?|ages)?\s*({_AGE})\s*(?:to|-|\u2013|through)\s*({_AGE})\s*years?", re.IGNORECASE)
+AGE_MIN = re.compile(rf"\b(?:({_AGE})\s*years?(?:\s*of age)?\s*(?:or|and)\s*older|older than\s*({_AGE}))", re.IGNORECASE)
+AGE_MAX = re.compile(rf"\b(?:younger than\s*({_AGE})|({_AGE})\s*years?\s*(?:or|and)\s*younger)", re.IGNORECASE)
