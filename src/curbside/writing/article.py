@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from curbside.corpus.documents import DocType
@@ -31,24 +31,26 @@ from curbside.understanding.expansions import Expansion
 from curbside.understanding.patient_context import PatientContext
 from curbside.understanding.question_type import QuestionType
 
-ARTICLE_SCHEMA_VERSION = "1.1"
+ARTICLE_SCHEMA_VERSION = "1.2"
 
 __all__ = [
     "ARTICLE_SCHEMA_VERSION", "DISCLAIMER", "AgentAssessment", "Article", "AuthorizationSummary", "Bullet", "Certainty",
-    "CitedStatement", "Classification", "Conflict", "Determination", "Direction", "DocType", "DoseCheck", "DoseStatus",
+    "CitedStatement", "Classification", "Conflict", "DerivedFact", "Determination", "Direction", "DocType", "DoseCheck", "DoseStatus",
     "EvidenceStatus", "Expansion", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
     "Quote", "RankedOption", "Reference", "Section", "Support", "WriterInfo",
 ]
 
 
 class Support(StrEnum):
-    """How directly the quoted passage supports a bullet's text: ``verbatim`` (the extractive writer quotes
-    whole sentences), ``excerpted`` (part of a sentence), or ``paraphrased_verified`` (rephrased by an LLM
-    writer and checked against its quotes)."""
+    """How directly the sources support a statement's text: ``verbatim`` (the extractive writer quotes
+    whole sentences), ``excerpted`` (part of a sentence), ``paraphrased_verified`` (rephrased by an LLM
+    writer and checked against its quotes), or ``derived`` (written by Curbside from a template, from the
+    facts listed in its ``derived_from``; no source says these words, so it is never shown as a quote)."""
 
     VERBATIM = "verbatim"
     EXCERPTED = "excerpted"
     PARAPHRASED_VERIFIED = "paraphrased_verified"
+    DERIVED = "derived"
 
 
 class _Model(BaseModel):
@@ -64,6 +66,21 @@ class Quote(_Model):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     text: str
+
+
+class DerivedFact(_Model):
+    """One fact a derived (templated) sentence was built from: what it is, its value, and where it came from."""
+
+    fact: str = Field(description="what the fact is, e.g. 'label indication', 'requested dose', 'reference dose'")
+    value: str = Field(description="the fact's value as the sentence used it")
+    citation: int | None = Field(None, description="the reference number the fact came from; null when it came from the question")
+    quote: Quote | None = Field(None, description="the passage words the fact was read from, where it was read from a passage")
+
+
+def _no_quote_as_derived_text(support: Support | None, quotes: list[Quote], what: str) -> None:
+    # A derived sentence is Curbside's wording: its sources' words belong to its facts, never to its text.
+    if support == Support.DERIVED and quotes:
+        raise ValueError(f"{what} is derived: its quotes belong in derived_from, not in quotes")
 
 
 class Bullet(_Model):
@@ -86,6 +103,14 @@ class Bullet(_Model):
     )
     year: int | None = None
     relevance: float = Field(description="how well the quoted sentence matches the question, 0..1")
+    derived_from: list[DerivedFact] = Field(
+        [], description="for a derived bullet (support 'derived'), the facts it was built from"
+    )
+
+    @model_validator(mode="after")
+    def _derived_has_no_quotes(self) -> Bullet:
+        _no_quote_as_derived_text(self.support, self.quotes, "a bullet")
+        return self
 
 
 class Section(_Model):
@@ -159,17 +184,32 @@ class WriterInfo(_Model):
 
 
 class CitedStatement(_Model):
-    """One sentence with the references that support it (quotes where it is quoted from a passage)."""
+    """One sentence with the references that support it: quoted from a passage (``quotes`` hold its words),
+    or derived (``support`` is ``derived``: Curbside wrote it from a template, and ``derived_from`` lists the
+    facts it was built from, each with its reference number; it has no ``quotes``)."""
 
     text: str
     citations: list[int] = []
     quotes: list[Quote] = []
+    support: Support | None = Field(
+        None, description="'derived' for a templated sentence; else how directly its quotes support it (null: not stated)"
+    )
+    derived_from: list[DerivedFact] = Field([], description="for a derived sentence, the facts it was built from")
     grade: str | None = None
     strength: str | None = None
     certainty: Certainty | None = None
     evidence_level: int | None = None
     doc_type: DocType | None = None
     year: int | None = None
+
+    @property
+    def is_derived(self) -> bool:
+        return self.support == Support.DERIVED
+
+    @model_validator(mode="after")
+    def _derived_has_no_quotes(self) -> CitedStatement:
+        _no_quote_as_derived_text(self.support, self.quotes, "a statement")
+        return self
 
 
 class DoseCheck(_Model):
@@ -237,7 +277,7 @@ class Article(_Model):
 
     schema_version: str = Field(
         ARTICLE_SCHEMA_VERSION,
-        description="fields are only added within a major version (1.1 added certainty and clinical reasoning)",
+        description="fields are only added within a major version (1.1 added certainty and clinical reasoning; 1.2 the derived marker)",
     )
     id: str | None = Field(None, description="the caller's question id, in batch mode (ask --questions FILE)")
     title: str = Field(description="the question as asked, whitespace normalised")
@@ -245,6 +285,12 @@ class Article(_Model):
     bottom_line: str = Field(description="the answer first")
     bottom_line_citations: list[int] = Field([], description="reference numbers of the bottom line's sources")
     bottom_line_quotes: list[Quote] = Field([], description="the passage words the bottom line stands on")
+    bottom_line_support: Support | None = Field(
+        None, description="'derived' when the bottom line is Curbside's templated sentence; else how its quotes support it"
+    )
+    bottom_line_derived_from: list[DerivedFact] = Field(
+        [], description="for a derived bottom line, the facts it was built from"
+    )
     evidence_status: EvidenceStatus
     evidence_note: str | None = Field(None, description="why the evidence is limited or insufficient")
     suggested_questions: list[str] = Field([], description="broader questions, when the evidence is thin")
@@ -278,19 +324,28 @@ class Article(_Model):
     )
     next_step_options: list[RankedOption] = Field([], description="for next-step questions, strongest evidence first")
 
+    @model_validator(mode="after")
+    def _derived_bottom_line_has_no_quotes(self) -> Article:
+        _no_quote_as_derived_text(self.bottom_line_support, self.bottom_line_quotes, "the bottom line")
+        return self
+
     @field_serializer("patient_story")
     def _patient_story_fields(self, patient: PatientContext) -> PatientStoryFields:
         return {"age": patient.age, "sex": patient.sex, "history": list(patient.history)}
 
     def all_quotes(self) -> list[Quote]:
-        """Every quote of the article: bullets, bottom line, agent assessments, authorization, options."""
+        """Every quote of the article: bullets, bottom line, agent assessments, authorization, options, and the
+        passage words the facts of derived sentences were read from."""
         quotes = list(self.bottom_line_quotes)
+        facts = list(self.bottom_line_derived_from)
         for section in self.sections:
             for bullet in section.bullets:
                 quotes.extend(bullet.quotes)
+                facts.extend(bullet.derived_from)
         for statement in self.cited_statements():
             quotes.extend(statement.quotes)
-        return quotes
+            facts.extend(statement.derived_from)
+        return quotes + [f.quote for f in facts if f.quote is not None]
 
     def cited_statements(self) -> list[CitedStatement]:
         """The clinical-reasoning statements (agent support, authorization sentences, options)."""
