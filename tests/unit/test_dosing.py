@@ -104,10 +104,52 @@ def test_rituximab_1000_mg_day_0_and_14_is_within() -> None:
 
 
 def test_rituximab_1_g_is_shown_converted_to_1000_mg() -> None:
-    result = check_dose("rituximab", 1, "g", frequency="day 0 and 14", indication="dermatomyositis")
+    result = check_dose("rituximab", 1, "g", frequency="day 0 and 14", indication="rheumatoid arthritis")
     assert result.status == "within"
     assert "1 g per dose = 1000 mg per dose" in result.conversion
-    assert "off-label" in result.explanation  # no labelled dose for myositis: compared with other indications
+
+
+# --- the indication a dose is compared against --------------------------------------------------------
+
+
+def test_no_reference_for_the_indication_is_said_and_the_nearest_is_context_only() -> None:
+    # No label or curated regimen doses rituximab for dermatomyositis: the RA regimen is shown, never judged by.
+    result = check_dose("rituximab", 1, "g", frequency="day 0 and 14", indication="dermatomyositis")
+    assert result.status == "no_reference_for_indication" and result.context_status == "within"
+    assert result.indication == "dermatomyositis" and result.reference_indication == "rheumatoid arthritis"
+    assert result.explanation.startswith("No reference dose for dermatomyositis")
+    assert "For context only" in result.explanation and "1 g per dose = 1000 mg per dose" in result.conversion
+    assert "off-label" not in result.explanation  # no reference is not a label verdict
+
+
+def test_tacrolimus_in_ild_is_not_judged_against_a_transplant_dose() -> None:
+    result = check_dose("tacrolimus", 0.075, "mg/kg/day", weight_kg=70, indication="interstitial lung disease")
+    assert result.status == "no_reference_for_indication"
+    assert result.reference_indication is not None and "transplant" in result.reference_indication
+    assert "interstitial lung disease" in result.explanation
+
+
+def test_prednisone_1_mg_per_kg_is_not_judged_by_the_label_general_range() -> None:
+    # The label's 5-60 mg/day "depending on the disease" is no dose for dermatomyositis.
+    result = check_dose("prednisone", 1, "mg/kg/day", weight_kg=70, indication="dermatomyositis")
+    assert result.status == "no_reference_for_indication" and result.context_status == "above"
+    assert "70 mg/day > 60 mg/day" in result.conversion and "general dosing" in result.explanation
+    assert check_dose("prednisone", 80, "mg", frequency="daily").status == "above"  # no indication asked
+
+
+def test_a_reference_for_any_of_the_patient_conditions_covers_the_dose() -> None:
+    result = check_dose("IVIG", 2, "g/kg", frequency="monthly",
+                        indication=["MDA5+ dermatomyositis", "interstitial lung disease"])
+    assert result.status == "within" and result.context_status is None
+    assert result.reference_indication == "dermatomyositis"
+    assert result.indication == "MDA5+ dermatomyositis or interstitial lung disease"
+
+
+def test_a_ceiling_binds_whatever_the_indication() -> None:
+    above = check_dose("hydroxychloroquine", 400, "mg", frequency="daily", weight_kg=60, indication="dermatomyositis")
+    assert above.status == "above" and above.reference is not None and above.reference.is_ceiling
+    under = check_dose("hydroxychloroquine", 300, "mg", frequency="daily", weight_kg=90, indication="dermatomyositis")
+    assert under.status == "no_reference_for_indication" and under.context_status == "within"
 
 
 def test_mycophenolate_1_5_g_bid_is_3_g_a_day_within() -> None:

@@ -17,9 +17,11 @@ Public API
 ``load_reference_doses() -> list[ReferenceDose]``
     The curated table (read once through importlib.resources).
 ``reference_for(generic, indication=None, route=None) -> list[ReferenceDose]``
-    Rows for a generic, most specific first: rows for the indication, then rows for any indication,
-    then (only when nothing is specific to the indication) the rows of other indications, which is
-    how an off-label use is compared with the labelled regimens.
+    Rows for a generic, most specific first: rows for the indication (one condition or several), then
+    rows for any indication, then (only when nothing is specific to the indication) the rows of other
+    indications, the nearest references, shown as context when no reference covers the indication.
+``covers_indication(row, indication)``
+    Whether a row gives a dose for the indication: a regimen of it ("any" rows cover none in particular).
 ``table_text()``, ``covered_generics()``, ``describe_table()``, ``normalise_generic(name)``, ``parse_unit(text)``
     The raw table (with its curation header), the generics it covers, one summary line per row,
     generic synonyms ("IVIG", "MMF", salts, biosimilar suffixes: the vocabulary's), clinical unit
@@ -35,13 +37,16 @@ Public API
     "day 0 and 14", "daily for 5 days every 4 weeks", "x4" ...
 ``check_dose(generic, dose_value, dose_unit, *, frequency=None, schedule=None, route=None,
 indication=None, weight_kg=None, bsa_m2=None, store=None) -> DoseComparison``
-    ``DoseComparison.status`` is a ``DoseStatus``: "within", "above", "below" or "unknown";
-    ``reference`` is the row that decided it (with its ``source``); ``conversion`` shows the
+    ``DoseComparison.status`` is a ``DoseStatus``: "within", "above", "below", "unknown" or
+    "no_reference_for_indication" (no label or curated regimen for the patient's ``indication``: the
+    nearest reference is context only, and ``context_status`` says how the dose compares to it);
+    ``reference`` is the row that decided it (with its ``source`` and ``reference_indication``); ``conversion`` shows the
     arithmetic ("400 mg/day ÷ 60 kg = 6.7 mg/kg/day > 5 mg/kg/day"); ``explanation`` says what was
     compared and why; ``checks`` has one ``RowCheck`` per reference considered; ``label_passages``
     the label passages to cite.
 
-How a dose is judged: every applicable regimen row is checked; a dose is "within" when it fits at
+How a dose is judged: only against a reference for the patient's indication (a ceiling binds whatever
+the indication); every applicable regimen row is checked; a dose is "within" when it fits at
 least one of them (regimens are alternatives), "above"/"below" when it is above/below all of them.
 Ceiling rows (a maximum only, like the ophthalmology limit for hydroxychloroquine) bind whatever
 the regimen: a dose above a ceiling is "above", and a ceiling that cannot be checked (no weight)
@@ -67,6 +72,7 @@ from curbside.evidence.dosing.references import (
     TABLE_RESOURCE,
     ReferenceDose,
     covered_generics,
+    covers_indication,
     describe_table,
     load_reference_doses,
     normalise_generic,
@@ -80,7 +86,7 @@ from curbside.vocabulary.units import pint_unit as parse_unit
 __all__ = [
     "BSA_SPAN_M2", "COLUMNS", "DAYS_PER_CALENDAR_MONTH", "DAYS_PER_MONTH_AS_WEEKS", "DOSAGE_SECTION",
     "RELATIVE_TOLERANCE", "TABLE_RESOURCE", "WEIGHT_SPAN_KG", "DoseComparison", "DoseStatus", "LabelPassage", "LabelSource",
-    "LabelStore", "ReferenceDose", "RowCheck", "Schedule", "check_dose", "covered_generics",
+    "LabelStore", "ReferenceDose", "RowCheck", "Schedule", "check_dose", "covered_generics", "covers_indication",
     "describe_table", "doses_from_label", "label_dose_passages", "load_reference_doses", "normalise_generic",
     "normalise_route", "parse_frequency", "parse_unit", "reference_for", "table_text",
 ]

@@ -18,6 +18,8 @@ from curbside.evidence.dosing.labels import LabelPassage, LabelSource, doses_fro
 from curbside.evidence.dosing.references import (
     ReferenceDose,
     basis_display,
+    covers_indication,
+    indications_of,
     normalise_generic,
     normalise_route,
     reference_for,
@@ -32,9 +34,12 @@ __all__ = ["BSA_SPAN_M2", "RELATIVE_TOLERANCE", "WEIGHT_SPAN_KG", "DoseCompariso
 
 
 class DoseStatus(StrEnum):
-    """The dose against the reference dosing: ``within`` when it fits at least one applicable regimen
-    (regimens are alternatives), ``above`` or ``below`` when it is above or below all of them; a ceiling
-    (a maximum only) binds whatever the regimen. ``unknown`` when it cannot be checked: no reference, no
+    """The dose against the reference dosing for the patient's indication: ``within`` when it fits at least
+    one applicable regimen (regimens are alternatives), ``above`` or ``below`` when it is above or below all
+    of them; a ceiling (a maximum only) binds whatever the indication. ``no_reference_for_indication`` when
+    no label or curated regimen gives a dose for the patient's indication: the dose is not judged, and the
+    nearest reference (another indication's regimen, or a general range) is shown as context only, with how
+    the dose compares to it. ``unknown`` when it cannot be checked: no reference for the drug at all, no
     weight or body surface area for a weight- or BSA-based reference, no frequency for a per-day or
     per-period reference, or units that do not compare (:mod:`curbside.evidence.dosing`)."""
 
@@ -42,6 +47,7 @@ class DoseStatus(StrEnum):
     ABOVE = "above"
     BELOW = "below"
     UNKNOWN = "unknown"
+    NO_REFERENCE_FOR_INDICATION = "no_reference_for_indication"
 
 
 # Doses are compared with this relative slack so that float noise and unit rounding
@@ -65,7 +71,9 @@ class RowCheck:
 
 @dataclass(frozen=True)
 class DoseComparison:
-    """The verdict on one dose against the reference dosing; ``reference`` is the row that decided it."""
+    """The verdict on one dose against the reference dosing; ``reference`` is the row that decided it (with
+    ``no_reference_for_indication``, the nearest reference, shown as context only: ``context_status`` says
+    how the dose compares to it). ``indication`` is the patient's indication the check looked for."""
 
     generic: str
     dose: str
@@ -75,6 +83,13 @@ class DoseComparison:
     explanation: str
     checks: tuple[RowCheck, ...] = ()
     label_passages: tuple[LabelPassage, ...] = field(default=())
+    indication: str | None = None
+    context_status: DoseStatus | None = None
+
+    @property
+    def reference_indication(self) -> str | None:
+        """What the deciding reference gives a dose for ("rheumatoid arthritis", "any indication")."""
+        return row_label(self.reference) if self.reference else None
 
     @property
     def source(self) -> str | None:
@@ -112,13 +127,16 @@ def check_dose(
     frequency: str | None = None,
     schedule: str | None = None,
     route: str | None = None,
-    indication: str | None = None,
+    indication: str | Sequence[str] | None = None,
     weight_kg: float | None = None,
     bsa_m2: float | None = None,
     store: LabelSource | None = None,
 ) -> DoseComparison:
-    """Check one dose of a regimen against reference dosing (see the module docstring)."""
+    """Check one dose of a regimen against reference dosing for the patient's indication (one condition,
+    or several: a reference for any of them covers the dose); see the module docstring."""
     key = normalise_generic(generic)
+    indications = indications_of(indication)
+    indication_text = " or ".join(indications) or None
     dose_text = f"{format_number(dose_value)} {dose_unit}" + (f" {frequency}" if frequency else "") + (
         f" ({schedule})" if schedule else ""
     )
@@ -126,7 +144,7 @@ def check_dose(
 
     def unknown(explanation: str, checks: Sequence[RowCheck] = (), ref: ReferenceDose | None = None) -> DoseComparison:
         return DoseComparison(key, dose_text, DoseStatus.UNKNOWN, ref, checks[0].conversion if checks else "", explanation,
-                         tuple(checks), passages)
+                              tuple(checks), passages, indication_text)
 
     if key == "mycophenolate":
         return unknown("Say which mycophenolate: mycophenolate mofetil and mycophenolic acid are dosed differently.")
@@ -146,12 +164,12 @@ def check_dose(
     else:
         freq_note = ""
 
-    rows = reference_for(key, indication, route)
+    rows = reference_for(key, indications, route)
     route_note = ""
-    if not rows and route and reference_for(key, indication):
-        rows = reference_for(key, indication)
+    if not rows and route and reference_for(key, indications):
+        rows = reference_for(key, indications)
         route_note = f"No reference for the {normalise_route(route)} route; compared with other routes."
-    label_refs = doses_from_label(passages, indication, generic=key) if passages else []
+    label_refs = _label_references(passages, indications, key)
     label_note = ""
     if label_refs:
         # A label in the index is preferred over the table's regimens; the table's ceilings still apply.
@@ -161,19 +179,35 @@ def check_dose(
         where = " or in the indexed labels" if store is not None else ""
         return unknown(f"No reference dosing for {key} in the curated table{where}; the dose was not checked.")
 
-    specific = bool(indication) and any(
-        not r.applies_to_any_indication and r.matches_indication(indication or "") for r in rows
-    )
+    # Covered: a label read for the indication, or a curated regimen of it (none asked: every row applies).
+    covered = not indications or bool(label_refs) or any(covers_indication(r, indications) for r in rows)
     checks = [_check_row(row, dose_q, dose_kind, is_rate, sched, weight_kg, bsa_m2) for row in rows]
     status, primary = _combine(checks)
-    explanation = _explain(key, indication, specific, status, primary, checks,
-                           [freq_note, route_note, label_note], bool(label_refs))
+    context_status: DoseStatus | None = None
+    ceiling_exceeded = status == DoseStatus.ABOVE and primary is not None and primary.reference.is_ceiling
+    if not covered and not ceiling_exceeded:
+        # Another indication's regimen is no reference for this one: shown, never judged by.
+        status, context_status = DoseStatus.NO_REFERENCE_FOR_INDICATION, status
+    explanation = _explain(indication_text, status, context_status, primary, checks,
+                           [freq_note, route_note, label_note])
     conversion = primary.conversion if primary else ""
     # A ceiling binds whatever regimen decided, so its arithmetic is shown too.
     extra = [c.conversion for c in checks if c is not primary and c.reference.is_ceiling and c.conversion]
     conversion = "; ".join([conversion, *extra]) if conversion else "; ".join(extra)
     return DoseComparison(key, dose_text, status, primary.reference if primary else None, conversion, explanation,
-                     tuple(checks), passages)
+                          tuple(checks), passages, indication_text, context_status)
+
+
+def _label_references(passages: Sequence[LabelPassage], indications: Sequence[str], generic: str) -> list[ReferenceDose]:
+    """Doses read from indexed label passages: for one of the indications where some are given, each
+    passage once."""
+    if not passages:
+        return []
+    found: dict[str | None, ReferenceDose] = {}
+    for indication in indications or [None]:
+        for ref in doses_from_label(passages, indication, generic=generic):
+            found.setdefault(ref.passage_id, ref)
+    return list(found.values())
 
 
 def _check_row(
@@ -405,27 +439,42 @@ def _combine(checks: Sequence[RowCheck]) -> tuple[DoseStatus, RowCheck | None]:
     return DoseStatus.UNKNOWN, regimens[0]  # between regimens: above one, below another
 
 
+def reference_name(ref: ReferenceDose) -> str:
+    """The reference in words: "the rheumatoid arthritis reference", "the general dosing of the label"."""
+    if ref.applies_to_any_indication:
+        return "the limit for any indication" if ref.is_ceiling else f"the general dosing of the {ref.source_kind}"
+    return f"the {ref.indication} reference"
+
+
+_VERDICT_WORDS = {"within": "Within", "above": "Above", "below": "Below", "unknown": "Not checked"}
+
+
 def _explain(
-    generic: str,
     indication: str | None,
-    specific: bool,
     status: DoseStatus,
+    context_status: DoseStatus | None,
     primary: RowCheck | None,
     checks: Sequence[RowCheck],
     notes: Sequence[str],
-    from_label: bool,
 ) -> str:
     parts: list[str] = []
-    off_label = indication and not specific and not from_label
-    if off_label and any(not c.reference.applies_to_any_indication for c in checks):
-        parts.append(f"No reference for {indication} (off-label, or not curated); compared with the "
-                     "regimens curated for other indications.")
+    judged = context_status or status
+    if status == DoseStatus.NO_REFERENCE_FOR_INDICATION:
+        parts.append(f"No reference dose for {indication}: no indexed label and no curated regimen gives a dose "
+                     "for it, so the dose is not judged against another indication's.")
     if primary is not None:
         ref = primary.reference
-        verdict = {"within": "Within", "above": "Above", "below": "Below", "unknown": "Not checked"}[status]
+        verdict = _VERDICT_WORDS[judged]
         line = f"{verdict}: {primary.conversion}" if primary.conversion else f"{verdict}."
-        if status == "unknown" and primary.note:
+        if judged == "unknown" and primary.note:
             line = f"Not checked: {primary.note}" + (f" ({primary.conversion})" if primary.conversion else "")
+        if context_status is not None:
+            relation = {"within": "would be within", "above": "would be above", "below": "would be below"}.get(
+                judged, "could not be checked against")
+            shown = f" ({primary.conversion})" if primary.conversion else ""
+            if judged == "unknown" and primary.note:
+                shown = f" ({primary.note})"
+            line = f"For context only, the dose {relation} {reference_name(ref)}{shown}"
         parts.append(line.rstrip(".") + ".")
         parts.append(f"Reference: {ref.range_text()} ({row_label(ref)}; {ref.schedule}); source: {ref.source}.")
         if ref.note:
@@ -434,7 +483,7 @@ def _explain(
     if others:
         parts.append("Also compared: " + "; ".join(
             f"{row_label(c.reference)}: {c.status}" + (f" ({c.note})" if c.note else "") for c in others) + ".")
-    if primary is not None and primary.note and status != "unknown":
+    if primary is not None and primary.note and judged != "unknown":
         parts.append(f"Assumed: {primary.note}.")
     parts.extend(n for n in notes if n)
     return " ".join(parts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -20,8 +20,8 @@ from curbside.vocabulary.routes import route_name
 from curbside.vocabulary.schedules import DAYS_PER_MONTH_AS_WEEKS, format_number
 
 __all__ = [
-    "COLUMNS", "TABLE_RESOURCE", "ReferenceDose", "covered_generics", "describe_table", "load_reference_doses",
-    "normalise_generic", "normalise_indication", "normalise_route", "reference_for", "table_text",
+    "COLUMNS", "TABLE_RESOURCE", "ReferenceDose", "covered_generics", "covers_indication", "describe_table",
+    "indications_of", "load_reference_doses", "normalise_generic", "normalise_indication", "normalise_route", "reference_for", "table_text",
 ]
 
 TABLE_RESOURCE = "data/reference_doses.tsv"
@@ -152,16 +152,31 @@ def normalise_indication(indication: str) -> str:
     return _INDICATION_ALIASES.get(text, text)
 
 
-def reference_for(generic: str, indication: str | None = None, route: str | None = None) -> list[ReferenceDose]:
-    """Reference rows for a generic, most specific first (see the module docstring)."""
+def indications_of(indication: str | Sequence[str] | None) -> list[str]:
+    """The patient's indications as a list: one condition, or several (any of them may be covered)."""
+    given = [indication] if isinstance(indication, str) else list(indication or ())
+    return [i.strip() for i in given if i and i.strip()]
+
+
+def covers_indication(row: ReferenceDose, indication: str | Sequence[str] | None) -> bool:
+    """Whether the row gives a dose for one of the patient's indications: a regimen of that indication.
+    An "any" row covers none in particular: a ceiling binds whatever the indication, and a general range
+    ("5 to 60 mg per day depending on the disease") is no dose for one disease."""
+    return not row.applies_to_any_indication and any(row.matches_indication(i) for i in indications_of(indication))
+
+
+def reference_for(generic: str, indication: str | Sequence[str] | None = None,
+                  route: str | None = None) -> list[ReferenceDose]:
+    """Reference rows for a generic, most specific first (see the module docstring); ``indication`` may be
+    several conditions of the patient, a row of any of them being specific."""
     key = normalise_generic(generic)
     rows = [row for row in _load_table() if row.generic == key]
     wanted_route = normalise_route(route)
     if wanted_route:
         rows = [row for row in rows if wanted_route in row.routes]
-    if not indication or not indication.strip():
+    if not indications_of(indication):
         return rows
-    specific = [row for row in rows if not row.applies_to_any_indication and row.matches_indication(indication)]
+    specific = [row for row in rows if covers_indication(row, indication)]
     general = [row for row in rows if row.applies_to_any_indication]
     if specific or any(not row.is_ceiling for row in general):
         return specific + general
