@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -122,6 +123,65 @@ def test_one_frequency_reader_gives_the_patient_wording_and_the_dosing_interval(
     assert schedules.parse_frequency("biweekly").notes == ("'biweekly' read as every 2 weeks",)
     assert schedules.parse_frequency("single infusion") == schedules.Schedule(None, 1)
     assert schedules.parse_frequency("prn").notes == ("as needed",)
+
+
+def test_frequency_words_are_the_tables_abbreviations_and_read_as_the_rule_does() -> None:
+    assert schedules.frequency_words() == frozenset(
+        "bid tid qid qd qhs qam qpm prn q4h q6h q8h q12h q24h qod".split()
+    )
+    # the qNh rows say what the "every N units" rule reads, in a question and in a dose schedule
+    for phrase, row in schedules.frequency_phrases().items():
+        every = re.fullmatch(r"q(\d+)h", phrase)
+        if every:
+            assert row.frequency == f"every {every.group(1)} hours" and row.note is None, phrase
+            assert row.interval_days == pytest.approx(int(every.group(1)) / 24), phrase
+            assert schedules.read_frequency(phrase).frequency == row.frequency
+    assert schedules.parse_frequency("10 mg qpm").interval_days == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "wording", "days", "doses"),
+    [
+        ("day 0 and 14", "day 0 and 14", (0, 14), 2),
+        ("Days 1, 8, and 15", "days 1, 8 and 15", (1, 8, 15), 3),
+        ("days 1-5", "days 1-5", (1, 2, 3, 4, 5), 5),
+        ("day 1 and day 15", "day 1 and 15", (1, 15), 2),
+        ("day 1 + 15", "day 1 and 15", (1, 15), 2),
+    ],
+)
+def test_a_day_list_reads_as_the_patients_wording_and_as_treatment_days(
+    text: str, wording: str, days: tuple[int, ...], doses: int
+) -> None:
+    reading = schedules.read_schedule(text)
+    assert reading is not None and reading.kind == "days"
+    assert (reading.text, reading.days, reading.doses, reading.end) == (wording, days, doses, len(text))
+
+
+def test_one_course_reader_gives_the_patient_wording_and_the_dosing_numbers() -> None:
+    apart = schedules.read_schedule("rituximab 1000 mg 2 doses two weeks apart", 18)
+    assert (apart.kind, apart.text, apart.doses, apart.length_days) == ("apart", "2 doses 2 weeks apart", 2, 14)
+    over = schedules.read_schedule("divided over 2-5 consecutive days")
+    assert (over.text, over.number, over.unit, over.length_days) == ("over 2-5 days", 5, "days", 5)
+    assert schedules.read_schedule("over 2 hours").text == "over 2 hours"
+    assert schedules.read_schedule("for 4 weeks") is None and schedules.read_duration("daily") is None
+    weeks = schedules.read_duration("for 4 wks")
+    assert (weeks.kind, weeks.text, weeks.length_days, weeks.doses) == ("for", "4 weeks", 28, None)
+    assert schedules.read_duration("x 4 doses").doses == 4 and schedules.read_duration("x 4 doses").text == "4 doses"
+    assert schedules.read_duration("over the next 6 months").text == "6 months"
+    assert (schedules.read_duration("x4").kind, schedules.read_duration("x4").text) == ("times", "4 doses")
+    assert schedules.read_duration("x4.5") is None and schedules.read_duration("x 1").text == "1 dose"
+    assert schedules.amount_text(1, "months") == "1 month" and schedules.amount_text(6, "mos") == "6 months"
+    # the dose check reads the same courses as numbers
+    assert schedules.parse_frequency("day 0 and 14") == schedules.Schedule(14, 2)
+    assert schedules.parse_frequency("days 1-5 every 28 days") == schedules.Schedule(1, 5, 28)
+    over_days = schedules.parse_frequency("2 g/kg divided over 5 consecutive days")
+    assert over_days == schedules.Schedule(None, None, None, 5)
+    assert schedules.parse_frequency("once weekly for 4 weeks") == schedules.Schedule(7, 4)
+    assert schedules.parse_frequency("two 1,000 mg infusions two weeks apart").interval_days == 14
+    assert schedules.parse_frequency("x4") == schedules.Schedule(None, 4)
+    # an infusion's length is not a course; one day is not a course of its own
+    assert schedules.parse_frequency("every 3 weeks, over 30 minutes") == schedules.Schedule(21)
+    assert schedules.parse_frequency("day 1 every 21 days") == schedules.Schedule(21)
 
 
 def test_age_patterns_serve_questions_redaction_and_populations() -> None:

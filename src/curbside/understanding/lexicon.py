@@ -20,6 +20,7 @@ from rapidfuzz.distance import OSA
 
 from curbside.corpus.text import STOPWORDS, normalize
 from curbside.vocabulary.drugs import NOT_MOIETY_WORDS
+from curbside.vocabulary.schedules import frequency_words
 
 __all__ = [
     "CANDIDATE_TOKEN",
@@ -71,12 +72,10 @@ PERSON_NOUNS = frozenset(
     """.split()
 )
 
-# Dose units and frequencies.
-UNIT_WORDS = frozenset(
-    """
-    mg mcg ug g gm kg ml l dl mmol meq iu units unit bid tid qid qd qhs qam qpm prn q4h q6h q8h q12h
-    q24h qod mg/kg mg/day mg/d mg/m2 mcg/kg
-    """.split()
+# Dose units, and the frequency abbreviations of the vocabulary ("bid", "q6h", "prn").
+UNIT_WORDS = (
+    frozenset("mg mcg ug g gm kg ml l dl mmol meq iu units unit mg/kg mg/day mg/d mg/m2 mcg/kg".split())
+    | frequency_words()
 )
 
 # Salt, ester and formulation words (the vocabulary's), left out of a generic's group words.

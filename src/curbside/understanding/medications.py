@@ -16,8 +16,16 @@ from curbside.understanding.drug_names import DrugNames, clean_generic
 from curbside.understanding.expansions import brand_matches
 from curbside.understanding.lexicon import WORD_TOKEN, english_words
 from curbside.vocabulary.drugs import BIOSIMILAR_SUFFIX, SALT_WORDS
-from curbside.vocabulary.schedules import NUMBER_PATTERN, frequency_of, parse_number, read_frequency, time_units
-from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, format_value, parse_unit
+from curbside.vocabulary.schedules import (
+    NUMBER_PATTERN,
+    amount_text,
+    frequency_of,
+    parse_number,
+    read_duration,
+    read_frequency,
+    read_schedule,
+)
+from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, parse_unit
 
 __all__ = ["Medication", "MedicationReading", "read_medications"]
 
@@ -43,23 +51,6 @@ class Medication(BaseModel):
 _NUM = NUMBER_PATTERN
 
 
-_SCHEDULE_DAYS = re.compile(
-    r"(?P<word>days?)\s+(?P<list>\d+(?:\s*(?:,\s*(?:and\s+)?|and|&|-|to)\s*\d+)*)(?![\w.])", re.IGNORECASE
-)
-_SCHEDULE_OVER = re.compile(
-    r"over\s+(?P<n>\d+(?:\s*(?:-|to)\s*\d+)?)\s*(?P<unit>days?|hours?|hrs?|h|minutes?|min)\b", re.IGNORECASE
-)
-_SCHEDULE_APART = re.compile(
-    rf"(?:(?:x|×)\s*(?P<n>{_NUM})\s+|(?P<n2>{_NUM})\s+(?:doses|infusions)\s+)?"
-    rf"(?P<gap>{_NUM})\s+(?P<unit>weeks?|days?|months?)\s+apart\b",
-    re.IGNORECASE,
-)
-_DURATION = re.compile(
-    rf"(?:for|x|×|over\s+the\s+next|total\s+of)\s*(?P<n>{_NUM})\s*-?\s*"
-    r"(?P<unit>days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|doses?|cycles?|infusions?|treatments?)(?![\w])",
-    re.IGNORECASE,
-)
-_DURATION_BARE = re.compile(r"(?:x|×)\s*(?P<n>\d+)(?![\w.])", re.IGNORECASE)
 # Words between a drug and its attributes: skipped. "Noun" fillers ("pulses") also extend the drug's span.
 _FILLER = re.compile(
     r"(?:of|at|given|then|total|divided|a|an|as|per|starting|loading|maintenance|bolus|followed\s+by|on|each|"
@@ -70,13 +61,6 @@ _NOUN_FILLER = re.compile(r"(?:pulses?|injections?|tablets?|tabs?|capsules?|dose
 _BEFORE_ADJ = re.compile(r"(?:high|low|pulse|standard)-dose|pulse", re.IGNORECASE)
 # Frequency words that may stand before the drug, as an adjective ("weekly methotrexate").
 _FREQUENCY_ADJECTIVES = frozenset({"daily", "weekly", "monthly", "nightly"})
-
-
-def _amount(number: float, unit: str) -> str:
-    """ "6 months", "1 month", "4 doses"."""
-    plural = time_units().get(unit.lower(), unit.lower())
-    word = plural[:-1] if number == 1 and plural.endswith("s") else plural
-    return f"{format_value(number)} {word}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -261,19 +245,15 @@ def _read_attribute(text: str, pos: int) -> tuple[str, object, int] | None:
         unit = parse_unit(dose.group("unit"))
         if unit is not None:
             return "dose", (parse_number(dose.group("value")), unit.canonical), dose.end()
-    for pattern, kind in ((_SCHEDULE_APART, "schedule"), (_SCHEDULE_DAYS, "schedule"), (_SCHEDULE_OVER, "schedule")):
-        match = pattern.match(text, pos)
-        if match:
-            return kind, _schedule_text(match), match.end()
+    schedule = read_schedule(text, pos)
+    if schedule:
+        return "schedule", schedule.text, schedule.end
     frequency = read_frequency(text, pos)
     if frequency:
         return "frequency", frequency.frequency, frequency.end
-    match = _DURATION.match(text, pos)
-    if match:
-        return "duration", _amount(parse_number(match.group("n")), match.group("unit")), match.end()
-    match = _DURATION_BARE.match(text, pos)
-    if match:
-        return "duration", _amount(parse_number(match.group("n")), "doses"), match.end()
+    duration = read_duration(text, pos)
+    if duration:
+        return "duration", duration.text, duration.end
     route = p.route.match(text, pos)
     if route:
         return "route", p.routes[" ".join(route.group().lower().split())], route.end()
@@ -282,25 +262,6 @@ def _read_attribute(text: str, pos: int) -> tuple[str, object, int] | None:
         route_word = noun.group().lower()
         return ("route", "IV", noun.end()) if route_word.startswith("infusion") else ("noun", None, noun.end())
     return None
-
-
-def _schedule_text(match: re.Match[str]) -> str:
-    groups = match.groupdict()
-    if "list" in groups and groups.get("list"):
-        numbers = re.sub(r"\s*,\s*(?:and\s+)?", ", ", match.group("list"), flags=re.IGNORECASE)
-        numbers = re.sub(r"\s*(?:and|&)\s*", " and ", numbers, flags=re.IGNORECASE)
-        numbers = re.sub(r"\s*(?:-|to)\s*", "-", numbers, flags=re.IGNORECASE)
-        if ", " in numbers and " and " not in numbers:
-            head, _, last = numbers.rpartition(", ")
-            numbers = f"{head} and {last}"
-        return f"{match.group('word').lower()} {numbers}"
-    if "gap" in groups and groups.get("gap"):
-        gap = _amount(parse_number(match.group("gap")), match.group("unit"))
-        count = groups.get("n") or groups.get("n2")
-        return f"{format_value(parse_number(count))} doses {gap} apart" if count else f"{gap} apart"
-    n = re.sub(r"\s*(?:-|to)\s*", "-", match.group("n"))
-    unit = time_units().get(match.group("unit").lower(), match.group("unit").lower())
-    return f"over {n} {unit[:-1] if n == '1' else unit}"
 
 
 def _scan_after(text: str, pos: int, limit: int) -> tuple[dict[str, object], int]:
@@ -383,7 +344,7 @@ def _status(text: str, mention: _Mention, previous: _Mention | None) -> tuple[st
         return "current", None
     match = _ELAPSED_OF.search(before)
     if match:  # "after 6 months of mycophenolate"
-        return "current", _amount(parse_number(match.group("n")), match.group("unit"))
+        return "current", amount_text(parse_number(match.group("n")), match.group("unit"))
     if _NO_CUE.search(before):
         return None, None
     if previous is not None and _LIST_GAP.match(text[previous.attr_end : mention.pre_start]):
@@ -470,7 +431,7 @@ def read_medications(t: str, names: DrugNames) -> MedicationReading:
         for pattern in (_AFTER_TIME, _TIME_OF):
             match = pattern.search(t)
             if match:
-                therapy_duration = _amount(parse_number(match.group("n")), match.group("unit"))
+                therapy_duration = amount_text(parse_number(match.group("n")), match.group("unit"))
                 break
 
     return MedicationReading(medications, current, prior, therapy_duration, claimed)

@@ -2,9 +2,10 @@
 
 Facts: ``data/frequencies.tsv`` (each fixed frequency phrase, its canonical wording, the days between doses),
 ``data/time_units.tsv`` (each spelling of a unit of time or of a course, its plural word and its length in
-days) and ``data/number_words.tsv`` ("two" = 2). One frequency reader serves both users: patient parsing
-takes a medication's frequency wording from it (:func:`read_frequency`), dose checking the interval
-(:func:`parse_frequency` reads a whole frequency/schedule phrase into a :class:`Schedule`).
+days) and ``data/number_words.tsv`` ("two" = 2). One frequency reader and one course reader serve both users:
+patient parsing takes a medication's frequency, schedule and duration wording from them (:func:`read_frequency`,
+:func:`read_schedule`, :func:`read_duration`), dose checking the numbers (:func:`parse_frequency` reads a whole
+frequency/schedule phrase into a :class:`Schedule`).
 
 Public API
 ----------
@@ -15,6 +16,13 @@ Public API
     The frequency a question gives at ``pos``: its canonical wording ("3 times a week" -> "three times
     weekly", "q6h" -> "every 6 hours", "BID" -> "twice daily") and its interval in days; a fixed phrase's
     wording; the table of fixed phrases. ``AS_NEEDED``, ``ONCE``: the wordings that are not an interval.
+``CourseReading``, ``read_schedule(text, pos=0)``, ``read_duration(text, pos=0)``, ``amount_text(number, unit)``
+    The one reader of courses: a day list ("day 0 and 14", "days 1-5"), a gap ("2 doses 4 weeks apart"), the
+    time a dose is given over ("over 5 days"), how long or how many ("for 4 weeks", "x 4 doses", "x4"). Each
+    reading holds the patient model's wording (``text``) and the numbers a dose check uses (``days``,
+    ``doses``, ``length_days``); :func:`parse_frequency` reads the same patterns. "6 months", "1 dose".
+``frequency_words()``
+    The prescription abbreviations a question's word reader knows ("bid", "q6h", "prn").
 ``NUMBER_PATTERN``
     A regex (no group) of a number in digits or words ("2", "1.5", "two").
 ``MissingFact``
@@ -158,6 +166,7 @@ class FrequencyPhrase:
     interval_days: float | None
     in_question: bool
     note: str | None
+    word: bool = False  # a prescription abbreviation ("bid", "q6h"): a known word, never a search concept
 
 
 @lru_cache(maxsize=1)
@@ -169,9 +178,15 @@ def frequency_phrases() -> dict[str, FrequencyPhrase]:
             interval_days=float(Fraction(row["days"])) if row["days"] else None,
             in_question=row["question"] == "yes",
             note=row["note"] or None,
+            word=row["word"] == "yes",
         )
         for row in read_table("frequencies.tsv")
     }
+
+
+def frequency_words() -> frozenset[str]:
+    """The prescription abbreviations of the table that a question's word reader knows ("bid", "q6h", "prn")."""
+    return frozenset(phrase for phrase, row in frequency_phrases().items() if row.word)
 
 
 DAYS_PER_MONTH_AS_WEEKS = float(frequency_phrases()["monthly"].interval_days or 0)  # "monthly" infusions: every 4 weeks
@@ -275,6 +290,11 @@ def frequency_of(phrase: str) -> str | None:
     return row.frequency if row else None
 
 
+def _blank(text: str, start: int, end: int) -> str:
+    """The text with a span read blanked out, so that no other reader reads it again."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
 def _find_frequencies(work: str) -> tuple[str, list[FrequencyReading]]:
     """Every frequency in a dose schedule: "N times per unit" first, then fixed phrases (so "q1mo" is
     "monthly"), then "every N units"; each read span is blanked so that it is not read twice."""
@@ -286,16 +306,153 @@ def _find_frequencies(work: str) -> tuple[str, list[FrequencyReading]]:
         found = [read(match) for match in pattern.finditer(work)]
         readings += found
         for reading in found:
-            work = work[: reading.start] + " " * (reading.end - reading.start) + work[reading.end :]
+            work = _blank(work, reading.start, reading.end)
     return work, readings
 
 
-_APART = re.compile(r"\b(\d+(?:\.\d+)?)\s*(days?|weeks?|months?)\s+apart\b")
-_DAY_LIST = re.compile(r"\bdays?\s+(\d+(?:\s*(?:,|and|&|\+)\s*(?:day\s+)?\d+)+)")
-_FOR_N = re.compile(rf"\b(for|x|×)\s*(\d+|{_NUMBER_WORDS})\s*(doses?|infusions?|days?|weeks?)\b")
-_TIMES_N = re.compile(r"(?:\bx|×)\s*(\d+)\b")
-_N_DOSES = re.compile(rf"\b(\d+|{_NUMBER_WORDS})\s+(?:doses|infusions)\b")
-_DIVIDED_OVER = re.compile(r"\b(?:divided\s+)?over\s+(\d+)(?:\s*(?:-|to)\s*(\d+))?\s*(?:consecutive\s+)?days?\b")
+# --- courses: on which days, how far apart, over how long, for how many ----------------------------
+# One pattern per way of writing a course; each starts where it is matched (the patient parser reads at a
+# position) and :func:`parse_frequency` looks for it where a word starts (_AT_WORD: "×4" as well).
+_AT_WORD = r"(?:(?<!\w)|(?=\W))(?<!\d\.)"  # not inside a decimal number either
+_END = r"(?!\w|\.\d)"  # not inside a word or a decimal number
+_RANGE = r"\s*(?:-|to)\s*"
+# "day 0 and 14", "days 1, 8 and 15", "days 1-5", "day 1 + day 15".
+_DAY_LIST = re.compile(
+    rf"(?P<word>days?)\s+(?P<list>\d+(?:\s*(?:,\s*(?:and\s+)?|and|&|\+|-|to)\s*(?:days?\s+)?\d+)*){_END}",
+    re.IGNORECASE,
+)
+# "4 weeks apart"; with the doses counted before it: "2 doses 2 weeks apart", "x 2 two weeks apart".
+_DOSE_COUNT = rf"(?P<count>{NUMBER_PATTERN})\s+(?:doses|infusions)"
+_GAP = rf"(?P<n>{NUMBER_PATTERN})\s*(?P<unit>{time_unit_pattern('days', 'weeks', 'months')})\s+apart\b"
+_APART = re.compile(_GAP, re.IGNORECASE)
+_COUNTED_APART = re.compile(rf"(?:(?:x|×)\s*(?P<times>{NUMBER_PATTERN})\s+|{_DOSE_COUNT}\s+)?{_GAP}", re.IGNORECASE)
+# "over 5 days", "divided over 2-5 consecutive days", "over 2 hours" (an infusion's length).
+_OVER = re.compile(
+    rf"(?:divided\s+)?over\s+(?P<n>\d+)(?:{_RANGE}(?P<high>\d+))?\s*(?:consecutive\s+)?"
+    rf"(?P<unit>{time_unit_pattern('days', 'hours', 'minutes')})\b",
+    re.IGNORECASE,
+)
+# "for 4 weeks", "x 4 doses", "over the next 6 months", "total of 2 infusions".
+_FOR = re.compile(
+    rf"(?:for|x|×|over\s+the\s+next|total\s+of)\s*(?P<n>{NUMBER_PATTERN})\s*-?\s*"
+    rf"(?P<unit>{time_unit_pattern('days', 'weeks', 'months', 'years', 'doses', 'cycles', 'infusions', 'treatments')})"
+    r"(?![\w])",
+    re.IGNORECASE,
+)
+_TIMES = re.compile(rf"(?:x|×)\s*(?P<n>\d+){_END}", re.IGNORECASE)  # "x4": four doses
+_N_DOSES = re.compile(rf"{_DOSE_COUNT}\b", re.IGNORECASE)  # "4 doses" (read in a dose schedule only)
+_DOSE_UNITS = frozenset({"doses", "infusions"})
+
+
+@dataclass(frozen=True)
+class CourseReading:
+    """A course read in a text, in words and in numbers.
+
+    ``kind``: "days" (a day list), "apart", "over", "for" (how long or how many), "times" ("x4").
+    ``text``: the patient model's wording ("day 0 and 14", "2 doses 4 weeks apart", "over 5 days", "4 weeks",
+    "4 doses"). ``number``/``unit``: the amount and the plural unit word ("4", "weeks"; of a range the upper
+    bound); ``days``: a day list's treatment days, ranges spelled out; ``doses``: the doses it counts;
+    ``start``/``end``: the span read.
+    """
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    number: float | None = None
+    unit: str | None = None
+    days: tuple[float, ...] = ()
+    doses: int | None = None
+
+    @property
+    def length_days(self) -> float | None:
+        """The amount in days ("2 weeks" -> 14), None for a count of doses, cycles ..."""
+        day_length = unit_days().get(self.unit or "")  # a plural word is one of its unit's spellings
+        return self.number * day_length if self.number is not None and day_length is not None else None
+
+
+def amount_text(number: float, unit: str) -> str:
+    """ "6 months", "1 month", "4 doses" (the unit as written or its plural word)."""
+    plural = time_units().get(unit.lower(), unit.lower())
+    word = plural[:-1] if number == 1 and plural.endswith("s") else plural
+    return f"{format_value(number)} {word}"
+
+
+def _whole(number: float) -> int | None:
+    return int(number) if number == int(number) and number > 0 else None
+
+
+def _day_list(match: re.Match[str]) -> CourseReading:
+    written = re.sub(r"days?\s+", "", match.group("list"), flags=re.IGNORECASE)
+    days: list[int] = []
+    for part in re.split(r"\s*(?:,\s*(?:and\s+)?|and|&|\+)\s*", written, flags=re.IGNORECASE):
+        ends = [int(n) for n in re.split(_RANGE, part, flags=re.IGNORECASE)]
+        days += range(ends[0], ends[-1] + 1) if len(ends) == 2 and ends[1] > ends[0] else ends
+    numbers = re.sub(r"\s*,\s*(?:and\s+)?", ", ", written, flags=re.IGNORECASE)
+    numbers = re.sub(r"\s*(?:and|&|\+)\s*", " and ", numbers, flags=re.IGNORECASE)
+    numbers = re.sub(_RANGE, "-", numbers, flags=re.IGNORECASE)
+    if ", " in numbers and " and " not in numbers:
+        head, _, last = numbers.rpartition(", ")
+        numbers = f"{head} and {last}"
+    text = f"{match.group('word').lower()} {numbers}"
+    days = sorted(set(days))
+    return CourseReading("days", text, match.start(), match.end(), days=tuple(map(float, days)), doses=len(days))
+
+
+def _apart(match: re.Match[str]) -> CourseReading:
+    number, unit = parse_number(match.group("n")), time_units()[match.group("unit").lower()]
+    gap = amount_text(number, unit)
+    groups = match.groupdict()
+    count = groups.get("times") or groups.get("count")
+    doses = parse_number(count) if count else None
+    text = f"{format_value(doses)} doses {gap} apart" if doses is not None else f"{gap} apart"
+    return CourseReading("apart", text, match.start(), match.end(), number, unit,
+                         doses=_whole(doses) if doses is not None else None)
+
+
+def _over(match: re.Match[str]) -> CourseReading:
+    low, high = match.group("n"), match.group("high")
+    written = f"{low}-{high}" if high else low
+    unit = time_units()[match.group("unit").lower()]
+    text = f"over {written} {unit[:-1] if written == '1' else unit}"
+    return CourseReading("over", text, match.start(), match.end(), float(high or low), unit)
+
+
+def _for(match: re.Match[str]) -> CourseReading:
+    number, unit = parse_number(match.group("n")), time_units()[match.group("unit").lower()]
+    doses = _whole(number) if unit in _DOSE_UNITS else None
+    return CourseReading("for", amount_text(number, unit), match.start(), match.end(), number, unit, doses=doses)
+
+
+def _times(match: re.Match[str]) -> CourseReading:
+    number = parse_number(match.group("n"))
+    return CourseReading("times", amount_text(number, "doses"), match.start(), match.end(), number, "doses",
+                         doses=_whole(number))
+
+
+def _n_doses(match: re.Match[str]) -> CourseReading:
+    number = parse_number(match.group("count"))
+    return CourseReading("doses", amount_text(number, "doses"), match.start(), match.end(), number, "doses",
+                         doses=_whole(number))
+
+
+def read_schedule(text: str, pos: int = 0) -> CourseReading | None:
+    """The schedule a text gives at ``pos``: a gap between doses ("2 doses 4 weeks apart"), a day list
+    ("day 0 and 14", "days 1-5") or the time a dose is given over ("over 5 days"); None if none starts there."""
+    for pattern, read in ((_COUNTED_APART, _apart), (_DAY_LIST, _day_list), (_OVER, _over)):
+        match = pattern.match(text, pos)
+        if match:
+            return read(match)
+    return None
+
+
+def read_duration(text: str, pos: int = 0) -> CourseReading | None:
+    """How long or how many, at ``pos``: "for 4 weeks", "x 4 doses", "over the next 6 months", "x4"."""
+    for pattern, read in ((_FOR, _for), (_TIMES, _times)):
+        match = pattern.match(text, pos)
+        if match:
+            return read(match)
+    return None
 
 
 def parse_frequency(text: str | None) -> Schedule | None:
@@ -306,58 +463,66 @@ def parse_frequency(text: str | None) -> Schedule | None:
     notes: list[str] = []
     intervals: list[float] = []
 
-    def take(pattern: re.Pattern[str] | str, handler: Callable[[re.Match[str]], None]) -> None:
+    def take(pattern: re.Pattern[str], read: Callable[[re.Match[str]], CourseReading],
+             handler: Callable[[CourseReading], bool]) -> None:
+        """Each course the pattern reads where a word starts; what the handler takes is blanked so that it
+        is not read twice (what it leaves, such as "over 2 hours", stays for the other readers)."""
         nonlocal work
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
-        for match in list(regex.finditer(work)):
-            handler(match)
-        work = regex.sub(lambda m: " " * len(m.group(0)), work)
+        at_word = re.compile(_AT_WORD + pattern.pattern, pattern.flags)
+        for reading in [read(match) for match in at_word.finditer(work)]:
+            if handler(reading):
+                work = _blank(work, reading.start, reading.end)
 
     course: int | None = None
     total_over: float | None = None
     course_days: float | None = None
 
-    def day_list(match: re.Match[str]) -> None:
+    def day_list(reading: CourseReading) -> bool:
         nonlocal course
-        days = [float(n) for n in re.findall(r"\d+", match.group(1))]
-        course = len(days)
-        if len(days) >= 2:
-            intervals.append(min(b - a for a, b in itertools.pairwise(days)) or 1.0)
+        if len(reading.days) < 2:
+            return False  # one day ("day 1 every 21 days") is not a course of its own
+        course = len(reading.days)
+        intervals.append(min(b - a for a, b in itertools.pairwise(reading.days)) or 1.0)
+        return True
 
-    def apart(match: re.Match[str]) -> None:
-        intervals.append(float(match.group(1)) * unit_days()[match.group(2)])
+    def apart(reading: CourseReading) -> bool:
+        intervals.append(reading.length_days or 0.0)  # a unit of time: never None
+        return True
 
-    def divided_over(match: re.Match[str]) -> None:
+    def over(reading: CourseReading) -> bool:
         nonlocal total_over
-        total_over = float(match.group(2) or match.group(1))
+        if reading.unit != "days":
+            return False  # an infusion's length ("over 2 hours"), not a course
+        total_over = reading.number
+        return True
 
-    def for_n(match: re.Match[str]) -> None:
+    def for_n(reading: CourseReading) -> bool:
         nonlocal course, course_days
-        count = int(number_words().get(match.group(2), match.group(2) if match.group(2).isdigit() else 0))
-        unit = match.group(3)
-        if unit.startswith(("dose", "infusion")):
-            course = count
+        if reading.unit in _DOSE_UNITS and reading.doses:
+            course = reading.doses
+        elif reading.unit in ("days", "weeks"):
+            course_days = reading.length_days
         else:
-            course_days = count * (7.0 if unit.startswith("week") else 1.0)
+            # Left to the other readers ("x 6 cycles" is six by the "x4" reader): cycles and treatments (a cycle
+            # may hold several doses), a course in months or years ("monthly" is every 4 weeks, so a count of
+            # doses would be off by one).
+            return False
+        return True
 
-    def times_n(match: re.Match[str]) -> None:
+    def count(reading: CourseReading) -> bool:
         nonlocal course
-        course = int(match.group(1))
+        course = reading.doses
+        return reading.doses is not None
 
-    def n_doses(match: re.Match[str]) -> None:
-        nonlocal course
-        word = match.group(1)
-        course = int(number_words().get(word, word if word.isdigit() else 0)) or None
-
-    take(_DAY_LIST, day_list)
-    take(_APART, apart)
-    take(_DIVIDED_OVER, divided_over)
+    take(_DAY_LIST, _day_list, day_list)
+    take(_APART, _apart, apart)
+    take(_OVER, _over, over)
     work, readings = _find_frequencies(work)
     intervals += [reading.interval_days for reading in readings if reading.interval_days]
     notes += [reading.note for reading in readings if reading.note]
-    take(_FOR_N, for_n)
-    take(_TIMES_N, times_n)
-    take(_N_DOSES, n_doses)
+    take(_FOR, _for, for_n)
+    take(_TIMES, _times, count)
+    take(_N_DOSES, _n_doses, count)
     as_needed = any(reading.frequency == AS_NEEDED for reading in readings)
     if as_needed:
         notes.append(AS_NEEDED)
