@@ -86,10 +86,12 @@ def test_determination() -> None:
 
 
 def test_label_status_from_the_curated_table() -> None:
-    status, source = label_status("immune globulin", ["dermatomyositis"])
-    assert status == "on_label" and source and "OCTAGAM" in source
-    assert label_status("rituximab", ["MDA5+ dermatomyositis"])[0] == "off_label"
-    assert label_status("notadrug", ["dermatomyositis"]) == ("unknown", None)
+    verdict = label_status("immune globulin", ["dermatomyositis"])
+    assert verdict.status == "on_label" and verdict.source and "OCTAGAM" in verdict.source
+    assert verdict.sentence and "dermatomyositis" in verdict.sentence
+    assert label_status("rituximab", ["MDA5+ dermatomyositis"]).status == "off_label"
+    unknown = label_status("notadrug", ["dermatomyositis"])
+    assert (unknown.status, unknown.source, unknown.sentence) == ("unknown", None, None)
 
 
 def test_monitoring_names_its_source_and_no_identifier() -> None:

@@ -20,8 +20,9 @@ from importlib import resources
 
 from curbside.corpus.documents import DocType
 from curbside.corpus.text import content_tokens, sentence_spans
-from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose, reference_for
+from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose
 from curbside.evidence.grading import certainty_of, extract_grade
+from curbside.evidence.indications import LabelStatus, LabelVerdict, label_verdict
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
 from curbside.understanding import (
     DrugNames,
@@ -59,15 +60,6 @@ class Determination(StrEnum):
     SUPPORTED = "supported"
     PARTIALLY_SUPPORTED = "partially_supported"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
-
-
-class LabelStatus(StrEnum):
-    """On- or off-label for the patient's condition, from the labelled indications of the curated dosing
-    table; ``unknown`` where no label of the drug is known."""
-
-    ON_LABEL = "on_label"
-    OFF_LABEL = "off_label"
-    UNKNOWN = "unknown"
 
 
 # Words that turn a statement about an agent into a recommendation against it.
@@ -277,18 +269,11 @@ def determine(agents: Sequence[AgentEvidence]) -> tuple[Determination, list[str]
 
 
 # --- label status, monitoring and the whole analysis -------------------------------------------------------
-def label_status(generic: str, conditions: Sequence[str]) -> tuple[LabelStatus, str | None]:
-    """On- or off-label for the patient's condition, from the labelled indications of the curated dosing
-    table (the corpus holds few full labels); ``unknown`` where no label of the drug is known."""
-    rows = [r for r in reference_for(generic) if r.source_kind == "label"]
-    if not rows:
-        return LabelStatus.UNKNOWN, None
-    terms = condition_terms(conditions)
-    for row in rows:
-        indications = f"{row.on_label_indications} {row.indication}".lower()
-        if terms and any(t in indications for t in terms):
-            return LabelStatus.ON_LABEL, row.source
-    return LabelStatus.OFF_LABEL, rows[0].source
+def label_status(generic: str, conditions: Sequence[str], *, age: float | None = None, route: str | None = None,
+                 store: LabelSource | None = None) -> LabelVerdict:
+    """On-label, off-label or unknown for the patient's conditions, from the indications of the drug's labels
+    (those in the index first, then the curated table), matched by concept: :func:`label_verdict`."""
+    return label_verdict(generic, conditions, age=age, route=route, store=store)
 
 
 @dataclass(frozen=True)
@@ -359,8 +344,9 @@ def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
     if question_type not in ASSESSED_TYPES:
         return result
     for med in patient.medications:
+        verdict = label_status(med.generic, conditions, age=patient.age, route=med.route, store=label_store)
         evidence = assess_agent(med.generic, med.brand, med.as_written, conditions, search,
-                                label_status(med.generic, conditions))
+                                (verdict.status, verdict.source))
         dose = None
         if med.dose_value is not None and med.dose_unit:
             dose = check_dose(med.generic, med.dose_value, med.dose_unit, frequency=med.frequency,

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from importlib import resources
 
 
-def read_table(name: str) -> list[dict[str, str]]:
-    """The rows of ``vocabulary/data/<name>`` as dicts keyed by the header; cells stripped, missing cells ""."""
-    text = resources.files("curbside.vocabulary").joinpath(f"data/{name}").read_text(encoding="utf-8")
+def read_table(name: str, package: str = "curbside.vocabulary") -> list[dict[str, str]]:
+    """The rows of ``<package>/data/<name>`` (the vocabulary's by default; evidence's curated tables use the
+    same format) as dicts keyed by the header; cells stripped, missing cells ""."""
+    text = resources.files(package).joinpath(f"data/{name}").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     header = [cell.strip() for cell in next(reader)]

@@ -13,7 +13,8 @@ from curbside.corpus.documents import Document, Passage
 from curbside.evidence.dosing.references import ReferenceDose, normalise_generic, normalise_indication
 from curbside.retrieval.store import MetadataStore
 
-__all__ = ["DOSAGE_SECTION", "LabelPassage", "LabelSource", "LabelStore", "doses_from_label", "label_dose_passages"]
+__all__ = ["DOSAGE_SECTION", "LabelPassage", "LabelSource", "LabelStore", "doses_from_label", "label_dose_passages",
+           "label_section_passages"]
 
 
 @dataclass(frozen=True)
@@ -45,30 +46,36 @@ def label_dose_passages(store: LabelSource, generic: str) -> list[LabelPassage]:
     """"Dosage and Administration" passages of indexed labels whose title names the generic or a
     brand that maps to it. ``store`` is a ``MetadataStore`` (or anything with its ``label_passages``),
     the path of ``metadata.sqlite``, a callable ``generic -> passages`` or the passages themselves."""
+    return label_section_passages(store, generic, DOSAGE_SECTION)
+
+
+def label_section_passages(store: LabelSource, generic: str, section: str) -> list[LabelPassage]:
+    """Passages of one section (and its subsections) of the indexed labels of the generic, from any
+    :data:`LabelSource` (see :func:`label_dose_passages`)."""
     key = normalise_generic(generic)
     if isinstance(store, (list, tuple)):  # passages already fetched by the caller
-        return [p for p in store if _is_dosage_section(p.section)]
+        return [p for p in store if _in_section(p.section, section)]
     if isinstance(store, (str, Path)):
         path = Path(store)
         if not path.is_file():
             return []
         opened = MetadataStore(path, readonly=True)
         try:
-            return label_dose_passages(opened, key)
+            return label_section_passages(opened, key, section)
         finally:
             opened.close()
     if hasattr(store, "label_passages"):
         return [
             LabelPassage(passage.passage_id, doc.doc_id, doc.title, passage.section, passage.text, doc.year)
-            for doc, passage in store.label_passages(key, DOSAGE_SECTION)
+            for doc, passage in store.label_passages(key, section)
         ]
     if callable(store):
-        return [p for p in store(key) if _is_dosage_section(p.section)]
+        return [p for p in store(key) if _in_section(p.section, section)]
     raise TypeError(f"not a label source: {type(store).__name__}")
 
 
-def _is_dosage_section(section: str) -> bool:
-    return section == DOSAGE_SECTION or section.startswith(f"{DOSAGE_SECTION} >")
+def _in_section(name: str, section: str) -> bool:
+    return name == section or name.startswith(f"{section} >")
 
 
 # Subsections about adjustments give doses for particular patients, not the reference regimen.

@@ -27,7 +27,7 @@ __all__ = [
 TABLE_RESOURCE = "data/reference_doses.tsv"
 COLUMNS = (
     "generic", "indication", "indication_terms", "route", "dose_min", "dose_max", "unit", "basis",
-    "cap", "schedule", "source_kind", "source", "on_label_indications", "note",
+    "cap", "schedule", "source_kind", "source", "note",
 )
 
 _INDICATION_ALIASES: dict[str, str] = {
@@ -54,7 +54,6 @@ class ReferenceDose:
     schedule: str
     source_kind: str  # "label" or "guideline"
     source: str
-    on_label_indications: str = ""
     note: str = ""
     passage_id: str | None = None  # set when the reference was read from an indexed label passage
 
@@ -117,7 +116,6 @@ def _row_to_reference(row: dict[str, str]) -> ReferenceDose:
         schedule=row["schedule"].strip(),
         source_kind=row["source_kind"].strip(),
         source=row["source"].strip(),
-        on_label_indications=row["on_label_indications"].strip(),
         note=row["note"].strip(),
     )
 
