@@ -8,10 +8,11 @@ from importlib import resources
 import pytest
 
 from curbside.vocabulary import ages, drugs, routes, schedules, units
+from curbside.vocabulary.conditions import concept, concepts, concepts_in, is_kind_of, match_condition, match_conditions
 from curbside.vocabulary.tables import read_table
 
 DATA_FILES = ("drug_name_parts.tsv", "drug_aliases.tsv", "routes.tsv", "units.tsv", "time_units.tsv", "number_words.tsv",
-              "frequencies.tsv")
+              "frequencies.tsv", "condition_concepts.tsv", "condition_qualifiers.tsv")
 
 
 @pytest.mark.parametrize("name", DATA_FILES)
@@ -193,3 +194,60 @@ def test_age_patterns_serve_questions_redaction_and_populations() -> None:
     assert ages.OLD_AGE_NOUN.search("a 93-year-old man") and not ages.OLD_AGE.search("an 89-year-old")
     assert ages.AGE_RANGE.search("adults aged 18 to 65 years").groups() == ("18", "65")
     assert ages.AGE_MIN.search("65 years or older") and ages.AGE_MAX.search("younger than 18")
+
+
+# --- condition concepts (vocabulary/conditions.py) -------------------------------------------------------------
+def test_a_condition_maps_to_a_concept_by_its_whole_phrase_once_qualifiers_are_dropped() -> None:
+    def read(text: str) -> str | None:
+        found = match_condition(text).concept
+        return found.id if found else None
+
+    assert read("MDA5+ dermatomyositis") == read("anti-MDA5 antibody-positive dermatomyositis") == "D003882"
+    assert read("rapidly progressive interstitial lung disease") == read("RP-ILD") == "D017563"
+    assert read("RA") == read("severe, active rheumatoid arthritis") == "D001172"
+    assert read("Wegener's granulomatosis") == "D014890" and read("non-Hodgkin's lymphoma") == "D008228"
+    assert read("refractory chronic ITP") == "curbside:chronic-itp"  # "chronic" makes another concept
+    assert read("systemic sclerosis-interstitial lung disease") == "curbside:ssc-ild"
+    # Never by one shared word: these name no concept, or another one.
+    assert read("psoriatic arthritis") == "D015535" and read("arthritis pain") is None
+    assert read("adult-onset Still's disease") == "D016706"  # not rheumatoid arthritis
+    assert read("clinically amyopathic dermatomyositis") is None and read("DM") is None  # DM: diabetes too
+    assert read("dysphagia") is None
+
+
+def test_population_words_and_concepts_give_the_patient_population() -> None:
+    assert match_condition("pediatric ITP").population == "pediatric"
+    assert match_condition("childhood acute lymphoblastic leukemia").population == "pediatric"
+    assert match_condition("juvenile dermatomyositis").population == "pediatric"
+    assert match_condition("dermatomyositis in adults").population == "adult"
+    assert match_condition("dermatomyositis").population is None
+
+
+def test_broader_is_curated_not_meshs_tree_and_a_manifestation_is_no_kind_of_its_disease() -> None:
+    assert is_kind_of("curbside:systemic-jia", "D001171") and is_kind_of("D016403", "D008228")
+    assert not is_kind_of("D001171", "D001172")  # MeSH files JIA under RA; no label's RA covers JIA
+    assert not is_kind_of("D016706", "D001172")
+    assert not is_kind_of("D008181", "D008180")  # lupus nephritis: a manifestation of SLE, not a kind
+    assert is_kind_of("curbside:ssc-ild", "D017563") and not is_kind_of("curbside:ssc-ild", "D012595")
+
+
+def test_an_organ_concept_is_made_specific_by_the_patients_disease() -> None:
+    read = [m.concept.id for m in match_conditions(["MDA5+ dermatomyositis", "interstitial lung disease"]) if m.concept]
+    assert read == ["D003882", "curbside:dm-ild"]
+    alone = match_conditions(["interstitial lung disease"])
+    assert alone[0].concept is not None and alone[0].concept.id == "D017563"
+
+
+def test_concepts_inside_a_label_sentence_are_phrases_never_class_words_or_short_abbreviations() -> None:
+    ids = [c.id for c in concepts_in("Rheumatoid arthritis, including juvenile rheumatoid arthritis (RA)")]
+    assert ids == ["D001172", "curbside:juvenile-rheumatoid-arthritis"]
+    assert concepts_in("for all patients with cancer or lymphoma") == []
+
+
+def test_every_concept_id_is_a_mesh_ui_or_a_curbside_id_and_relations_resolve() -> None:
+    items = concepts()
+    assert len(items) > 80
+    for item in items:
+        assert re.fullmatch(r"D\d{6,9}|curbside:[a-z0-9-]+", item.id), item.id
+        assert item.synonyms and all(concept(other) for other in (*item.broader, *item.manifestation_of))
+
