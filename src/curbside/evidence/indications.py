@@ -49,7 +49,8 @@ ADULT_AGE = 18
 
 class LabelStatus(StrEnum):
     """On- or off-label for the patient's condition, from the indications of the drug's labels (those in the
-    index first, then the curated table); ``unknown`` where that cannot be said (see :func:`label_verdict`)."""
+    index first, then a curated table), matched by condition concept; ``unknown`` where that cannot be said: no
+    label of the drug is known, the condition maps to no known concept, or not every label of the drug is curated."""
 
     ON_LABEL = "on_label"
     OFF_LABEL = "off_label"
