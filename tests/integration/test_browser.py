@@ -82,7 +82,7 @@ def test_ask_review_approve_read_as_patient_and_follow_up(
             reader.goto(article_url)
             assert current_step(reader) == "Approved"
             expect(reader.locator(".pending-review")).to_have_count(0)
-            expect(reader.locator(".review-banner")).to_contain_text("reviewed for accuracy by our Medical Advisory Board")
+            expect(reader.locator(".review-banner")).to_contain_text("Reviewed and approved by the Medical Advisory Board")
             physician_text = reader.locator(".article-body").inner_text()
             physician_grade = float(re.search(r"grade ([\d.]+)", reader.locator(".readability").inner_text()).group(1))
             reader.locator(".audience-selector label", has_text="Patient or caregiver").click()

@@ -276,3 +276,28 @@ def test_a_medical_necessity_question_shows_the_per_agent_table(client: TestClie
     sign_in(client, site, "clinician")
     page = client.get(f"/articles/{article_id}").text
     assert "Assessment by agent" in page and "Within reference" in page and "Determination:" in page
+
+
+def test_only_an_approved_article_claims_review(client: TestClient, site: WebSite) -> None:
+    """Issue 9: "reviewed by the Medical Advisory Board" was shown on every article page, reviewed or not."""
+    claims = ("Reviewed and approved by the Medical Advisory Board", "reviewed for accuracy",
+              "All articles are reviewed")
+    article_id = ask(client, site)["id"]
+    sign_in(client, site, "reviewer")
+    for step in (None, "start"):
+        if step:
+            assert review(client, site, article_id, step).status_code == 200
+        page = client.get(f"/articles/{article_id}")
+        assert page.status_code == 200
+        banner = page.text[page.text.index('class="review-banner'):page.text.index("</section>", page.text.index('class="review-banner'))]
+        assert "review-banner-pending" in banner and "not yet" in banner.lower()
+        assert not any(claim.lower() in page.text.lower() for claim in claims), step
+        assert "Pending human review" in page.text
+    assert review(client, site, article_id, "approve").status_code == 200
+    client.cookies.clear()
+    approved = client.get(f"/articles/{article_id}")
+    assert "Reviewed and approved by the Medical Advisory Board" in approved.text
+    assert "review-banner-pending" not in approved.text and "Pending human review" not in approved.text
+    for path in ("/", "/policy"):
+        text = client.get(path).text.lower()
+        assert "all articles are reviewed" not in text and "every sentence is quoted" not in text

@@ -17,6 +17,7 @@ import pytest
 from curbside.corpus import documents
 from curbside.corpus.documents import EVIDENCE_LEVELS
 from curbside.writing.article import DISCLAIMER, Article
+from curbside.writing.render import template_labels
 
 jinja2 = pytest.importorskip("jinja2")
 
@@ -182,7 +183,9 @@ def thin_article() -> dict:
 
 @pytest.fixture(scope="module")
 def env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    environment.globals.update(template_labels())  # as the web app sets them (web/pages.py)
+    return environment
 
 
 def render(env: jinja2.Environment, article: dict, **context: object) -> str:
@@ -338,7 +341,9 @@ def test_references_link_identifiers_and_only_http_urls(env: jinja2.Environment)
     assert "PMCID: PMC1234567" in text_of(page, "ref-3")
     assert "U.S. Preventive Services Task Force" in text_of(page, "ref-1")
     assert "Randomized controlled trial" in text_of(page, "ref-3")
-    assert "Randomized trial or drug label" in text_of(page, "ref-3"), "level label from evidence_levels"
+    # a document's level badge names its own type; the level's name (evidence_levels) is only the legend's
+    assert "Level 2: Randomized controlled trial" in text_of(page, "ref-3")
+    assert "Randomized trial or drug label" not in text_of(page, "ref-3")
     assert "USPSTF grades" in text_of(page, "ref-1")
     assert not any("javascript" in h.lower() for h in hrefs)
     assert "Blood cholesterol guideline <2018>" in text_of(page, "ref-2"), "title kept, unlinked"
@@ -392,9 +397,10 @@ def test_level_labels_fall_back_when_not_a_mapping_of_numbers_to_labels(env: jin
         assert "Guideline or systematic review" in html
         assert "Expert summary or patient information" in html  # the scale legend
     html = render(env, statin_article(), evidence_levels={"1": "Strongest", 2: "Strong"})
-    assert "Evidence level 1: Strongest" in html and "Evidence level 2: Strong" in html
+    legend = html[html.index('class="evidence-scale"') :]
+    assert "</span> Strongest</span>" in legend and "</span> Strong</span>" in legend
     html = env.get_template("_article_body.html").render(article=statin_article())
-    assert "Evidence level 2: Randomized trial or drug label" in html
+    assert "</span> Randomized trial or drug label</span>" in html[html.index('class="evidence-scale"') :]
 
 
 def test_level_labels_from_the_corpus_module_when_it_has_them(env: jinja2.Environment) -> None:
@@ -403,7 +409,7 @@ def test_level_labels_from_the_corpus_module_when_it_has_them(env: jinja2.Enviro
         pytest.skip("curbside.corpus.documents has no evidence_level_labels()")
     labels = labels_of()
     html = render(env, statin_article(), evidence_levels=labels)
-    assert f"Evidence level 2: {labels[2]}" in html
+    assert f"</span> {labels[2]}</span>" in html[html.index('class="evidence-scale"') :], "the legend"
 
 
 def test_stylesheet_defines_the_site_classes() -> None:

@@ -43,6 +43,8 @@ EVIDENCE_LEVELS: dict[DocType, int] = {
 
 EVIDENCE_SCALE_NAME = "Curbside levels 1-5 (adapted from Oxford CEBM 2011)"
 
+# What a document is, shown wherever one document's level is shown ("Level 2: Drug label (FDA)"): a level
+# holds several types, so the level's own name never stands for the document's type.
 DOC_TYPE_LABELS: dict[DocType, str] = {
     DocType.GUIDELINE: "Guideline",
     DocType.SYSTEMATIC_REVIEW: "Systematic review / meta-analysis",
@@ -51,8 +53,18 @@ DOC_TYPE_LABELS: dict[DocType, str] = {
     DocType.CASE_REPORT: "Case report / series",
     DocType.NARRATIVE_REVIEW: "Narrative review",
     DocType.PATIENT_INFORMATION: "Patient information",
-    DocType.DRUG_LABEL: "Drug label",
+    DocType.DRUG_LABEL: "Drug label (FDA)",
 }
+
+
+def doc_type_words(doc_type: DocType | str) -> str:
+    """The type's label inside a sentence ("drug label (FDA)", "randomized controlled trial"); a value that is
+    no document type is spelled out ("some_type" -> "some type")."""
+    try:
+        label = DOC_TYPE_LABELS[DocType(doc_type)]
+    except ValueError:
+        return str(doc_type).replace("_", " ")
+    return label[:1].lower() + label[1:]
 
 
 def evidence_level(doc_type: DocType | str) -> int:
@@ -60,7 +72,8 @@ def evidence_level(doc_type: DocType | str) -> int:
 
 
 def evidence_level_labels() -> dict[int, str]:
-    """Each level with the document types it holds, e.g. ``{2: "Randomized controlled trial; Drug label"}``."""
+    """Each level with the document types it holds, e.g. ``{2: "Randomized controlled trial; Drug label (FDA)"}``:
+    the scale's legend. One document's badge names its own type (``DOC_TYPE_LABELS``)."""
     labels: dict[int, list[str]] = {}
     for doc_type, level in EVIDENCE_LEVELS.items():
         labels.setdefault(level, []).append(DOC_TYPE_LABELS[doc_type])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from curbside.corpus.documents import DOC_TYPE_LABELS, DocType
+from curbside.corpus.documents import doc_type_words
 from curbside.evidence.findings import Finding, detect_finding
 from curbside.evidence.statistics import Direction
 from curbside.evidence.terms import content_terms, count_matching_terms
@@ -180,10 +180,7 @@ def _study_type(statement: Statement) -> str | None:
     if statement.study_type:
         return statement.study_type
     if statement.doc_type:
-        try:
-            return DOC_TYPE_LABELS[DocType(statement.doc_type)].lower()
-        except ValueError:
-            return statement.doc_type.replace("_", " ")
+        return doc_type_words(statement.doc_type)
     if statement.evidence_level is not None:
         return f"evidence level {statement.evidence_level}"
     return None

@@ -35,10 +35,19 @@ from curbside.writing.audience import (
     parse_audience,
     view_for_audience,
 )
+from curbside.writing.render import template_labels
 
 router = APIRouter(include_in_schema=False)
 
-REVIEW_BANNER = "All articles are reviewed for accuracy by our Medical Advisory Board"
+# The article page's review banner says what happened to the version shown: only an approved version
+# claims review.
+REVIEW_BANNERS: dict[Status, str] = {
+    Status.APPROVED: "Reviewed and approved by the Medical Advisory Board",
+    Status.SUBMITTED: "Not yet reviewed: pending review by the Medical Advisory Board",
+    Status.UNDER_REVIEW: "Under review by the Medical Advisory Board; not yet approved",
+    Status.CHANGES_REQUESTED: "Not approved: the Medical Advisory Board requested changes",
+    Status.REJECTED: "Not approved: rejected on review by the Medical Advisory Board",
+}
 
 
 def make_templates() -> Jinja2Templates:
@@ -46,7 +55,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals.update(
         status_label=lambda s: Status(s).label if s in Status._value2member_map_ else s,
         urlquote=lambda s: quote(str(s), safe=""),
-        REVIEW_BANNER=REVIEW_BANNER,
+        **template_labels(),  # the words for each enumeration value, read by _article_body.html
         AUDIENCE_LABELS=AUDIENCE_LABELS,
         AUDIENCES=AUDIENCES,
         ROLES=[role.value for role in Role],
@@ -204,6 +213,7 @@ def _article_context(request: Request, view: ArticleView, audience: str) -> dict
         "steps": tracker(view), "building": view.build_state in (BuildState.PENDING, BuildState.BUILDING),
         "failed": view.build_state == BuildState.FAILED, "evidence_levels": evidence_level_labels(),
         "comment_targets": bullets, "approved": view.status == Status.APPROVED.value,
+        "review_banner": REVIEW_BANNERS[Status(view.status)],
         "newer_draft": view.can_see_drafts and view.published_version is not None
         and view.latest_version != view.published_version,
     }

@@ -30,7 +30,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from curbside.corpus.documents import DOC_TYPE_LABELS, DocType
+from curbside.corpus.documents import doc_type_words
 from curbside.writing.abbreviations import AbbreviationExpander
 from curbside.writing.article import Article, Bullet, Section
 from curbside.writing.plain_language import PlainLanguage, grade_sentence, plain_strength
@@ -157,11 +157,7 @@ def _nurse_view(article: Article) -> Article:
 
 
 def _level_note(bullet: Bullet, text: str) -> str:
-    try:
-        kind = DOC_TYPE_LABELS[DocType(bullet.doc_type)].lower()
-    except ValueError:
-        kind = bullet.doc_type.replace("_", " ")
-    return f"{text} (Evidence level {bullet.evidence_level} of 5, {kind}; 1 is strongest.)"
+    return f"{text} (Evidence level {bullet.evidence_level} of 5, {doc_type_words(bullet.doc_type)}; 1 is strongest.)"
 
 
 def _student_view(article: Article) -> Article:

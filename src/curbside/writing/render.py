@@ -1,17 +1,28 @@
-"""Renderings of one Article: Markdown for the terminal, standalone HTML. JSON is ``Article.to_json``."""
+"""Renderings of one Article: Markdown for the terminal, standalone HTML. JSON is ``Article.to_json``.
+
+Also the words every rendering shows for the article's enumerations (:func:`template_labels` hands them
+to the web templates). A derived sentence (``support`` ``derived``: Curbside wrote it from a template) is
+shown as such, "derived from [n]" with the facts it was built from, and never as a quote; a quoted
+sentence keeps its quotes.
+"""
 
 from __future__ import annotations
 
 import html
 
+from curbside.corpus.documents import DOC_TYPE_LABELS
 from curbside.writing.article import (
     Article,
     Bullet,
     Classification,
+    DerivedFact,
     Determination,
+    DoseStatus,
     EvidenceStatus,
+    LabelStatus,
     QuestionType,
     Reference,
+    Support,
 )
 
 STATUS_LABELS: dict[EvidenceStatus, str] = {
@@ -25,11 +36,29 @@ def _cites(numbers: list[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
+def _fact_text(fact: DerivedFact) -> str:
+    source = f" [{fact.citation}]" if fact.citation is not None else " (from the question)"
+    return f"{fact.fact}: {fact.value}{source}"
+
+
+def derived_note(citations: list[int], facts: list[DerivedFact]) -> str:
+    """How a derived sentence is marked in text: "derived from [3][5]: fact: value [3]; ...". No quote marks:
+    Curbside wrote the sentence; only its facts come from the sources."""
+    lead = f"derived by Curbside from {_cites(citations)}" if citations else "derived by Curbside"
+    return f"({lead}: {'; '.join(_fact_text(f) for f in facts)})" if facts else f"({lead})"
+
+
+def _statement_md(text: str, citations: list[int], support: Support | None, facts: list[DerivedFact]) -> str:
+    if support == Support.DERIVED:
+        return f"{text} {derived_note(citations, facts)}"
+    return f"{text} {_cites(citations)}".rstrip()
+
+
 def _bullet_md(b: Bullet) -> str:
     lead = ""
     if b.grade:
         lead = f"**Grade {b.grade}** \u2014 " if len(b.grade) <= 3 else f"**{b.grade}** \u2014 "
-    return f"- {lead}{b.text} {_cites(b.citations)}"
+    return f"- {lead}{_statement_md(b.text, b.citations, b.support, b.derived_from)}"
 
 
 def _reference_line(r: Reference) -> str:
@@ -55,12 +84,42 @@ CLASSIFICATION_LABELS: dict[Classification, str] = {
     Classification.STANDARD_OF_CARE: "Standard of care",
     Classification.EMERGING_STANDARD: "Emerging standard",
     Classification.INVESTIGATIONAL: "Investigational",
+    Classification.NOT_RECOMMENDED: "Not recommended",
+    Classification.INSUFFICIENT_EVIDENCE: "Not assessed (not found in the knowledge base)",
 }
 DETERMINATION_LABELS: dict[Determination, str] = {
     Determination.SUPPORTED: "Supported",
     Determination.PARTIALLY_SUPPORTED: "Partially supported",
     Determination.INSUFFICIENT_EVIDENCE: "Insufficient evidence in the knowledge base",
 }
+LABEL_STATUS_LABELS: dict[LabelStatus, str] = {
+    LabelStatus.ON_LABEL: "On-label",
+    LabelStatus.OFF_LABEL: "Off-label",
+    LabelStatus.UNKNOWN: "Label status not determined",
+}
+DOSE_STATUS_LABELS: dict[DoseStatus, str] = {
+    DoseStatus.WITHIN: "Within reference",
+    DoseStatus.ABOVE: "Above reference",
+    DoseStatus.BELOW: "Below reference",
+    DoseStatus.UNKNOWN: "Not checked",
+    DoseStatus.NO_REFERENCE_FOR_INDICATION: "No reference dose for this indication",
+}
+SUPPORT_LABELS: dict[Support, str] = {
+    Support.VERBATIM: "Verbatim quote",
+    Support.EXCERPTED: "Excerpted",
+    Support.PARAPHRASED_VERIFIED: "Paraphrased, verified",
+    Support.DERIVED: "Derived",
+}
+
+
+def template_labels() -> dict[str, dict[str, str]]:
+    """The words for each enumeration, keyed by its JSON value, as the web templates read them."""
+    tables: dict[str, dict] = {
+        "doc_type_labels": DOC_TYPE_LABELS, "classification_labels": CLASSIFICATION_LABELS,
+        "determination_labels": DETERMINATION_LABELS, "label_status_labels": LABEL_STATUS_LABELS,
+        "dose_status_labels": DOSE_STATUS_LABELS, "support_labels": SUPPORT_LABELS, "status_labels": STATUS_LABELS,
+    }
+    return {name: {str(k): v for k, v in table.items()} for name, table in tables.items()}
 
 
 def _cell(text: str | None) -> str:
@@ -82,19 +141,21 @@ def _clinical_md(article: Article) -> list[str]:
             lines.append(" | ".join([
                 f"| {a.agent}" + (f" ({a.brand})" if a.brand else ""),
                 CLASSIFICATION_LABELS[a.classification],
-                _cell(f"{g.text} {_cites(g.citations)}" if g else None),
-                _cell(f"{r.text} {_cites(r.citations)} (level {r.evidence_level})" if r else None),
-                _cell(a.label_status.replace("_", "-") + (f" {_cites(a.label_citations)}" if a.label_citations else "")),
-                _cell(f"{d.status}" + (f": {d.conversion}" if d.conversion else "") + (f" {_cites(d.citations)}" if d.citations else "")),
+                _cell(_statement_md(g.text, g.citations, g.support, g.derived_from) if g else None),
+                _cell(f"{_statement_md(r.text, r.citations, r.support, r.derived_from)} (level {r.evidence_level})" if r else None),
+                _cell(LABEL_STATUS_LABELS[a.label_status] + (f" {_cites(a.label_citations)}" if a.label_citations else "")),
+                _cell(DOSE_STATUS_LABELS[d.status] + (f": {d.conversion}" if d.conversion else "") + (f" {_cites(d.citations)}" if d.citations else "")),
             ]) + " |")
     if article.authorization_summary:
         lines += ["", "## Summary Statement for Authorization", ""]
-        lines += [" ".join(f"{s.text} {_cites(s.citations)}" for s in article.authorization_summary.sentences)]
+        lines += [" ".join(_statement_md(s.text, s.citations, s.support, s.derived_from)
+                           for s in article.authorization_summary.sentences)]
     if article.next_step_options:
         lines += ["", "## Options ranked by evidence", ""]
         for i, o in enumerate(article.next_step_options, 1):
             monitoring = f" Monitoring: {o.monitoring} ({o.monitoring_source})" if o.monitoring else ""
-            lines.append(f"{i}. **{o.agent}** (level {o.evidence_level}): {o.statement.text} {_cites(o.statement.citations)}{monitoring}")
+            statement = _statement_md(o.statement.text, o.statement.citations, o.statement.support, o.statement.derived_from)
+            lines.append(f"{i}. **{o.agent}** (level {o.evidence_level}): {statement}{monitoring}")
     if article.conflicts:
         lines += ["", "## Newer evidence", ""]
         lines += [f"- {c.note}" for c in article.conflicts]
@@ -102,7 +163,9 @@ def _clinical_md(article: Article) -> list[str]:
 
 
 def to_markdown(article: Article) -> str:
-    lines = [f"# {article.title}", "", f"**Bottom line:** {article.bottom_line} {_cites(article.bottom_line_citations)}".rstrip()]
+    bottom = _statement_md(article.bottom_line, article.bottom_line_citations, article.bottom_line_support,
+                           article.bottom_line_derived_from)
+    lines = [f"# {article.title}", "", f"**Bottom line:** {bottom}"]
     lines += ["", f"_{STATUS_LABELS[article.evidence_status]}._" + (f" {article.evidence_note}" if article.evidence_note else "")]
     story = article.patient_story
     if story.age is not None or story.sex or story.history:
@@ -138,16 +201,32 @@ def to_html(article: Article) -> str:
     def cites(numbers: list[int]) -> str:
         return "".join(f'<sup><a href="#ref-{n}">[{n}]</a></sup>' for n in numbers)
 
+    def derived(citations: list[int], facts: list[DerivedFact]) -> str:
+        # Marked as Curbside's wording, with its facts; no quote is attached to it.
+        return f'<span class="derived" title="Written by Curbside from the facts listed; not a quote">{e(derived_note(citations, facts))}</span>'
+
     def bullet(b: Bullet) -> str:
-        quote = " ".join(q.text for q in b.quotes)
         grade = f'<span class="grade" title="{e(b.strength or "")}">Grade {e(b.grade)}</span> ' if b.grade else ""
-        level = f'<span class="level">Level {b.evidence_level}</span>'
+        level = f'<span class="level">Level {b.evidence_level}: {e(DOC_TYPE_LABELS[b.doc_type])}</span>'
+        if b.support == Support.DERIVED:
+            return f"<li>{grade}{e(b.text)} {derived(b.citations, b.derived_from)} {level}</li>"
+        quote = " ".join(q.text for q in b.quotes)
         return f'<li title="{e(quote)}">{grade}{e(b.text)} {cites(b.citations)} {level}</li>'
 
     body = [f"<h1>{e(article.title)}</h1>"]
-    body.append(f'<p class="bottom-line"><strong>Bottom line:</strong> {e(article.bottom_line)} {cites(article.bottom_line_citations)}</p>')
+    bottom_mark = (derived(article.bottom_line_citations, article.bottom_line_derived_from)
+                   if article.bottom_line_support == Support.DERIVED else cites(article.bottom_line_citations))
+    body.append(f'<p class="bottom-line"><strong>Bottom line:</strong> {e(article.bottom_line)} {bottom_mark}</p>')
     note = f" {e(article.evidence_note)}" if article.evidence_note else ""
     body.append(f'<p class="status status-{article.evidence_status}">{e(STATUS_LABELS[article.evidence_status])}.{note}</p>')
+    if article.determination:
+        reason = f" {e(article.determination_reasons[0])}" if article.determination_reasons else ""
+        body.append(f'<p class="determination"><strong>Determination:</strong> {e(DETERMINATION_LABELS[article.determination])}.{reason}</p>')
+    if article.authorization_summary:
+        body.append('<section id="authorization"><h2>Summary Statement for Authorization</h2><p>')
+        body += [f"{e(s.text)} " + (derived(s.citations, s.derived_from) if s.is_derived else cites(s.citations))
+                 for s in article.authorization_summary.sentences]
+        body.append("</p></section>")
     for section in article.sections:
         body.append(f'<section id="{e(section.id)}"><h2>{e(section.heading)}</h2><ul>')
         body += [bullet(b) for b in section.bullets]
