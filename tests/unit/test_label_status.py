@@ -305,6 +305,9 @@ def test_parser_reads_one_sentence_labels_and_pediatric_populations() -> None:
     (entry,) = _parse("FOO is indicated for the treatment of minimal change nephrotic syndrome in pediatric patients.")
     assert entry.concepts == ("D009402",) and entry.age_max == 17 and entry.age_min is None
     assert _parse("to regrow hair on the top of the scalp") == []  # an OTC "Use" line is no indication sentence
+    (infants,) = _parse("FOO, with chemotherapy, is indicated for pediatric patients aged 6 months and older with "
+                        "previously untreated Burkitt lymphoma.")
+    assert infants.age_min == 0.5 and infants.concepts == ("D002051",) and "previously untreated" in infants.line_of_therapy
 
 
 def test_parser_never_reads_a_condition_from_a_shared_word() -> None:

@@ -35,6 +35,7 @@ from functools import lru_cache
 from curbside.corpus.text import sentence_spans
 from curbside.evidence.dosing.labels import LabelSource, label_section_passages
 from curbside.evidence.dosing.references import normalise_generic, normalise_route
+from curbside.vocabulary.ages import AGE_MIN
 from curbside.vocabulary.conditions import ADULT, PEDIATRIC, ConditionMatch, concept, concepts_in, lineage, match_conditions
 from curbside.vocabulary.tables import read_table, split_list
 
@@ -156,7 +157,8 @@ def label_coverage_complete(generic: str) -> bool:
 _INDICATED = re.compile(r"\bindicated\b", re.IGNORECASE)
 _NEGATIVE = re.compile(r"\bnot (?:been )?(?:indicated|recommended|established)\b", re.IGNORECASE)
 _LIMITATIONS = re.compile(r"^\W*limitations? of use\b", re.IGNORECASE)
-_AGE_FLOOR = re.compile(r"(\d+(?:\.\d+)?)\s*(years?|months?)\s+(?:of age\s+)?(?:and|or)\s+(?:older|over)", re.IGNORECASE)
+# A floor in months ("pediatric patients aged 6 months and older"); one in years is the vocabulary's AGE_MIN.
+_MONTHS_FLOOR = re.compile(r"(\d+)\s*months?\s+(?:of age\s+)?(?:and|or)\s+older", re.IGNORECASE)
 _ADULTS = re.compile(r"\badults?\b", re.IGNORECASE)
 _CHILDREN = re.compile(r"\b(?:pediatric|paediatric|children|child|adolescents?|infants?)\b", re.IGNORECASE)
 # Clauses that state the line of therapy or a combination; a condition named in them is not the indication.
@@ -168,10 +170,12 @@ _LINE = re.compile(
 
 
 def _population(text: str) -> tuple[str, float | None, float | None]:
-    floor = _AGE_FLOOR.search(text)
-    if floor:
-        years = float(floor.group(1)) / (12 if floor.group(2).lower().startswith("month") else 1)
-        return floor.group(0), years, None
+    years = AGE_MIN.search(text)
+    if years and years.group(1):
+        return years.group(0), float(years.group(1)), None
+    months = _MONTHS_FLOOR.search(text)
+    if months:
+        return months.group(0), float(months.group(1)) / 12, None
     adults, children = _ADULTS.search(text), _CHILDREN.search(text)
     if adults and not children:
         return adults.group(0), float(ADULT_AGE), None
@@ -267,7 +271,7 @@ def _fit(entry: Indication, match: ConditionMatch, age: float | None, route: str
 
 
 def _names(items: Iterable[str]) -> str:
-    return ", ".join(dict.fromkeys(items))
+    return "; ".join(dict.fromkeys(items))
 
 
 def label_verdict(generic: str, conditions: Sequence[str], *, age: float | None = None, route: str | None = None,
