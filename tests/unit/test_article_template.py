@@ -1,4 +1,5 @@
-"""The web app's article partial (``web/templates/_article_body.html``) over real-shaped articles.
+"""The web app's article partial (``web/templates/_article_body.html``) over real-shaped articles, and the
+Markdown and standalone HTML renderings (``writing/render.py``) of the same articles where they differ.
 
 The article dicts are written by hand, validated against the Article schema, and rendered the way the
 web app renders them: a Jinja2 environment with autoescape on.
@@ -17,7 +18,8 @@ import pytest
 from curbside.corpus import documents
 from curbside.corpus.documents import EVIDENCE_LEVELS
 from curbside.writing.article import DISCLAIMER, Article
-from curbside.writing.render import template_labels
+from curbside.writing.audience import AUDIENCES, view_for_audience
+from curbside.writing.render import template_labels, to_html, to_markdown
 
 jinja2 = pytest.importorskip("jinja2")
 
@@ -436,3 +438,109 @@ def test_script_is_standalone() -> None:
     js = (STATIC / "curbside.js").read_text(encoding="utf-8")
     assert "htmx:afterSwap" in js and "data-autosubmit" in js and "aria-expanded" in js
     assert not re.search(r"\beval\(|new Function|innerHTML|document\.write|https?://", js)
+
+
+def derived_article() -> dict:
+    """A medical-necessity article whose bottom line and label and dose sentences are derived, beside a
+    quoted guideline sentence and a drug-label bullet."""
+    article = statin_article()
+    label_quote = _quote("spl-rtx", "Rituximab is indicated for adult patients with rheumatoid arthritis.", 10)
+    article["references"].append({
+        "number": 4, "doc_id": "spl-rtx", "title": "RITUXAN (rituximab) injection", "source": "spl", "year": 2021,
+        "doc_type": "drug_label", "doc_type_label": "Drug label (FDA)", "evidence_level": 2,
+    })
+    article["sections"].append({"id": "label", "heading": "From the Drug Label", "bullets": [{
+        "text": label_quote["text"], "citations": [4], "quotes": [label_quote], "doc_type": "drug_label",
+        "evidence_level": 2, "relevance": 0.7,
+    }]})
+    article.update(
+        bottom_line="Partially supported: atorvastatin is standard of care; rituximab could not be assessed.",
+        bottom_line_citations=[1, 4], bottom_line_quotes=[], bottom_line_support="derived",
+        bottom_line_derived_from=[
+            {"fact": "determination", "value": "partially supported", "citation": None},
+            {"fact": "guideline recommendation", "value": "statin for adults 40 to 75 (Grade B)", "citation": 1},
+        ],
+        authorization_summary={"text": "", "citations": [1, 4], "sentences": [
+            {"text": article["sections"][0]["bullets"][0]["text"], "citations": [1],
+             "quotes": article["sections"][0]["bullets"][0]["quotes"][:1], "support": "verbatim"},
+            {"text": "Rituximab is FDA-labelled for this indication.", "citations": [4], "support": "derived",
+             "derived_from": [{"fact": "label indication", "value": "adult patients with rheumatoid arthritis",
+                               "citation": 4, "quote": label_quote}]},
+        ]},
+    )
+    return Article.model_validate(article).model_dump(mode="json")
+
+
+def test_derived_sentences_are_marked_with_their_facts_and_never_quoted(env: jinja2.Environment) -> None:
+    html = render(env, derived_article())
+    page = Page(html)
+    bottom = html[html.index('class="bottom-line"') : html.index("</section>", html.index('class="bottom-line"'))]
+    assert "support-derived" in bottom and "Derived</span> from [1] [4]" in bottom
+    assert "determination</span>: partially supported" in bottom and "(not from a cited source" in bottom
+    assert "cite-quote" not in bottom and "<blockquote" not in bottom, "a derived sentence has no quote popover"
+    for marker in (a for a in page.find("a", "cite") if (a.get("aria-describedby") or "").startswith("cq-bottom")):
+        assert marker["aria-describedby"] == "cq-bottom-facts" and "cq-bottom-facts" in page.ids
+    summary = html[html.index('id="sec-authorization"') :]
+    summary = summary[: summary.index("</section>")]
+    quoted, derived = summary.split('class="authorization-sentence', 2)[1:]
+    assert "<blockquote" in quoted and "support-derived" not in quoted, "a quoted sentence keeps its quote"
+    assert "support-derived" in derived and "label indication</span>: adult patients with rheumatoid arthritis" in derived
+    assert "<blockquote" not in derived and "\u201c" not in derived
+
+
+def test_a_drug_label_is_shown_as_a_drug_label_not_a_trial(env: jinja2.Environment) -> None:
+    html = render(env, derived_article(), evidence_levels=documents.evidence_level_labels())
+    page = Page(html)
+    assert "Level 2: Drug label (FDA)" in text_of(page, "ref-4")
+    assert "Randomized" not in text_of(page, "ref-4")
+    label = html[html.index('id="sec-label"') :]
+    label = label[: label.index("</section>")]
+    assert 'title="Evidence level 2: Drug label (FDA)"' in label and "Randomized" not in label
+    assert "Level 2: Randomized controlled trial" in text_of(page, "ref-3")
+
+
+def test_every_enumeration_value_has_words() -> None:
+    from curbside.writing.article import Classification, DocType, DoseStatus, EvidenceStatus, LabelStatus, Support
+    from curbside.evidence.assessment import Determination
+
+    labels = template_labels()
+    for name, enum in (("doc_type_labels", DocType), ("classification_labels", Classification),
+                       ("determination_labels", Determination), ("label_status_labels", LabelStatus),
+                       ("dose_status_labels", DoseStatus), ("support_labels", Support), ("status_labels", EvidenceStatus)):
+        assert set(labels[name]) == {m.value for m in enum}, name
+
+
+def test_markdown_and_html_mark_derived_sentences_and_keep_quotes_as_quotes() -> None:
+    article = Article.model_validate(derived_article())
+    markdown = to_markdown(article)
+    bottom = next(line for line in markdown.splitlines() if line.startswith("**Bottom line:**"))
+    assert "(derived by Curbside from [1][4]: determination: partially supported (not from a cited source); " in bottom
+    assert "guideline recommendation: statin for adults 40 to 75 (Grade B) [1])" in bottom
+    summary = markdown[markdown.index("## Summary Statement for Authorization") :].splitlines()[2]
+    assert "1 or more CVD risk factors. [1] " in summary, "the quoted sentence keeps its plain citation"
+    assert summary.endswith("Rituximab is FDA-labelled for this indication. (derived by Curbside from [4]: "
+                            "label indication: adult patients with rheumatoid arthritis [4])")
+    page = to_html(article)
+    assert page.count('class="derived"') == 2 and "derived by Curbside from [4]" in page
+    assert "Level 2: Drug label (FDA)" in page
+
+
+def test_a_derived_sentence_cannot_carry_a_quote_as_its_text() -> None:
+    article = derived_article()
+    quote = article["authorization_summary"]["sentences"][1]["derived_from"][0]["quote"]
+    assert quote in [q.model_dump() for q in Article.model_validate(article).all_quotes()], "checked like any quote"
+    article["authorization_summary"]["sentences"][1]["quotes"] = [quote]
+    with pytest.raises(ValueError, match="derived"):
+        Article.model_validate(article)
+    article = derived_article()
+    article["bottom_line_quotes"] = [quote]
+    with pytest.raises(ValueError, match="derived"):
+        Article.model_validate(article)
+
+
+def test_audience_views_keep_the_derived_marker() -> None:
+    article = Article.model_validate(derived_article())
+    for audience in AUDIENCES:
+        view = view_for_audience(article, audience).article
+        assert view.bottom_line_support == "derived" and view.bottom_line_derived_from == article.bottom_line_derived_from
+        assert view.authorization_summary == article.authorization_summary

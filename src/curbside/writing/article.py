@@ -35,7 +35,8 @@ ARTICLE_SCHEMA_VERSION = "1.2"
 
 __all__ = [
     "ARTICLE_SCHEMA_VERSION", "DISCLAIMER", "AgentAssessment", "Article", "AuthorizationSummary", "Bullet", "Certainty",
-    "CitedStatement", "Classification", "Conflict", "DerivedFact", "Determination", "Direction", "DocType", "DoseCheck", "DoseStatus",
+    "CitedStatement", "Classification", "Conflict", "DerivedFact", "Determination", "Direction", "DocType", "DoseCheck",
+    "DoseStatus",
     "EvidenceStatus", "Expansion", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
     "Quote", "RankedOption", "Reference", "Section", "Support", "WriterInfo",
 ]
@@ -73,8 +74,13 @@ class DerivedFact(_Model):
 
     fact: str = Field(description="what the fact is, e.g. 'label indication', 'requested dose', 'reference dose'")
     value: str = Field(description="the fact's value as the sentence used it")
-    citation: int | None = Field(None, description="the reference number the fact came from; null when it came from the question")
-    quote: Quote | None = Field(None, description="the passage words the fact was read from, where it was read from a passage")
+    citation: int | None = Field(
+        None, description="the reference number the fact came from; null when it came from the question or from "
+        "Curbside's own assessment",
+    )
+    quote: Quote | None = Field(
+        None, description="the passage words the fact was read from, where it was read from a passage"
+    )
 
 
 def _no_quote_as_derived_text(support: Support | None, quotes: list[Quote], what: str) -> None:
@@ -192,7 +198,8 @@ class CitedStatement(_Model):
     citations: list[int] = []
     quotes: list[Quote] = []
     support: Support | None = Field(
-        None, description="'derived' for a templated sentence; else how directly its quotes support it (null: not stated)"
+        None,
+        description="'derived' for a templated sentence; else how directly its quotes support it (null: not stated)",
     )
     derived_from: list[DerivedFact] = Field([], description="for a derived sentence, the facts it was built from")
     grade: str | None = None
@@ -219,6 +226,14 @@ class DoseCheck(_Model):
     dose: str | None = Field(None, description="the dose as understood from the question")
     reference: str | None = Field(None, description="the reference dose it was compared with")
     reference_source: str | None = Field(None, description="the label section or guideline the reference comes from")
+    indication: str | None = Field(None, description="the patient's indication the check looked for a reference dose for")
+    reference_indication: str | None = Field(
+        None, description="what the reference gives a dose for ('rheumatoid arthritis', 'any indication')"
+    )
+    context_status: DoseStatus | None = Field(
+        None, description="with no_reference_for_indication: how the dose compares with the nearest reference, "
+        "shown as context only",
+    )
     conversion: str | None = Field(None, description="the unit conversion, shown")
     explanation: str = ""
     citations: list[int] = []
@@ -277,7 +292,8 @@ class Article(_Model):
 
     schema_version: str = Field(
         ARTICLE_SCHEMA_VERSION,
-        description="fields are only added within a major version (1.1 added certainty and clinical reasoning; 1.2 the derived marker)",
+        description="fields are only added within a major version (1.1 added certainty and clinical reasoning; "
+        "1.2 the derived marker)",
     )
     id: str | None = Field(None, description="the caller's question id, in batch mode (ask --questions FILE)")
     title: str = Field(description="the question as asked, whitespace normalised")
@@ -286,7 +302,8 @@ class Article(_Model):
     bottom_line_citations: list[int] = Field([], description="reference numbers of the bottom line's sources")
     bottom_line_quotes: list[Quote] = Field([], description="the passage words the bottom line stands on")
     bottom_line_support: Support | None = Field(
-        None, description="'derived' when the bottom line is Curbside's templated sentence; else how its quotes support it"
+        None,
+        description="'derived' when the bottom line is Curbside's templated sentence; else how its quotes support it",
     )
     bottom_line_derived_from: list[DerivedFact] = Field(
         [], description="for a derived bottom line, the facts it was built from"

@@ -37,7 +37,7 @@ def _cites(numbers: list[int]) -> str:
 
 
 def _fact_text(fact: DerivedFact) -> str:
-    source = f" [{fact.citation}]" if fact.citation is not None else " (from the question)"
+    source = f" [{fact.citation}]" if fact.citation is not None else " (not from a cited source)"
     return f"{fact.fact}: {fact.value}{source}"
 
 
