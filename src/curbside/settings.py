@@ -57,13 +57,44 @@ class EmbeddingSettings(_Section):
 SearchMode = Literal["hybrid", "bm25", "dense"]  # the retrievers; one definition for settings, search and the CLI
 
 
+ExpansionKind = Literal["abbreviation", "brand", "mesh", "spelling"]
+
+
 class RetrievalSettings(_Section):
+    """How a question becomes a BM25 query and a query vector, and how the two lists are fused.
+
+    The defaults were chosen by the ablations of ``bench/eval_retrieval_baselines.py`` on the tuning part
+    of the BioASQ dev questions (``bench/data/bioasq_dev_split.json``); docs/benchmarks.md has the table.
+    """
+
     lexical_candidates: int = Field(100, ge=1, le=2000)
     dense_candidates: int = Field(100, ge=1, le=2000)
-    rrf_k: int = Field(60, ge=1)
+    rrf_k: int = Field(20, ge=1)
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
     mode: SearchMode = "hybrid"
+    title_boost: float = Field(0.5, ge=0, description="BM25 weight of a document's title against the body's 1.0")
+    section_boost: float = Field(1.2, ge=0, description="BM25 weight of a passage's section heading")
+    expansion_kinds: tuple[ExpansionKind, ...] = Field(
+        ("abbreviation", "brand", "mesh", "spelling"), description="expansions added to the BM25 query and query vector"
+    )
+    expansion_boost: float = Field(
+        0.3, ge=0, description="BM25 weight of each word an expansion adds to the question (a question word weighs 1)"
+    )
+    phrase_boost: float = Field(
+        0.0, ge=0, description="boost of MeSH names and multi-word expansions searched as phrases; 0 for none"
+    )
+    split_compounds: bool = Field(
+        False, description="search a hyphenated word (mir-25, high-fat) as its words rather than as a phrase"
+    )
+    stopwords: bool = Field(True, description="drop stopwords from the BM25 query (BM25's IDF weighs them anyway)")
+    dense_query: Literal["search_text", "question"] = Field(
+        "search_text", description="embed the clinical question with its expansions, or the question as asked"
+    )
+    fuse_documents: bool = Field(
+        False,
+        description="fuse ranks per document (each document at its best passage in each list) rather than per passage",
+    )
 
 
 class EvidenceSettings(_Section):

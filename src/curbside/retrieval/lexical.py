@@ -7,7 +7,8 @@ apart so they can be boosted; type and year serve as filters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ LEXICAL_SCHEMA_VERSION = 1
 TEXT_FIELDS = ("title", "section", "body")
 FIELD_BOOSTS = {"title": 1.5, "section": 1.2, "body": 1.0}
 UNKNOWN_YEAR = 0  # documents without a year; excluded by any year filter
+_WORD = re.compile(r"[^\W_]+")  # the words tantivy's simple tokenizer cuts a term into
 
 
 def build_schema() -> tantivy.Schema:
@@ -114,21 +116,39 @@ class LexicalIndex:
         year_min: int | None = None,
         year_max: int | None = None,
         phrases: Iterable[str] = (),
+        phrase_boost: float = 2.0,
+        field_boosts: Mapping[str, float] | None = None,
+        split_compounds: bool = False,
+        expansion_terms: Iterable[str] = (),
+        expansion_boost: float = 1.0,
     ) -> list[LexicalHit]:
         """BM25 over title, section and body for the given (unstemmed) terms, OR-ed; phrases add boosts.
 
         Terms are passed as plain words (never as query syntax), so no user text can break the parser.
+        A term with inner punctuation ("mir-25") is a phrase of its words unless ``split_compounds``,
+        which searches the words apart, as tantivy's tokenizer indexed them. ``expansion_terms`` (the words
+        of expansions) weigh ``expansion_boost`` each; ``phrase_boost`` 0 drops the phrases.
         """
-        words = [t for t in terms if t]
-        if not words:
+
+        def words_of(items: Iterable[str]) -> list[str]:
+            words = [t for t in items if t]
+            return [w for t in words for w in _WORD.findall(t)] if split_compounds else words
+
+        words = words_of(terms)
+        extra = [w for w in words_of(expansion_terms) if w not in words] if expansion_boost > 0 else []
+        if not words and not extra:
             return []
         # Quote each word so that query-language characters in it are taken literally.
-        text = " ".join('"' + w.replace('"', " ") + '"' for w in words)
-        for phrase in phrases:
-            clean = phrase.replace('"', " ").strip()
-            if " " in clean:
-                text += f' "{clean}"^2'
-        query = self._index.parse_query(text, list(TEXT_FIELDS), field_boosts=FIELD_BOOSTS)
+        quoted = ['"' + w.replace('"', " ") + '"' for w in words]
+        quoted += ['"' + w.replace('"', " ") + f'"^{expansion_boost:g}' for w in dict.fromkeys(extra)]
+        text = " ".join(quoted)
+        if phrase_boost > 0:
+            for phrase in phrases:
+                clean = phrase.replace('"', " ").strip()
+                if " " in clean:
+                    text += f' "{clean}"^{phrase_boost:g}'
+        boosts = dict(field_boosts) if field_boosts is not None else FIELD_BOOSTS
+        query = self._index.parse_query(text, list(TEXT_FIELDS), field_boosts=boosts)
         filters = self._filters(doc_types, year_min, year_max)
         if filters:
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *filters])

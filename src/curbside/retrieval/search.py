@@ -10,14 +10,15 @@ because BM25 scores are unbounded and cosine scores are not comparable across qu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from curbside.corpus.documents import DocType, Document, Passage
-from curbside.corpus.text import content_tokens
+from curbside.corpus.text import content_tokens, tokenize
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
 from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
+from curbside.settings import RetrievalSettings
 from curbside.settings import SearchMode as Mode
 from curbside.understanding import Lexicon, SpellingCorrector, UnderstoodQuestion, understand
 
@@ -61,9 +62,9 @@ class SearchHit:
 class Searcher:
     """Searches one opened :class:`Index`. Build once, reuse for many queries."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, settings: RetrievalSettings | None = None) -> None:
         self.index = index
-        self.settings = index.settings.retrieval
+        self.settings = settings or index.settings.retrieval
         # Built once: the engine's understanding step uses these too.
         self.lexicon: Lexicon = lexicon_from_store(index.store)
         self.speller: SpellingCorrector = speller_from_store(index.store)
@@ -88,6 +89,35 @@ class Searcher:
             mask = in_range if mask is None else mask & in_range
         return mask
 
+    def _fuse(self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]]) -> dict[int, float]:
+        """Weighted reciprocal-rank fusion of the two lists: passage key -> fused score.
+
+        With ``fuse_documents`` a passage is ranked in each list by its document's best rank there (the
+        ranks of distinct documents), so that a document found by BM25 through one passage and by the
+        vectors through another gets both shares; its passages then follow their own fused order, a
+        fraction of a rank apart.
+        """
+        settings = self.settings
+        rrf_k = settings.rrf_k
+        weighted = ((settings.lexical_weight, lexical), (settings.dense_weight, dense))
+        fused: dict[int, float] = {}
+        for weight, hits in weighted:
+            for rank, (key, _s) in enumerate(hits, start=1):
+                fused[key] = fused.get(key, 0.0) + weight / (rrf_k + rank)
+        if not settings.fuse_documents:
+            return fused
+        doc_of = {key: doc_key for key, (_p, doc_key) in self.index.store.passages_by_keys(list(fused)).items()}
+        by_doc: dict[int, float] = {}
+        for weight, hits in weighted:
+            doc_rank: dict[int, int] = {}
+            for key, _s in hits:
+                doc_rank.setdefault(doc_of[key], len(doc_rank) + 1)
+            for doc_key, rank in doc_rank.items():
+                by_doc[doc_key] = by_doc.get(doc_key, 0.0) + weight / (rrf_k + rank)
+        # A document's passages keep their own order: their passage scores, scaled far below one rank step.
+        top = max(fused.values(), default=1.0) or 1.0
+        return {key: by_doc[doc_of[key]] + 1e-6 * score / top for key, score in fused.items()}
+
     def search(
         self,
         query: str | UnderstoodQuestion,
@@ -110,19 +140,32 @@ class Searcher:
         n_lex = max(k, self.settings.lexical_candidates)
         n_dense = max(k, self.settings.dense_candidates)
 
+        settings = self.settings
+        kinds = set(settings.expansion_kinds)
+        searched = replace(
+            understood,
+            expansions=tuple(e for e in understood.expansions if e.kind in kinds),
+            mesh_terms=understood.mesh_terms if "mesh" in kinds else (),
+        )
+        search_text = searched.search_text()
         lexical: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
-            terms = content_tokens(understood.search_text())
-            phrases = list(understood.mesh_terms) + [e.expansion for e in understood.expansions]
+            words = content_tokens if settings.stopwords else tokenize
+            question_text = searched.clinical_question
+            phrases = list(searched.mesh_terms) + [e.expansion for e in searched.expansions]
             lexical = [
                 (h.passage_key, h.score)
                 for h in self.index.lexical.search(
-                    terms, n_lex, doc_types=doc_types, year_min=year_min, year_max=year_max, phrases=phrases
+                    words(question_text), n_lex, doc_types=doc_types, year_min=year_min, year_max=year_max,
+                    phrases=phrases, phrase_boost=settings.phrase_boost, split_compounds=settings.split_compounds,
+                    expansion_terms=words(search_text[len(question_text):]), expansion_boost=settings.expansion_boost,
+                    field_boosts={"title": settings.title_boost, "section": settings.section_boost, "body": 1.0},
                 )
             ]
         dense: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense") and self.index.vectors is not None:
-            vector = self.index.embedder.encode([understood.search_text()])[0]
+            query_text = search_text if settings.dense_query == "search_text" else understood.original
+            vector = self.index.embedder.encode([query_text])[0]
             allowed = self._dense_allowed(doc_types, year_min, year_max)
             dense = self.index.vectors.search(vector, n_dense, allowed)
 
@@ -134,11 +177,7 @@ class Searcher:
         elif mode == "dense":
             fused = {key: s for key, s in dense}
         else:
-            rrf_k = self.settings.rrf_k
-            for key, (rank, _s) in lex_rank.items():
-                fused[key] = fused.get(key, 0.0) + self.settings.lexical_weight / (rrf_k + rank)
-            for key, (rank, _s) in dense_rank.items():
-                fused[key] = fused.get(key, 0.0) + self.settings.dense_weight / (rrf_k + rank)
+            fused = self._fuse(lexical, dense)
         ranked = sorted(fused.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))[:k]
         found = self.index.store.passages_by_keys([key for key, _ in ranked])
         hits: list[SearchHit] = []
