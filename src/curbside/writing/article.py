@@ -1,8 +1,11 @@
 """The Article: Curbside's answer, as a versioned JSON schema (``ARTICLE_SCHEMA_VERSION``).
 
-This is the contract that renderers, the web app and later writers build on. Every bullet carries the
-quotes that support it; a quote's ``text`` is exactly ``passage.text[start:end]`` of the passage it
-names. Change the schema only by adding fields, or bump the major version.
+This is the contract that renderers, the web app and later writers build on. A statement is quoted or
+derived. A quoted one carries the quotes that support it; a quote's ``text`` is exactly
+``passage.text[start:end]`` of the passage it names. A derived one (``support`` ``derived``: Curbside wrote
+it from a template) carries no quotes as its text, but the facts it was built from (``DerivedFact``), each
+with its reference number and, where read from a passage, its quote. Change the schema only by adding
+fields, or bump the major version.
 
 The schema owns its types: each enumeration is defined once, in the lowest layer that produces it
 (``DocType`` in corpus, ``QuestionType`` in understanding, ``Certainty``, ``EvidenceStatus``,
