@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from curbside.engine import Curbside
+from curbside.evidence.assessment import names_as_treatment, statement_role
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
@@ -96,8 +97,9 @@ NEXT_STEP = (
     "What is the next step for severe dermatomyositis on IVIG, rituximab, Actemra, prednisone, Plaquenil and "
     "CellCept, improved but still active after 6 months?"
 )
-CLASSIFICATIONS = {"standard_of_care", "emerging_standard", "investigational"}
-DOSE_STATUSES = {"within", "above", "below", "unknown"}
+CLASSIFICATIONS = {"standard_of_care", "emerging_standard", "investigational", "not_recommended", "insufficient_evidence"}
+DOSE_STATUSES = {"within", "above", "below", "unknown", "no_reference_for_indication"}
+COUNTED_ROLES = {"recommendation", "against", "trials_only", "result", "no_effect"}
 
 
 def _check_clinical_citations(article) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +110,27 @@ def _check_clinical_citations(article) -> None:  # type: ignore[no-untyped-def]
         assert set(a.dose_check.citations) <= numbers and set(a.label_citations) <= numbers
         for ref_number in a.dose_check.citations + a.label_citations:
             reference = article.references[ref_number - 1]
-            assert reference.doc_id.startswith("curated:") and (" — " in reference.title or "FDA label" in reference.title)
+            # A curated source names its label or guideline; a label of the index is a drug-label document.
+            assert (reference.doc_id.startswith("curated:") and (" — " in reference.title or "FDA label" in reference.title)
+                    ) or reference.doc_type == "drug_label"
+        # Support is a recommendation or a result: never a mention, safety advice or a methods sentence.
+        for statement in (a.guideline_support, a.research_support):
+            if statement is not None:
+                assert statement_role(statement.text, statement.doc_type, statement.grade) in COUNTED_ROLES, statement.text
+        if a.classification == "insufficient_evidence":  # not found is said as such, never "investigational"
+            assert a.guideline_support is None and a.research_support is None and a.label_status != "on_label"
+            assert any("not found is not evidence against it" in reason for reason in a.reasons)
+    for statement in article.cited_statements():
+        if statement.is_derived:  # a templated sentence quotes nothing; its facts carry their sources
+            assert not statement.quotes and statement.derived_from
+            assert {f.citation for f in statement.derived_from if f.citation is not None} <= set(statement.citations)
+
+
+def _check_derived_bottom_line(article) -> None:  # type: ignore[no-untyped-def]
+    assert article.bottom_line_support == "derived" and article.bottom_line_quotes == []
+    assert article.bottom_line_derived_from and article.bottom_line_citations
+    facts = {f.citation for f in article.bottom_line_derived_from if f.citation is not None}
+    assert facts and facts <= set(article.bottom_line_citations) <= {r.number for r in article.references}
     for reference in article.references:  # a curated source names no identifier it cannot check
         if reference.doc_id.startswith("curated:"):
             assert reference.pmid is None and reference.doi is None
@@ -133,18 +155,56 @@ def test_medical_necessity_plan_gets_a_per_agent_table_dose_checks_and_a_cited_a
     for a in assessed.values():
         assert a.classification in CLASSIFICATIONS and a.dose_check.status in DOSE_STATUSES
         assert a.reasons
-        if a.classification != "investigational":
-            assert a.guideline_support or a.research_support or a.label_status == "on_label"
+        if a.classification in {"standard_of_care", "emerging_standard"}:
+            assert (a.guideline_support and statement_role(a.guideline_support.text, "guideline",
+                                                           a.guideline_support.grade) == "recommendation"
+                    ) or a.label_status == "on_label"
+    # The knowledge base lacks the ACR/CHEST guideline on ILD in rheumatic disease: rituximab and tacrolimus
+    # are not found, which is not "investigational"; IVIG (Octagam) is labelled for adult dermatomyositis.
+    for agent in ("rituximab", "tacrolimus"):
+        assert assessed[agent].classification != "investigational"
+    assert assessed["immune globulin"].label_status == "on_label"
+    assert assessed["immune globulin"].classification == "standard_of_care"
+    # No labelled or curated rituximab dose for dermatomyositis: the RA regimen is context, never the verdict.
     rituximab = assessed["rituximab"].dose_check
-    assert rituximab.status == "within" and rituximab.reference_source and "label" in rituximab.reference_source
-    assert rituximab.citations
-    assert article.determination in {"supported", "partially_supported", "insufficient_evidence"}
+    assert rituximab.status == "no_reference_for_indication" and rituximab.context_status == "within"
+    assert rituximab.reference_indication == "rheumatoid arthritis" and "dermatomyositis" in (rituximab.indication or "")
+    assert rituximab.reference_source and "label" in rituximab.reference_source and rituximab.citations
+    assert article.determination in {"partially_supported", "insufficient_evidence"}  # an agent not assessed
     assert article.determination_reasons
+    not_assessed = [a.agent for a in assessed.values() if a.classification == "insufficient_evidence"]
+    for agent in not_assessed:
+        assert agent in article.determination_reasons[0]
+        assert any(r.startswith("Could not be assessed") and agent in r for r in article.determination_reasons)
 
     summary = article.authorization_summary
     assert summary is not None and summary.sentences and summary.citations
     assert all(s.citations for s in summary.sentences)  # every sentence cited
+    assert all(s.support == "derived" for s in summary.sentences)  # templated, with the facts they stand on
     assert summary.text == " ".join(s.text for s in summary.sentences)
+    verdict = summary.sentences[-1].text
+    assert all(agent in verdict for agent in not_assessed) and "could not be assessed" in verdict
+    dose_sentence = next(s.text for s in summary.sentences if "rituximab dose" in s.text or "dose of rituximab" in s.text)
+    assert "No reference dose" in dose_sentence and "for context only" in dose_sentence
+
+    # The bottom line is the determination, with its reasons, derived and cited.
+    _check_derived_bottom_line(article)
+    assert article.bottom_line.lower().startswith(article.determination.replace("_", " "))
+    assert all(agent in article.bottom_line for agent in assessed)
+
+
+def test_the_sample_medical_necessity_question_answers_with_its_determination(engine: Curbside) -> None:
+    article = engine.ask(
+        "Is rituximab medically necessary and standard of care for MDA5-positive dermatomyositis with rapidly "
+        "progressive interstitial lung disease?",
+        context="Adult with MDA5+ dermatomyositis, dysphagia, dysphonia and evolving rapidly progressive ILD. "
+                "Planned treatment: Truxima (rituximab) 1000 mg day 0 and 14, prednisone, tacrolimus and IVIG.",
+    )
+    _check_integrity(engine, article)
+    _check_clinical_citations(article)
+    assert article.question_type == "medical_necessity" and article.determination
+    _check_derived_bottom_line(article)
+    assert "rituximab" in article.bottom_line and "dermatomyositis" in article.bottom_line
 
 
 def test_next_step_checks_the_regimen_dose_by_dose_and_ranks_options_by_evidence(engine: Curbside) -> None:
@@ -166,10 +226,15 @@ def test_next_step_checks_the_regimen_dose_by_dose_and_ranks_options_by_evidence
 
     options = article.next_step_options
     assert options, "the corpus names other immunosuppressants for dermatomyositis"
+    # The bottom line is the best-supported option, with the source that names it.
+    _check_derived_bottom_line(article)
+    assert options[0].agent in article.bottom_line
+    assert article.bottom_line_derived_from[0].quote == options[0].statement.quotes[0]
     levels = [o.evidence_level for o in options]
     assert levels == sorted(levels)
     for option in options:
         assert option.agent not in current and option.statement.citations and option.statement.quotes
+        assert names_as_treatment(option.statement.text, option.statement.doc_type)  # never safety advice
         if option.monitoring:
             assert option.monitoring_source and "PMID" not in option.monitoring_source
 
@@ -182,4 +247,7 @@ def test_dose_outside_the_reference_range_is_flagged_with_the_conversion(engine:
     checks = {a.agent: a.dose_check for a in article.agent_assessments}
     assert checks["hydroxychloroquine"].status == "above"
     assert "60 kg" in (checks["hydroxychloroquine"].conversion or "")
-    assert checks["mycophenolate mofetil"].status == "within"
+    # No curated mycophenolate regimen for lupus without nephritis: the transplant and lupus-nephritis regimens
+    # are context, not the verdict (this asserted "within", judged against the heart-transplant dose).
+    mmf = checks["mycophenolate mofetil"]
+    assert mmf.status == "no_reference_for_indication" and mmf.context_status == "within"

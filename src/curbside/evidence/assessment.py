@@ -3,8 +3,12 @@ each drug of the plan or regimen, for the patient's condition, and how establish
 
 Deterministic, like the rest of evidence selection: for each agent, one search for "agent + condition";
 from the hits, the sentences that name the agent (by generic name, brand or abbreviation) in a passage
-about the condition. The best guideline statement and the strongest research sentence are kept as
-:class:`~curbside.evidence.selection.ScoredSentence`, so the writer quotes and cites them like any bullet.
+about the condition. Each sentence is read for what it is (:func:`statement_role`, with the cues of
+``vocabulary/data/statement_cues.tsv``): only a guideline's recommendation statement for the agent, and a
+study's reported result, count; a mention, screening or monitoring advice, a warning, a contraindication,
+a methods sentence or a study's aim never does. The deciding guideline statement and the strongest
+research result are kept as :class:`~curbside.evidence.selection.ScoredSentence`, so the writer quotes and
+cites them like any bullet.
 
 The rules of the classification are :class:`Classification`'s (also written on the editorial policy page).
 """
@@ -24,6 +28,7 @@ from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose
 from curbside.evidence.grading import certainty_of, extract_grade
 from curbside.evidence.indications import LabelStatus, LabelVerdict, label_verdict
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
+from curbside.evidence.statistics import find_intervals, find_p_values
 from curbside.understanding import (
     DrugNames,
     Medication,
@@ -33,43 +38,118 @@ from curbside.understanding import (
 )
 from curbside.retrieval.search import SearchHit
 from curbside.vocabulary.drugs import literature_terms
-
+from curbside.vocabulary.statement_cues import StatementKind, has_cue
 
 
 class Classification(StrEnum):
-    """How established an agent's use is in the patient's condition:
+    """How established an agent's use is in the patient's condition. Only two things make a use
+    established: a guideline's recommendation statement for the agent in the condition, or an on-label
+    indication for the condition. Mentions, screening or monitoring advice, warnings, contraindications and
+    methods sentences are never support; a study counts by its reported result (an effect, an outcome, a
+    number), never by its aim.
 
-    * ``standard_of_care``: on-label for the condition, or a guideline statement supports it with high or
-      moderate certainty.
-    * ``emerging_standard``: a guideline supports it with a conditional or weak recommendation or low
-      certainty; or, without a guideline, a systematic review or randomized trial in the condition does.
-    * ``investigational``: nothing stronger than observational studies or case reports, or no evidence
-      in the knowledge base.
+    * ``standard_of_care``: on-label for the condition (the label's indication cited), or a guideline
+      recommends it in the condition with a strong recommendation or high or moderate certainty.
+    * ``emerging_standard``: a guideline recommends it in the condition conditionally or weakly, with low
+      certainty, or without a stated strength.
+    * ``investigational``: positive evidence that the use is experimental: trials or observational studies
+      report results in the condition, but no guideline recommends it and no label covers it; or a
+      guideline reserves it for trials or finds the evidence insufficient to recommend it.
+    * ``not_recommended``: a guideline recommends against it in the condition (and no label covers it).
+    * ``insufficient_evidence``: the knowledge base holds no guideline, label or trial on this agent in
+      this condition, so it could not be assessed. Not found in the knowledge base is not evidence against
+      it, and never "investigational".
     """
 
     STANDARD_OF_CARE = "standard_of_care"
     EMERGING_STANDARD = "emerging_standard"
     INVESTIGATIONAL = "investigational"
+    NOT_RECOMMENDED = "not_recommended"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+
+
+SUPPORTED_CLASSIFICATIONS = frozenset({Classification.STANDARD_OF_CARE, Classification.EMERGING_STANDARD})
 
 
 class Determination(StrEnum):
     """The overall determination for a plan or regimen, from its agents' classifications: ``supported``
-    when every agent is standard of care or an emerging standard, ``partially_supported`` when some are,
-    ``insufficient_evidence`` when none is or no agent could be identified."""
+    when every agent is standard of care or an emerging standard; ``partially_supported`` when some are and
+    others are investigational, recommended against or could not be assessed (insufficient evidence in the
+    knowledge base); ``insufficient_evidence`` when none is, or no agent could be identified. The reasons
+    name the agents of each kind, and which could not be assessed and why."""
 
     SUPPORTED = "supported"
     PARTIALLY_SUPPORTED = "partially_supported"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
 
-# Words that turn a statement about an agent into a recommendation against it.
-_AGAINST = re.compile(
-    r"\b(?:recommends? against|not recommended|should not be|is not recommended|no (?:benefit|evidence of benefit)|"
-    r"contraindicated|do not use|avoid)\b",
-    re.IGNORECASE,
-)
-_WEAK = re.compile(r"\b(?:conditional|weak|may be considered|can be considered|suggests?|low[- ](?:quality|certainty))\b",
-                   re.IGNORECASE)
+class StatementRole(StrEnum):
+    """What a sentence naming an agent is, read by :func:`statement_role`. Only ``recommendation``,
+    ``against`` and ``trials_only`` (guidelines) and ``result`` and ``no_effect`` (studies) decide a
+    classification; the rest are never support."""
+
+    RECOMMENDATION = "recommendation"  # a guideline's recommendation for the agent
+    AGAINST = "against"  # a guideline's recommendation against it
+    TRIALS_ONLY = "trials_only"  # a guideline: only in trials, or evidence insufficient to recommend
+    RESULT = "result"  # a study's result: an effect, an outcome, a number
+    NO_EFFECT = "no_effect"  # a study's result of no effect
+    SAFETY = "safety"  # screening, monitoring or dosing advice, a warning, a contraindication
+    METHODS = "methods"  # what a study did or aimed to do
+    MENTION = "mention"  # anything else that names the agent
+
+
+GUIDELINE_ROLES = (StatementRole.RECOMMENDATION, StatementRole.AGAINST, StatementRole.TRIALS_ONLY)
+RESEARCH_ROLES = (StatementRole.RESULT, StatementRole.NO_EFFECT)
+_PERCENT = re.compile(r"\d(?:[.\u00b7]\d+)?\s*%")
+
+
+def _reports_a_number(text: str) -> bool:
+    """A statistic: a p-value, a confidence interval or a percentage."""
+    return bool(_PERCENT.search(text) or find_p_values(text) or find_intervals(text))
+
+
+def _uspstf(organization: str | None) -> bool:
+    return "preventive services task force" in (organization or "").lower()
+
+
+def statement_role(text: str, doc_type: DocType | str | None, grade: str | None = None,
+                   organization: str | None = None) -> StatementRole:
+    """What this sentence is for the agent it names: safety advice first (even "screening is recommended
+    before rituximab" is about giving it safely, not whether to), then what a guideline recommends or what
+    a study found. A USPSTF grade I is insufficient evidence and D a recommendation against."""
+    if has_cue(StatementKind.SAFETY, text):
+        return StatementRole.SAFETY
+    if doc_type == DocType.GUIDELINE:
+        code = (grade or "").strip().upper()
+        if _uspstf(organization) and code in ("I", "D"):
+            return StatementRole.TRIALS_ONLY if code == "I" else StatementRole.AGAINST
+        if has_cue(StatementKind.TRIALS_ONLY, text):
+            return StatementRole.TRIALS_ONLY
+        if has_cue(StatementKind.AGAINST, text):
+            return StatementRole.AGAINST
+        if has_cue(StatementKind.METHODS, text):
+            return StatementRole.METHODS
+        if has_cue(StatementKind.RECOMMENDATION, text):
+            return StatementRole.RECOMMENDATION
+        return StatementRole.MENTION
+    if has_cue(StatementKind.METHODS, text):
+        return StatementRole.METHODS
+    if has_cue(StatementKind.NO_EFFECT, text):
+        return StatementRole.NO_EFFECT
+    if has_cue(StatementKind.RESULT, text) or _reports_a_number(text):
+        return StatementRole.RESULT
+    return StatementRole.MENTION
+
+
+def names_as_treatment(text: str, doc_type: DocType | str | None) -> bool:
+    """Whether a sentence offers a drug as treatment (a next-step option): a recommendation for it, a
+    result, or a plain statement that it treats the condition; never safety advice, a recommendation
+    against, a result of no effect or a methods sentence."""
+    role = statement_role(text, doc_type)
+    if role in (StatementRole.RECOMMENDATION, StatementRole.RESULT):
+        return True
+    return role == StatementRole.MENTION and (
+        has_cue(StatementKind.TREATMENT, text) or has_cue(StatementKind.RECOMMENDATION, text))
 
 
 def agent_terms(generic: str, brand: str | None = None, as_written: str | None = None) -> tuple[str, ...]:
@@ -97,12 +177,6 @@ def _mentions(text: str, terms: Iterable[str], *, as_treatment: bool = False) ->
 
 _FAILED_AFTER = re.compile(r"[\s-]*(?:resistant|refractory|dependent|naive|failure|intolerant)")
 _FAILED_BEFORE = re.compile(r"(?:resistant|refractory|intolerant|inadequate response) to\s*$|despite\s*$")
-_METHODS = re.compile(r"\b(?:we (?:assessed|evaluated|investigated|examined|aimed)|this study (?:aimed|assessed)|"
-                      r"to (?:assess|evaluate|investigate|determine))\b", re.IGNORECASE)
-# Sentences that report what was found, not what was done: a finding is what supports a treatment.
-_FINDING = re.compile(
-    r"\b(?:improv\w*|effective\w*|benefit\w*|significant\w*|reduc\w*|respon\w*|remission|"
-    r"recommend\w*|suggest\w*|conclu\w*|associated|superior|well tolerated|safe)\b", re.IGNORECASE)
 
 
 # Words of a condition's name too general to tell one disease's literature from another's.
@@ -125,22 +199,32 @@ def condition_terms(conditions: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass
 class AgentEvidence:
-    """What the knowledge base holds about one agent for the patient's condition."""
+    """What the knowledge base holds about one agent for the patient's condition: the deciding guideline
+    statement and research result (with what each is), the label status, and what was found that does not
+    count (``not_counted``: role -> how many sentences)."""
 
     generic: str
     brand: str | None
     as_written: str
     guideline: ScoredSentence | None = None
-    guideline_against: bool = False
+    guideline_role: StatementRole | None = None
     research: ScoredSentence | None = None
+    research_role: StatementRole | None = None
     label_status: LabelStatus = LabelStatus.UNKNOWN
     label_source: str | None = None
-    classification: Classification = Classification.INVESTIGATIONAL
+    label_indication: str | None = None  # the label's indication sentence that decided the status
+    label_verdict: LabelVerdict | None = None  # the whole verdict, with the indication entry it cites
+    classification: Classification = Classification.INSUFFICIENT_EVIDENCE
     reasons: list[str] = field(default_factory=list)
+    not_counted: dict[StatementRole, int] = field(default_factory=dict)
 
     @property
     def supported(self) -> bool:
-        return self.classification != Classification.INVESTIGATIONAL
+        return self.classification in SUPPORTED_CLASSIFICATIONS
+
+    @property
+    def guideline_against(self) -> bool:
+        return self.guideline_role == StatementRole.AGAINST
 
 
 def _sentence(hit: SearchHit, start: int, end: int, relevance: float) -> ScoredSentence:
@@ -149,11 +233,37 @@ def _sentence(hit: SearchHit, start: int, end: int, relevance: float) -> ScoredS
     return ScoredSentence(hit, start, end, relevance, relevance, (), grade, frozenset())
 
 
+# Abstract sections that report findings, and sections that only set out what a study was and did.
+_RESULT_SECTION = re.compile(r"result|conclu|finding|interpretation|summary", re.IGNORECASE)
+_SETUP_SECTION = re.compile(r"background|introduction|objective|aim|purpose|method|design|setting|context",
+                            re.IGNORECASE)
+
+
+def role_of(s: ScoredSentence) -> StatementRole:
+    """:func:`statement_role` of a found sentence, with its grade and its guideline's organization; a
+    study's sentence in its background, objective or methods section is what it set out to do."""
+    doc = s.hit.document
+    role = statement_role(s.text, doc.doc_type, s.grade, doc.organization)
+    section = s.hit.passage.section
+    if (role in RESEARCH_ROLES and doc.doc_type in RESEARCH_TYPES and _SETUP_SECTION.search(section)
+            and not _RESULT_SECTION.search(section)):
+        return StatementRole.METHODS
+    return role
+
+
+def _result_in_condition(s: ScoredSentence, condition: Sequence[str]) -> bool:
+    """A study's result is about the condition when the sentence names it, or when it stands in the
+    abstract's results or conclusions (an unstructured abstract's opening claim about "various diseases"
+    is background)."""
+    return not condition or _mentions(s.text, condition) or bool(_RESULT_SECTION.search(s.hit.passage.section))
+
+
 def find_agent_sentences(hits: Sequence[SearchHit], agent: Sequence[str], condition: Sequence[str]) -> list[ScoredSentence]:
     """Sentences naming the agent, in passages (or documents) about the condition, best first.
 
-    A sentence that also names the condition ranks above one whose passage only does; ties go to the
-    stronger source, then the search rank.
+    A sentence that also names the condition ranks above one whose passage only does; a sentence that
+    counts (a recommendation, a result) above one that does not; ties go to the stronger source, then the
+    search rank.
     """
     found: list[tuple[tuple[float, int, int], ScoredSentence]] = []
     for rank, hit in enumerate(hits):
@@ -165,46 +275,102 @@ def find_agent_sentences(hits: Sequence[SearchHit], agent: Sequence[str], condit
             if not _mentions(text, agent, as_treatment=True) or len(text) < 25:
                 continue
             relevance = 1.0 if (not condition or _mentions(text, condition)) else 0.6
-            if not _FINDING.search(text) or _METHODS.search(text):
-                relevance -= 0.3  # a methods sentence says what was tried, not whether it worked
-            key = (-relevance, hit.document.evidence_level, rank)
-            found.append((key, _sentence(hit, start, end, relevance)))
+            sentence = _sentence(hit, start, end, relevance)
+            if role_of(sentence) not in (*GUIDELINE_ROLES, *RESEARCH_ROLES):
+                # A mention, safety advice or a methods sentence says nothing of whether it works.
+                sentence = _sentence(hit, start, end, relevance - 0.3)
+            key = (-sentence.relevance, hit.document.evidence_level, rank)
+            found.append((key, sentence))
     found.sort(key=lambda item: (item[0], item[1].hit.passage.passage_id, item[1].start))
     return [s for _, s in found]
 
 
+def _in_condition(s: ScoredSentence, primary: Sequence[str]) -> bool:
+    """The sentence, its section or its document's title names the patient's main condition: a statement
+    about an organ manifestation of another disease (SSc-ILD for a dermatomyositis ILD) is not about it."""
+    if not primary:
+        return True
+    return _mentions(f"{s.hit.document.title} {s.hit.passage.section} {s.text}", primary)
+
+
+def recommendation_strength(s: ScoredSentence) -> str:
+    """``strong``, ``conditional`` or ``unstated``: from the sentence's words ("conditional", "may be
+    considered", "low-quality evidence"), else its grade (a USPSTF C, a weak code or a low certainty is
+    conditional; a high or moderate certainty is strong)."""
+    doc = s.hit.document
+    grade = (s.grade or "").strip()
+    if has_cue(StatementKind.CONDITIONAL, s.text) or grade.lower().startswith(("weak", "conditional")):
+        return "conditional"
+    if re.search(r"\bstrong(?:ly)?\b", f"{grade} {s.text}", re.IGNORECASE):
+        return "strong"
+    if not grade:
+        return "unstated"
+    if _uspstf(doc.organization) and grade.upper() == "C":
+        return "conditional"
+    certainty = certainty_of("guideline", grade, organization=doc.organization)
+    return "strong" if certainty in ("high", "moderate") else "conditional"
+
+
+def _design(s: ScoredSentence) -> str:
+    return design_word(s.hit.document.doc_type)
+
+
+def _grade_words(s: ScoredSentence) -> str:
+    return f" (grade {s.grade})" if s.grade else ""
+
+
+_NOT_COUNTED_WORDS: dict[StatementRole, str] = {
+    StatementRole.SAFETY: "screening, monitoring or dosing advice, warnings or contraindications",
+    StatementRole.METHODS: "a study's aims or methods, not its results",
+    StatementRole.MENTION: "mentions, not recommendations or results",
+}
+
+
 def classify(evidence: AgentEvidence) -> AgentEvidence:
-    """Set ``classification`` and ``reasons`` from the evidence found (rules in the module docstring)."""
+    """Set ``classification`` and ``reasons`` from the evidence found (the rules are :class:`Classification`'s)."""
     reasons: list[str] = []
-    g = evidence.guideline
-    certainty = certainty_of("guideline", g.grade, organization=g.hit.document.organization) if g else None
-    if g is not None and _AGAINST.search(g.text):
-        evidence.guideline_against = True
+    decided: Classification | None = None
     if evidence.label_status == LabelStatus.ON_LABEL:
-        evidence.classification = Classification.STANDARD_OF_CARE
-        reasons.append("FDA-labelled for this indication.")
-    if g is not None and not evidence.guideline_against:
-        weak = bool(_WEAK.search(g.text)) or certainty in ("low", "very_low") or (
-            g.grade is not None and g.grade.lower().startswith(("weak", "conditional")))
-        if weak:
-            if evidence.classification != Classification.STANDARD_OF_CARE:
-                evidence.classification = Classification.EMERGING_STANDARD
-            reasons.append("A guideline supports it with a conditional recommendation or low certainty.")
+        decided = Classification.STANDARD_OF_CARE
+        reasons.append("On-label: its FDA label is indicated for this condition"
+                       + (f" ({evidence.label_source})." if evidence.label_source else "."))
+    g, role = evidence.guideline, evidence.guideline_role
+    if g is not None and role == StatementRole.RECOMMENDATION:
+        strength = recommendation_strength(g)
+        if strength == "strong":
+            decided = Classification.STANDARD_OF_CARE
+            reasons.append(f"A guideline recommends it in this condition{_grade_words(g)}.")
         else:
-            evidence.classification = Classification.STANDARD_OF_CARE
-            reasons.append("A guideline supports it" + (f" (grade {g.grade})." if g.grade else "."))
-    elif g is not None:
-        reasons.append("A guideline statement recommends against it or finds no benefit.")
+            decided = decided or Classification.EMERGING_STANDARD
+            reasons.append(f"A guideline recommends it in this condition{_grade_words(g)}, "
+                           + ("conditionally or with low certainty." if strength == "conditional"
+                              else "without a stated strength of recommendation."))
+    elif g is not None and role == StatementRole.AGAINST:
+        decided = decided or Classification.NOT_RECOMMENDED
+        reasons.append(f"A guideline recommends against it or finds no benefit in this condition{_grade_words(g)}.")
+    elif g is not None and role == StatementRole.TRIALS_ONLY:
+        decided = decided or Classification.INVESTIGATIONAL
+        reasons.append("A guideline finds the evidence insufficient to recommend it, or reserves it for trials"
+                       f"{_grade_words(g)}.")
     r = evidence.research
-    if r is not None and evidence.classification == Classification.INVESTIGATIONAL and r.hit.document.doc_type in (
-        DocType.SYSTEMATIC_REVIEW, DocType.RCT
-    ):
-        evidence.classification = Classification.EMERGING_STANDARD
-        reasons.append(f"No guideline statement, but a {_design(r)} in this condition supports it.")
-    elif r is not None and evidence.classification == Classification.INVESTIGATIONAL:
-        reasons.append(f"Only a {_design(r)} in this condition.")
-    if g is None and r is None and evidence.label_status != LabelStatus.ON_LABEL:
-        reasons.append("The knowledge base holds no guideline or study of it in this condition.")
+    if r is not None:
+        found = "found no benefit" if evidence.research_role == StatementRole.NO_EFFECT else "reports a result"
+        if decided is None:
+            decided = Classification.INVESTIGATIONAL
+            reasons.append(f"No guideline recommendation or label indication: only a {_design(r)} in this "
+                           f"condition, which {found}.")
+        else:
+            reasons.append(f"A {_design(r)} in this condition {found}.")
+    if decided is None:
+        decided = Classification.INSUFFICIENT_EVIDENCE
+        reasons.append("Not assessed: the knowledge base holds no guideline recommendation, label indication or "
+                       "trial result on it in this condition (not found is not evidence against it).")
+        skipped = [words for kind, words in _NOT_COUNTED_WORDS.items() if evidence.not_counted.get(kind)]
+        if skipped:
+            reasons.append(f"Sentences naming it in this condition were {'; '.join(skipped)}, which do not count.")
+    if evidence.label_status == LabelStatus.OFF_LABEL:
+        reasons.append("Off-label for this condition" + (f" ({evidence.label_source})." if evidence.label_source else "."))
+    evidence.classification = decided
     evidence.reasons = reasons
     return evidence
 
@@ -223,49 +389,123 @@ def design_word(doc_type: DocType | str | None) -> str:
     }.get(doc_type or "", "source")  # DocType is a StrEnum: "rct" finds DocType.RCT
 
 
-def _design(s: ScoredSentence) -> str:
-    return design_word(s.hit.document.doc_type)
-
-
 SEARCHED_TYPES: tuple[str, ...] = tuple(str(t) for t in (DocType.GUIDELINE, *RESEARCH_TYPES))
+
+
+def choose_evidence(evidence: AgentEvidence, sentences: Sequence[ScoredSentence],
+                    primary: Sequence[str], condition: Sequence[str] = ()) -> AgentEvidence:
+    """The deciding guideline statement (a recommendation for it, graded first; else one against it; else
+    one that reserves it for trials) and the strongest research result, among sentences about the main
+    condition (``primary``: its disease words; ``condition``: those of every condition of the patient, which
+    a study's result must name unless it stands in a results section); what does not count is tallied in
+    ``not_counted``."""
+    condition = condition or primary
+    guidelines: dict[StatementRole, list[ScoredSentence]] = {}
+    research: dict[StatementRole, list[ScoredSentence]] = {}
+    for s in sentences:
+        if not _in_condition(s, primary):
+            continue
+        role = role_of(s)
+        if s.hit.document.doc_type == DocType.GUIDELINE and role in GUIDELINE_ROLES:
+            guidelines.setdefault(role, []).append(s)
+        elif s.hit.document.doc_type in RESEARCH_TYPES and role in RESEARCH_ROLES and _result_in_condition(s, condition):
+            research.setdefault(role, []).append(s)
+        elif s.hit.document.doc_type in (DocType.GUIDELINE, *RESEARCH_TYPES):
+            # A result that is not about the condition reads as a mention of the agent here.
+            kind = StatementRole.MENTION if role in RESEARCH_ROLES else role
+            evidence.not_counted[kind] = evidence.not_counted.get(kind, 0) + 1
+    for role in GUIDELINE_ROLES:
+        if guidelines.get(role):
+            # A graded statement first: it is what a reviewer quotes.
+            evidence.guideline = min(guidelines[role], key=lambda s: (s.grade is None, -s.relevance))
+            evidence.guideline_role = role
+            break
+    for role in RESEARCH_ROLES:
+        if research.get(role):
+            evidence.research = min(research[role], key=lambda s: (
+                s.hit.document.evidence_level, -s.relevance, -(s.hit.document.year or 0)))
+            evidence.research_role = role
+            break
+    return evidence
 
 
 def assess_agent(generic: str, brand: str | None, as_written: str, conditions: Sequence[str],
                  search: Callable[[str, Sequence[str]], list[SearchHit]],
-                 label_status: tuple[LabelStatus, str | None] = (LabelStatus.UNKNOWN, None)) -> AgentEvidence:
+                 label_status: tuple[LabelStatus, str | None] | object = (LabelStatus.UNKNOWN, None)) -> AgentEvidence:
     """Search the knowledge base for one agent in the patient's condition and classify it."""
     terms = agent_terms(generic, brand, as_written)
     cond = condition_terms(conditions)
     names = [as_written] if as_written.lower() != generic.lower() else []
     query = " ".join([*names, generic, *cond])
     sentences = find_agent_sentences(search(query, SEARCHED_TYPES), terms, cond)
-    evidence = AgentEvidence(generic, brand, as_written, label_status=label_status[0], label_source=label_status[1])
-    guidelines = [s for s in sentences if s.hit.document.doc_type == DocType.GUIDELINE]
-    if guidelines:
-        # A graded statement first: it is what a reviewer quotes.
-        guidelines.sort(key=lambda s: (s.grade is None, -s.relevance))
-        evidence.guideline = guidelines[0]
-        evidence.guideline_against = bool(_AGAINST.search(guidelines[0].text))
-    research = [s for s in sentences if s.hit.document.doc_type in RESEARCH_TYPES]
-    if research:
-        research.sort(key=lambda s: (s.hit.document.evidence_level, -s.relevance, -(s.hit.document.year or 0)))
-        evidence.research = research[0]
-    return classify(evidence)
+    status, source, indication = _label_fields(label_status)
+    evidence = AgentEvidence(generic, brand, as_written, label_status=status, label_source=source,
+                             label_indication=indication,
+                             label_verdict=label_status if isinstance(label_status, LabelVerdict) else None)
+    return classify(choose_evidence(evidence, sentences, condition_terms(conditions[:1]), cond))
+
+
+def _label_fields(found: object) -> tuple[LabelStatus, str | None, str | None]:
+    """Status, source and indication sentence of :func:`label_status`'s answer (a tuple or a record)."""
+    if isinstance(found, tuple):
+        return LabelStatus(found[0]), found[1] if len(found) > 1 else None, found[2] if len(found) > 2 else None
+    return (LabelStatus(getattr(found, "status", LabelStatus.UNKNOWN)), getattr(found, "source", None),
+            getattr(found, "indication", None))
+
+
+def _names(agents: Sequence[AgentEvidence]) -> str:
+    names = [a.generic for a in agents]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_DETERMINATION_LINES: dict[Classification, str] = {
+    Classification.STANDARD_OF_CARE: "Standard of care: {names}.",
+    Classification.EMERGING_STANDARD: "Emerging standard (a conditional or weaker guideline recommendation): {names}.",
+    Classification.INVESTIGATIONAL: ("Investigational: {names} (studies only, or a guideline that reserves "
+                                     "{them} for trials or finds the evidence insufficient)."),
+    Classification.NOT_RECOMMENDED: "Recommended against by a guideline: {names}.",
+    Classification.INSUFFICIENT_EVIDENCE: (
+        "Could not be assessed: {names}. The knowledge base holds no guideline recommendation, label indication "
+        "or trial result on {them} in this condition; not found in the knowledge base is not evidence against "
+        "{them}."),
+}
+# Why an agent is not supported, in the determination's first line.
+_NOT_SUPPORTED_WORDS: dict[Classification, str] = {
+    Classification.INVESTIGATIONAL: "{names} {verb} investigational (studies only)",
+    Classification.NOT_RECOMMENDED: "a guideline recommends against {names}",
+    Classification.INSUFFICIENT_EVIDENCE: "{names} could not be assessed (not found in the knowledge base)",
+}
+
+
+def _grouped(agents: Sequence[AgentEvidence], words: dict[Classification, str]) -> list[str]:
+    lines = []
+    for kind, line in words.items():
+        of_kind = [a for a in agents if a.classification == kind]
+        if of_kind:
+            one = len(of_kind) == 1
+            lines.append(line.format(names=_names(of_kind), them="it" if one else "them", verb="is" if one else "are"))
+    return lines
 
 
 def determine(agents: Sequence[AgentEvidence]) -> tuple[Determination, list[str]]:
-    """The overall determination for a plan, with its reasons."""
+    """The overall determination for a plan, with its reasons: a first line that says which agents are
+    supported and why the others are not, then one line per kind of agent (which could not be assessed,
+    and why)."""
     if not agents:
         return Determination.INSUFFICIENT_EVIDENCE, ["No agent of the plan could be identified in the question."]
+    lines = _grouped(agents, _DETERMINATION_LINES)
     supported = [a for a in agents if a.supported]
-    unsupported = [a for a in agents if not a.supported]
-    reasons = [f"{a.generic}: {a.classification.replace('_', ' ')}." for a in agents]
+    why_not = "; ".join(_grouped(agents, _NOT_SUPPORTED_WORDS))
     if not supported:
-        return Determination.INSUFFICIENT_EVIDENCE, ["The knowledge base supports none of the agents in this condition.", *reasons]
-    if unsupported:
-        names = ", ".join(a.generic for a in unsupported)
-        return Determination.PARTIALLY_SUPPORTED, [f"Supported in part: the knowledge base holds no guideline or trial support for {names}.", *reasons]
-    return Determination.SUPPORTED, ["Every agent of the plan is standard of care or an emerging standard in this condition.", *reasons]
+        return Determination.INSUFFICIENT_EVIDENCE, [
+            f"None of the agents of the plan is supported in this condition: {why_not}.", *lines]
+    if why_not:
+        names = _names(supported)
+        return Determination.PARTIALLY_SUPPORTED, [
+            f"{names[0].upper()}{names[1:]} {'is' if len(supported) == 1 else 'are'} supported in this condition; "
+            f"{why_not}.", *lines]
+    return Determination.SUPPORTED, [
+        "Every agent of the plan is standard of care or an emerging standard in this condition.", *lines]
 
 
 # --- label status, monitoring and the whole analysis -------------------------------------------------------
@@ -344,14 +584,14 @@ def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
     if question_type not in ASSESSED_TYPES:
         return result
     for med in patient.medications:
-        verdict = label_status(med.generic, conditions, age=patient.age, route=med.route, store=label_store)
         evidence = assess_agent(med.generic, med.brand, med.as_written, conditions, search,
-                                (verdict.status, verdict.source))
+                                label_status(med.generic, conditions, age=patient.age, route=med.route,
+                                             store=label_store))
         dose = None
         if med.dose_value is not None and med.dose_unit:
             dose = check_dose(med.generic, med.dose_value, med.dose_unit, frequency=med.frequency,
                               schedule=med.schedule, route=med.route,
-                              indication=conditions[0] if conditions else None, weight_kg=patient.weight_kg,
+                              indication=conditions or None, weight_kg=patient.weight_kg,
                               store=label_store)  # a label in the index is preferred to the curated table
         result.agents.append(PlannedAgent(evidence, med, dose))
     if question_type == "next_step":
@@ -376,7 +616,7 @@ def next_step_options(conditions: Sequence[str], current: set[str], drug_names: 
             continue
         for start, end in sentence_spans(hit.passage.text):
             text = hit.passage.text[start:end]
-            if len(text) < 25 or not _FINDING.search(text):
+            if len(text) < 25 or not names_as_treatment(text, hit.document.doc_type):
                 continue
             for med in extract_patient_context(text, drug_names).medications:
                 generic = med.generic.lower()

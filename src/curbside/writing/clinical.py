@@ -1,27 +1,34 @@
 """The clinical-reasoning fields of an article (schema 1.1), composed from
 :class:`curbside.evidence.assessment.ClinicalEvidence` with the same citations as the rest of the article:
-the per-agent assessment, the determination, the authorization statement, ranked next-step options, and
-"Newer evidence" conflicts between the article's own guideline and research bullets.
+the per-agent assessment, the determination, the authorization statement, ranked next-step options, the
+bottom line of a medical-necessity or next-step question, and "Newer evidence" conflicts between the
+article's own guideline and research bullets.
 
-Every statement here is either quoted from a passage (and cited to it) or names a source of the curated
-dosing and monitoring tables, which is cited as a reference of its own ("curated:" ids): the product's
-FDA label and section, or a guideline by organization, title and year.
+A statement here is either quoted from a passage (``quotes`` hold its words) or derived: Curbside wrote it
+from a template (the verdict, label, dose and authorization sentences, and the determination as a bottom
+line), marked ``support: derived`` and listing the facts it was built from, each with the reference it
+came from (a source's words it repeats are the quote of that fact, never of the sentence). The curated
+dosing and monitoring tables are cited as references of their own ("curated:" ids): the product's FDA label
+and section, or a guideline by organization, title and year.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import normalize
 from curbside.evidence.assessment import (
+    AgentEvidence,
     ClinicalEvidence,
     PlannedAgent,
     ScoredSentence,
+    StatementRole,
     design_word,
 )
 from curbside.evidence.conflicts import GuidelineConflict, find_conflicts
+from curbside.evidence.dosing import DoseComparison, reference_name
 from curbside.evidence.grading import certainty_of, grade_meaning
 from curbside.understanding.patient_context import Medication
 from curbside.writing.article import (
@@ -29,12 +36,15 @@ from curbside.writing.article import (
     AuthorizationSummary,
     CitedStatement,
     Conflict,
+    DerivedFact,
     DoseCheck,
     DoseStatus,
     Quote,
     RankedOption,
     Section,
+    Support,
 )
+from curbside.writing.render import DETERMINATION_LABELS
 
 CiteFunction = Callable[[Document], int]
 
@@ -46,13 +56,18 @@ def curated_source(source: str, kind: str) -> Document:
     return Document(f"curated:{slug}", "curbside-curated", source, doc_type)
 
 
+def _quote(s: ScoredSentence) -> Quote:
+    return Quote(doc_id=s.hit.document.doc_id, passage_id=s.hit.passage.passage_id, start=s.start, end=s.end, text=s.text)
+
+
 def _statement(s: ScoredSentence, cite: CiteFunction) -> CitedStatement:
     doc = s.hit.document
     is_guideline = doc.doc_type == DocType.GUIDELINE
     return CitedStatement(
         text=normalize(s.text),
         citations=[cite(doc)],
-        quotes=[Quote(doc_id=doc.doc_id, passage_id=s.hit.passage.passage_id, start=s.start, end=s.end, text=s.text)],
+        quotes=[_quote(s)],
+        support=Support.VERBATIM,
         grade=s.grade if is_guideline else None,
         strength=grade_meaning(s.grade, organization=doc.organization, scheme=doc.grade_scheme) if is_guideline else None,
         certainty=certainty_of(str(doc.doc_type), s.grade if is_guideline else None, organization=doc.organization),
@@ -60,6 +75,19 @@ def _statement(s: ScoredSentence, cite: CiteFunction) -> CitedStatement:
         doc_type=str(doc.doc_type),
         year=doc.year,
     )
+
+
+def derived(text: str, facts: Sequence[DerivedFact], **fields: object) -> CitedStatement:
+    """A templated sentence: marked derived, cited to the references its facts came from, never quoted."""
+    citations = sorted({f.citation for f in facts if f.citation is not None})
+    return CitedStatement(text=text, citations=citations, support=Support.DERIVED, derived_from=list(facts),
+                          **fields)  # type: ignore[arg-type]
+
+
+def quoted_fact(fact: str, statement: CitedStatement) -> DerivedFact:
+    """A quoted statement as the fact of a derived sentence (its words, its reference, its quote)."""
+    return DerivedFact(fact=fact, value=statement.text, citation=statement.citations[0] if statement.citations else None,
+                       quote=statement.quotes[0] if statement.quotes else None)
 
 
 def _number(value: float | None) -> str:
@@ -78,7 +106,8 @@ def _dose_written(med: Medication) -> str | None:
 
 def _dose_check(agent: PlannedAgent, cite: CiteFunction) -> DoseCheck:
     """The article's dose check, from the evidence layer's :class:`~curbside.evidence.dosing.DoseComparison`
-    (the one place they are converted): the dose as written, the deciding reference and its source, cited."""
+    (the one place they are converted): the dose as written, the deciding reference and its source, cited,
+    and the indication it was looked for (with no reference for it, the nearest one is context only)."""
     med, comparison = agent.medication, agent.dose_check
     if comparison is None:
         return DoseCheck(status=DoseStatus.UNKNOWN, dose=None, explanation="No dose was given in the question.")
@@ -91,12 +120,26 @@ def _dose_check(agent: PlannedAgent, cite: CiteFunction) -> DoseCheck:
             citations = [cite(Document(label.doc_id, "spl", label.title, DocType.DRUG_LABEL, year=label.year))]
         else:
             citations = [cite(curated_source(reference.source, reference.source_kind))]
+    conversion = comparison.conversion or None
+    if conversion and comparison.status == DoseStatus.NO_REFERENCE_FOR_INDICATION and reference is not None:
+        conversion = f"context only, against {reference_name(reference)}: {conversion}"
     return DoseCheck(
         status=comparison.status, dose=_dose_written(med),
         reference=reference.range_text() if reference is not None else None,
         reference_source=reference.source if reference is not None else None,
-        conversion=comparison.conversion or None, explanation=comparison.explanation, citations=citations,
+        indication=comparison.indication, reference_indication=comparison.reference_indication,
+        context_status=comparison.context_status,
+        conversion=conversion, explanation=comparison.explanation, citations=citations,
     )
+
+
+def _label_citations(e: AgentEvidence, cite: CiteFunction) -> list[int]:
+    """The label that decided the label status: an indexed label's document, else the curated source."""
+    verdict = e.label_verdict
+    entry = getattr(verdict, "entry", None)
+    if entry is not None and getattr(entry, "doc_id", None):
+        return [cite(Document(entry.doc_id, "spl", entry.label_source, DocType.DRUG_LABEL))]
+    return [cite(curated_source(e.label_source, "label"))] if e.label_source else []
 
 
 def agent_assessments(clinical: ClinicalEvidence, cite: CiteFunction) -> list[AgentAssessment]:
@@ -110,61 +153,160 @@ def agent_assessments(clinical: ClinicalEvidence, cite: CiteFunction) -> list[Ag
             agent=e.generic, brand=e.brand, as_written=e.as_written, classification=e.classification,
             guideline_support=guideline, research_support=research, evidence_level=min(levels) if levels else None,
             label_status=e.label_status, label_source=e.label_source,
-            label_citations=[cite(curated_source(e.label_source, "label"))] if e.label_source else [],
+            label_citations=_label_citations(e, cite),
             dose_check=_dose_check(agent, cite),
             reasons=list(e.reasons),
         ))
     return out
 
 
+def conditions_text(clinical: ClinicalEvidence) -> str:
+    """The patient's conditions as the sentences name them ("MDA5+ dermatomyositis with interstitial lung disease")."""
+    names = clinical.conditions[:2]
+    return " with ".join(names) if names else "this condition"
+
+
+# How a deciding statement is introduced in the authorization summary, by what it is.
+_SUPPORT_WORDS: dict[StatementRole, str] = {
+    StatementRole.RECOMMENDATION: "recommends it",
+    StatementRole.AGAINST: "recommends against it",
+    StatementRole.TRIALS_ONLY: "finds the evidence insufficient to recommend it, or reserves it for trials",
+    StatementRole.RESULT: "reports",
+    StatementRole.NO_EFFECT: "found no benefit",
+}
+
+
+def _support_sentence(name: str, condition: str, e: AgentEvidence, a: AgentAssessment) -> CitedStatement | None:
+    """The deciding guideline statement, else (with no guideline statement) the strongest study result,
+    quoted inside a derived sentence that says what it is."""
+    if a.guideline_support is not None and e.guideline_role is not None:
+        statement, role, kind = a.guideline_support, e.guideline_role, "guideline"
+    elif a.research_support is not None and e.research_role is not None:
+        statement, role, kind = a.research_support, e.research_role, design_word(a.research_support.doc_type)
+    else:
+        return None
+    year = f" ({statement.year})" if statement.year else ""
+    grade = f", grade {statement.grade}," if statement.grade and len(statement.grade) <= 3 else ""
+    return derived(
+        f"For {name} in {condition}, a {kind}{year}{grade} {_SUPPORT_WORDS[role]}: \u201c{statement.text}\u201d",
+        [quoted_fact(f"{kind} statement ({role})", statement)],
+        grade=statement.grade, certainty=statement.certainty, evidence_level=statement.evidence_level,
+        doc_type=statement.doc_type, year=statement.year,
+    )
+
+
+def _label_sentence(name: str, e: AgentEvidence, a: AgentAssessment) -> CitedStatement | None:
+    """On-label: the indication sentence of the label that covers the condition, as a fact of a derived
+    sentence."""
+    if a.label_status != "on_label" or not a.label_citations:
+        return None
+    sentence = e.label_indication
+    facts = [DerivedFact(fact="label indication", value=sentence or "on-label for this condition",
+                         citation=a.label_citations[0])]
+    text = f"{name[0].upper()}{name[1:]} is FDA-labelled for this condition ({a.label_source})"
+    return derived(text + (f": \u201c{normalize(sentence)}\u201d" if sentence else "."), facts)
+
+
+_RELATION_WORDS = {"within": "within", "above": "above", "below": "below"}
+
+
+def _dose_sentence(a: AgentAssessment, comparison: DoseComparison | None) -> CitedStatement | None:
+    """The requested dose against the reference for the patient's indication; with none for it, the
+    nearest reference only as context. Cited to the reference's source; the dose comes from the question."""
+    check = a.dose_check
+    if comparison is None or comparison.reference is None or not check.citations or not check.dose:
+        return None
+    facts = [
+        DerivedFact(fact="requested dose", value=check.dose),
+        DerivedFact(fact="reference dose", value=f"{check.reference} ({check.reference_indication})",
+                    citation=check.citations[0]),
+    ]
+    where = f"{reference_name(comparison.reference)} ({check.reference}) of {check.reference_source}"
+    if check.status in _RELATION_WORDS:
+        return derived(f"The requested {a.agent} dose ({check.dose}) is {_RELATION_WORDS[check.status]} {where}.", facts)
+    if check.status == DoseStatus.NO_REFERENCE_FOR_INDICATION:
+        facts.insert(1, DerivedFact(fact="indication", value=check.indication or ""))
+        context = check.context_status
+        relation = (f"would be {_RELATION_WORDS[context]}" if context in _RELATION_WORDS
+                    else "could not be checked against")
+        return derived(
+            f"No reference dose of {a.agent} for {check.indication} was found (no indexed label or curated regimen "
+            f"gives one), so the requested dose ({check.dose}) is not judged; for context only, it {relation} "
+            f"{where}.", facts)
+    return None
+
+
+def _classification_facts(assessments: Sequence[AgentAssessment]) -> list[DerivedFact]:
+    """Each agent's classification, with the reference of the statement or label that decided it (none for
+    an agent that could not be assessed)."""
+    facts = []
+    for a in assessments:
+        decided = a.guideline_support or a.research_support
+        citation = (decided.citations[0] if decided is not None and decided.citations
+                    else a.label_citations[0] if a.label_status == "on_label" and a.label_citations else None)
+        facts.append(DerivedFact(fact=f"classification of {a.agent}", value=str(a.classification), citation=citation))
+    return facts
+
+
+def determination_statement(clinical: ClinicalEvidence, assessments: Sequence[AgentAssessment]) -> CitedStatement | None:
+    """The determination in one derived sentence, with its first reason (which agents are supported, which
+    are not and why), cited to the sources of the agents' classifications."""
+    determination = clinical.determination
+    if determination is None:
+        return None
+    verdict, reasons = determination
+    reason = reasons[0] if reasons else ""
+    text = f"{DETERMINATION_LABELS[verdict]} for {conditions_text(clinical)}" + (
+        f": {reason[0].lower()}{reason[1:]}" if reason else ".")
+    return derived(text, _classification_facts(assessments))
+
+
 def authorization_summary(clinical: ClinicalEvidence, assessments: list[AgentAssessment],
                           cite: CiteFunction) -> AuthorizationSummary | None:
-    """A paragraph a utilization reviewer can paste: each agent's best cited support, its dose against the
-    cited reference, and the determination. Sentences without a citation are not written."""
+    """A paragraph a utilization reviewer can paste: each agent's deciding statement (a guideline's
+    recommendation, against, or trials-only statement, else the strongest study result), its label
+    indication, its dose against the reference for this indication (with none, the nearest only as
+    context), and the determination, which names the agents that could not be assessed and why. Every
+    sentence is derived and cited to the sources of its facts; a sentence with no source is not written."""
     sentences: list[CitedStatement] = []
-    condition = ", ".join(clinical.conditions[:2]) or "this condition"
-    for a in assessments:
-        support = a.guideline_support or a.research_support
+    condition = conditions_text(clinical)
+    for agent, a in zip(clinical.agents, assessments):
         name = f"{a.agent} ({a.brand})" if a.brand else a.agent
-        if support is not None:
-            doc_kind = "guideline" if a.guideline_support is not None else design_word(support.doc_type)
-            year = f" ({support.year})" if support.year else ""
-            grade = f", grade {support.grade}" if support.grade and len(support.grade) <= 3 else ""
-            sentences.append(CitedStatement(
-                text=f"For {name} in {condition}, a {doc_kind}{year}{grade} states: \u201c{support.text}\u201d",
-                citations=list(support.citations), quotes=list(support.quotes), grade=support.grade,
-                certainty=support.certainty, evidence_level=support.evidence_level, doc_type=support.doc_type,
-                year=support.year,
-            ))
-        if a.label_status == "on_label" and a.label_citations:
-            sentences.append(CitedStatement(
-                text=f"{name[0].upper()}{name[1:]} is FDA-labelled for this indication ({a.label_source}).",
-                citations=list(a.label_citations),
-            ))
-        check = a.dose_check
-        if check.status in ("within", "above", "below") and check.citations and check.dose:
-            relation = {"within": "within", "above": "above", "below": "below"}[check.status]
-            sentences.append(CitedStatement(
-                text=f"The requested {a.agent} dose ({check.dose}) is {relation} the reference dosing"
-                     f"{f' ({check.reference})' if check.reference else ''} of {check.reference_source}.",
-                citations=list(check.citations),
-            ))
-    determination = clinical.determination
-    cited = sorted({n for s in sentences for n in s.citations})
-    if not sentences or determination is None:
+        for sentence in (_support_sentence(name, condition, agent.evidence, a), _label_sentence(name, agent.evidence, a),
+                         _dose_sentence(a, agent.dose_check)):
+            if sentence is not None and sentence.citations:
+                sentences.append(sentence)
+    verdict = determination_statement(clinical, assessments)
+    if not sentences or verdict is None:
         return None
-    supported = [a.agent for a in assessments if a.classification != "investigational"]
-    unsupported = [a.agent for a in assessments if a.classification == "investigational"]
-    verdict = {
-        "supported": f"On the cited evidence, each agent of the plan ({', '.join(supported)}) is supported for {condition}.",
-        "partially_supported": (
-            f"On the cited evidence, {', '.join(supported)} {'is' if len(supported) == 1 else 'are'} supported for "
-            f"{condition}; the knowledge base holds no guideline or trial support for {', '.join(unsupported)}."
-        ),
-        "insufficient_evidence": f"The cited evidence does not establish support for the plan in {condition}.",
-    }[determination[0]]
-    sentences.append(CitedStatement(text=verdict, citations=cited))
+    cited = sorted({n for s in sentences for n in s.citations})
+    # The determination stands on every source the summary cites.
+    sentences.append(verdict.model_copy(update={"citations": sorted(set(verdict.citations) | set(cited))}))
     return AuthorizationSummary(text=" ".join(s.text for s in sentences), citations=cited, sentences=sentences)
+
+
+def next_step_bottom_line(options: Sequence[RankedOption], clinical: ClinicalEvidence) -> CitedStatement | None:
+    """The best-supported options not in the current regimen, with their reason: the kind and level of the
+    source that names them, quoted as the fact the sentence stands on. Options named by the same sentence
+    are given together: one sentence ranks none above another. None when the evidence names no option."""
+    if not options:
+        return None
+    statement = options[0].statement
+    named = [o.agent for o in options if o.statement.text == statement.text and o.statement.citations == statement.citations]
+    kind = design_word(statement.doc_type)
+    grade = f", grade {statement.grade}" if statement.grade and len(statement.grade) <= 3 else ""
+    weakest = ", the weakest" if options[0].evidence_level >= 5 else ""
+    together = "named together by" if len(named) > 1 else "named by"
+    return derived(
+        f"Best-supported next {'options' if len(named) > 1 else 'option'} in the knowledge base for "
+        f"{conditions_text(clinical)}, beyond the current regimen: {_and(named)}, {together} a {kind} (evidence "
+        f"level {options[0].evidence_level}{weakest}{grade}): \u201c{statement.text}\u201d",
+        [quoted_fact(f"option: {', '.join(named)}", statement)],
+    )
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def ranked_options(clinical: ClinicalEvidence, cite: CiteFunction) -> list[RankedOption]:

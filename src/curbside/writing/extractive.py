@@ -25,6 +25,8 @@ from curbside.writing.article import (
     DISCLAIMER,
     Article,
     Bullet,
+    CitedStatement,
+    DerivedFact,
     EvidenceStatus,
     NearbyDocument,
     QueryInfo,
@@ -159,6 +161,24 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def clinical_bottom_line(clinical: ClinicalEvidence, fields: dict[str, object]) -> CitedStatement:
+    """The answer of a medical-necessity question (its determination, with which agents are supported and
+    why the others are not) or of a next-step question (the best-supported option, with its source), as a
+    derived sentence cited to the sources of its facts."""
+    assessments = fields.get("agent_assessments") or []
+    options = fields.get("next_step_options") or []
+    if clinical.question_type == QuestionType.NEXT_STEP:
+        best = clinical_fields.next_step_bottom_line(options, clinical)  # type: ignore[arg-type]
+        if best is not None:
+            return best
+        return clinical_fields.derived(
+            f"The knowledge base names no treatment option for {clinical_fields.conditions_text(clinical)} beyond "
+            "the current regimen.", [])
+    statement = clinical_fields.determination_statement(clinical, assessments)  # type: ignore[arg-type]
+    assert statement is not None  # a medical-necessity question with agents has a determination
+    return statement
+
+
 class ExtractiveWriter:
     name = WRITER_NAME
 
@@ -179,8 +199,13 @@ class ExtractiveWriter:
         label_pool = [s for s in ranked if s.doc_type == DocType.DRUG_LABEL]
         patient_pool = [s for s in ranked if s.doc_type == DocType.PATIENT_INFORMATION]
 
+        # A medical-necessity question is answered by its determination, a next-step question by its
+        # best-supported option: the bottom line is then a derived sentence (clinical_bottom_line below).
+        answers_clinically = clinical is not None and (
+            (clinical.question_type == QuestionType.MEDICAL_NECESSITY and bool(clinical.agents))
+            or (clinical.question_type == QuestionType.NEXT_STEP and bool(clinical.agents or clinical.options)))
         bottom: ScoredSentence | None = None
-        if evidence.status != EvidenceStatus.INSUFFICIENT:
+        if evidence.status != EvidenceStatus.INSUFFICIENT and not answers_clinically:
             firsts = [p[0] for p in (guideline_pool, research_pool, label_pool, patient_pool) if p]
             strong = [s for s in firsts if s.relevance >= 0.5]
             # A relevant guideline statement leads; otherwise the best-scoring source does (for a
@@ -213,6 +238,8 @@ class ExtractiveWriter:
                 bottom_line += f" (Grade {bottom.grade})" if len(bottom.grade) <= 3 else f" ({bottom.grade})"
         else:
             bottom_line = "The knowledge base holds no evidence that answers this question directly."
+        bottom_support: Support | None = None
+        bottom_facts: list[DerivedFact] = []
 
         sections = [
             Section(id=key, heading=SECTION_HEADINGS[key], bullets=[_bullet(s, refs) for s in chosen])
@@ -259,6 +286,10 @@ class ExtractiveWriter:
                     extra["authorization_summary"] = clinical_fields.authorization_summary(clinical, assessments, refs.cite)
             if clinical.options:
                 extra["next_step_options"] = clinical_fields.ranked_options(clinical, refs.cite)
+            if answers_clinically:
+                statement = clinical_bottom_line(clinical, extra)
+                bottom_line, bottom_citations, bottom_quotes = statement.text, list(statement.citations), []
+                bottom_support, bottom_facts = Support.DERIVED, list(statement.derived_from)
 
         understood = evidence.understood
         return Article(
@@ -268,6 +299,8 @@ class ExtractiveWriter:
             bottom_line=bottom_line,
             bottom_line_citations=bottom_citations,
             bottom_line_quotes=bottom_quotes,
+            bottom_line_support=bottom_support,
+            bottom_line_derived_from=bottom_facts,
             evidence_status=evidence.status,
             evidence_note=note,
             suggested_questions=suggestions,

@@ -58,7 +58,16 @@ compared per dose and a per-day or per-period reference gives "unknown".
 
 from __future__ import annotations
 
-from curbside.evidence.dosing.check import BSA_SPAN_M2, RELATIVE_TOLERANCE, WEIGHT_SPAN_KG, DoseComparison, DoseStatus, RowCheck, check_dose
+from curbside.evidence.dosing.check import (
+    BSA_SPAN_M2,
+    RELATIVE_TOLERANCE,
+    WEIGHT_SPAN_KG,
+    DoseComparison,
+    DoseStatus,
+    RowCheck,
+    check_dose,
+    reference_name,
+)
 from curbside.evidence.dosing.labels import (
     DOSAGE_SECTION,
     LabelPassage,
@@ -88,5 +97,5 @@ __all__ = [
     "RELATIVE_TOLERANCE", "TABLE_RESOURCE", "WEIGHT_SPAN_KG", "DoseComparison", "DoseStatus", "LabelPassage", "LabelSource",
     "LabelStore", "ReferenceDose", "RowCheck", "Schedule", "check_dose", "covered_generics", "covers_indication",
     "describe_table", "doses_from_label", "label_dose_passages", "load_reference_doses", "normalise_generic",
-    "normalise_route", "parse_frequency", "parse_unit", "reference_for", "table_text",
+    "normalise_route", "parse_frequency", "parse_unit", "reference_for", "reference_name", "table_text",
 ]

@@ -29,7 +29,8 @@ from curbside.evidence.dosing.references import (
 from curbside.vocabulary.schedules import MissingFact, Schedule, days_text, format_number, parse_frequency
 from curbside.vocabulary.units import pint_unit, ureg
 
-__all__ = ["BSA_SPAN_M2", "RELATIVE_TOLERANCE", "WEIGHT_SPAN_KG", "DoseComparison", "DoseStatus", "RowCheck", "check_dose"]
+__all__ = ["BSA_SPAN_M2", "RELATIVE_TOLERANCE", "WEIGHT_SPAN_KG", "DoseComparison", "DoseStatus", "RowCheck", "check_dose",
+           "reference_name"]
 
 
 
