@@ -52,7 +52,8 @@ def test_agent_and_condition_terms() -> None:
     assert {"ivig", "immunoglobulin", "immune globulin"} <= set(agent_terms("immune globulin", None, "IVIG"))
     assert "truxima" in agent_terms("rituximab", "Truxima", "Truxima (rituximab)")
     assert condition_terms(["MDA5+ dermatomyositis", "rapidly progressive interstitial lung disease"]) == (
-        "mda5", "dermatomyositis", "interstitial")
+        "mda5", "dermatomyositis", "interstitial lung")  # "interstitial" alone would find interstitial cystitis
+    assert condition_terms(["chronic inflammatory demyelinating polyneuropathy"]) == ("demyelinating", "polyneuropathy")
 
 
 def test_a_drug_the_patients_had_failed_is_not_evidence_for_it() -> None:
@@ -180,8 +181,13 @@ def test_a_uspstf_grade_i_is_insufficient_evidence_and_d_is_against() -> None:
 def test_an_option_is_a_treatment_statement_never_safety_advice() -> None:
     assert names_as_treatment("Immunosuppressants such as azathioprine may reduce inflammation.",
                               DocType.PATIENT_INFORMATION)
+    assert names_as_treatment("Some may also require treatment with an immunosuppressive drug, such as cyclophosphamide.",
+                              DocType.PATIENT_INFORMATION)
     assert not names_as_treatment("Screen for tuberculosis before starting methotrexate.", G)
     assert not names_as_treatment("Methotrexate did not improve strength.", RCT)
+    # A patient page's numbers are symptom frequencies, and "includes" alone is no treatment.
+    assert not names_as_treatment("Decreased testosterone is seen in 30%-79% of people.", DocType.PATIENT_INFORMATION)
+    assert not names_as_treatment("It can precede a syndrome that includes uveitis.", DocType.PATIENT_INFORMATION)
 
 
 def test_every_kind_of_statement_cue_has_cues() -> None:

@@ -141,14 +141,15 @@ def statement_role(text: str, doc_type: DocType | str | None, grade: str | None 
     return StatementRole.MENTION
 
 
-def names_as_treatment(text: str, doc_type: DocType | str | None) -> bool:
-    """Whether a sentence offers a drug as treatment (a next-step option): a recommendation for it, a
-    result, or a plain statement that it treats the condition; never safety advice, a recommendation
-    against, a result of no effect or a methods sentence."""
-    role = statement_role(text, doc_type)
-    if role in (StatementRole.RECOMMENDATION, StatementRole.RESULT):
+def names_as_treatment(text: str, doc_type: DocType | str | None, role: StatementRole | None = None) -> bool:
+    """Whether a sentence offers a drug as treatment (a next-step option): a guideline's recommendation for
+    it, a study's result, or (any source) a plain statement that it treats the condition; never safety
+    advice, a recommendation against, a result of no effect or a methods sentence. A patient-information
+    page offers a drug only in words of treatment: its numbers are symptom frequencies, not results."""
+    role = role or statement_role(text, doc_type)
+    if role == StatementRole.RECOMMENDATION or (role == StatementRole.RESULT and doc_type in RESEARCH_TYPES):
         return True
-    return role == StatementRole.MENTION and (
+    return role in (StatementRole.MENTION, StatementRole.RESULT) and (
         has_cue(StatementKind.TREATMENT, text) or has_cue(StatementKind.RECOMMENDATION, text))
 
 
@@ -181,18 +182,28 @@ _FAILED_BEFORE = re.compile(r"(?:resistant|refractory|intolerant|inadequate resp
 
 # Words of a condition's name too general to tell one disease's literature from another's.
 _GENERIC_CONDITION_WORDS = frozenset(
-    ["disease", "diseases", "disorder", "disorders", "syndrome", "chronic", "acute", "severe", "lung", "lungs", "progressive", "rapidly", "rapid", "positive", "negative", "type", "stage", "primary", "secondary", "refractory", "active", "evolving", "associated", "related", "adult", "adults", "juvenile", "childhood"]
+    ["disease", "diseases", "disorder", "disorders", "syndrome", "chronic", "acute", "severe", "lung", "lungs",
+     "progressive", "rapidly", "rapid", "positive", "negative", "type", "stage", "primary", "secondary",
+     "refractory", "active", "evolving", "associated", "related", "adult", "adults", "juvenile", "childhood",
+     "inflammatory", "autoimmune", "systemic", "idiopathic", "immune", "mediated", "recurrent", "relapsing",
+     "cell", "cells"]
 )
+# Organ words that stay with the word before them: "interstitial lung" is not "interstitial cystitis".
+_ORGAN_WORDS = frozenset(["lung", "lungs"])
 
 
 def condition_terms(conditions: Sequence[str]) -> tuple[str, ...]:
     """The disease words of the conditions ("MDA5+ dermatomyositis" -> "mda5", "dermatomyositis";
-    "interstitial lung disease" -> "interstitial")."""
+    "interstitial lung disease" -> "interstitial lung")."""
     terms: list[str] = []
     for condition in conditions:
-        for token in content_tokens(condition):
-            token = token.strip("+-")
-            if len(token) >= 4 and token not in _GENERIC_CONDITION_WORDS and token not in terms:
+        tokens = [token.strip("+-") for token in content_tokens(condition)]
+        for i, token in enumerate(tokens):
+            if len(token) < 4 or token in _GENERIC_CONDITION_WORDS:
+                continue
+            if i + 1 < len(tokens) and tokens[i + 1] in _ORGAN_WORDS:
+                token = f"{token} {tokens[i + 1]}"
+            if token not in terms:
                 terms.append(token)
     return tuple(terms)
 
@@ -616,7 +627,9 @@ def next_step_options(conditions: Sequence[str], current: set[str], drug_names: 
             continue
         for start, end in sentence_spans(hit.passage.text):
             text = hit.passage.text[start:end]
-            if len(text) < 25 or not names_as_treatment(text, hit.document.doc_type):
+            found = _sentence(hit, start, end, 1.0)
+            if len(text) < 25 or not names_as_treatment(text, hit.document.doc_type, role_of(found)) or (
+                    hit.document.doc_type in RESEARCH_TYPES and not _result_in_condition(found, cond)):
                 continue
             for med in extract_patient_context(text, drug_names).medications:
                 generic = med.generic.lower()
