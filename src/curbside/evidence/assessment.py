@@ -442,7 +442,7 @@ def choose_evidence(evidence: AgentEvidence, sentences: Sequence[ScoredSentence]
 
 def assess_agent(generic: str, brand: str | None, as_written: str, conditions: Sequence[str],
                  search: Callable[[str, Sequence[str]], list[SearchHit]],
-                 label_status: tuple[LabelStatus, str | None] | object = (LabelStatus.UNKNOWN, None)) -> AgentEvidence:
+                 label_status: LabelVerdict | tuple[LabelStatus, str | None] = (LabelStatus.UNKNOWN, None)) -> AgentEvidence:
     """Search the knowledge base for one agent in the patient's condition and classify it."""
     terms = agent_terms(generic, brand, as_written)
     cond = condition_terms(conditions)
@@ -456,12 +456,11 @@ def assess_agent(generic: str, brand: str | None, as_written: str, conditions: S
     return classify(choose_evidence(evidence, sentences, condition_terms(conditions[:1]), cond))
 
 
-def _label_fields(found: object) -> tuple[LabelStatus, str | None, str | None]:
-    """Status, source and indication sentence of :func:`label_status`'s answer (a tuple or a record)."""
-    if isinstance(found, tuple):
-        return LabelStatus(found[0]), found[1] if len(found) > 1 else None, found[2] if len(found) > 2 else None
-    return (LabelStatus(getattr(found, "status", LabelStatus.UNKNOWN)), getattr(found, "source", None),
-            getattr(found, "indication", None))
+def _label_fields(found: LabelVerdict | tuple[LabelStatus, str | None]) -> tuple[LabelStatus, str | None, str | None]:
+    """Status, source and indication sentence of a label verdict (or of a bare (status, source) pair)."""
+    if isinstance(found, LabelVerdict):
+        return found.status, found.source, found.sentence
+    return LabelStatus(found[0]), found[1], None
 
 
 def _names(agents: Sequence[AgentEvidence]) -> str:

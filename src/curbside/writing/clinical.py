@@ -135,9 +135,8 @@ def _dose_check(agent: PlannedAgent, cite: CiteFunction) -> DoseCheck:
 
 def _label_citations(e: AgentEvidence, cite: CiteFunction) -> list[int]:
     """The label that decided the label status: an indexed label's document, else the curated source."""
-    verdict = e.label_verdict
-    entry = getattr(verdict, "entry", None)
-    if entry is not None and getattr(entry, "doc_id", None):
+    entry = e.label_verdict.entry if e.label_verdict is not None else None
+    if entry is not None and entry.doc_id:
         return [cite(Document(entry.doc_id, "spl", entry.label_source, DocType.DRUG_LABEL))]
     return [cite(curated_source(e.label_source, "label"))] if e.label_source else []
 
