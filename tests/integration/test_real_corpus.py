@@ -184,6 +184,11 @@ def test_medical_necessity_plan_gets_a_per_agent_table_dose_checks_and_a_cited_a
     assert summary.text == " ".join(s.text for s in summary.sentences)
     verdict = summary.sentences[-1].text
     assert all(agent in verdict for agent in not_assessed) and "could not be assessed" in verdict
+    # The curated label table's wording is written by hand, not read from the index: it is named, never
+    # shown in quotation marks as the label's words (the corpus holds none of these labels).
+    for sentence in summary.sentences:
+        if "FDA-labelled" in sentence.text:
+            assert "\u201c" not in sentence.text and "curated table" in sentence.text
     dose_sentence = next(s.text for s in summary.sentences if "rituximab dose" in s.text or "dose of rituximab" in s.text)
     assert "No reference dose" in dose_sentence and "for context only" in dose_sentence
 

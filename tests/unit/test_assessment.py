@@ -341,7 +341,7 @@ def test_the_bottom_line_of_a_medical_necessity_question_is_its_determination() 
     assert statement.text.startswith("Partially supported") and "immune globulin" in statement.text
     assert statement.citations == [1]  # the guideline that decided immune globulin; rituximab has no source
     facts = {f.fact: f for f in statement.derived_from}
-    assert facts["classification of rituximab"].value == "insufficient_evidence"
+    assert facts["classification of rituximab"].value == "not assessed (not found in the knowledge base)"
     assert facts["classification of rituximab"].citation is None
 
 

@@ -44,7 +44,7 @@ from curbside.writing.article import (
     Section,
     Support,
 )
-from curbside.writing.render import DETERMINATION_LABELS
+from curbside.writing.render import CLASSIFICATION_LABELS, DETERMINATION_LABELS
 
 CiteFunction = Callable[[Document], int]
 
@@ -200,9 +200,16 @@ def _label_sentence(name: str, e: AgentEvidence, a: AgentAssessment) -> CitedSta
     if a.label_status != "on_label" or not a.label_citations:
         return None
     sentence = e.label_indication
+    entry = e.label_verdict.entry if e.label_verdict is not None else None
+    text = f"{name[0].upper()}{name[1:]} is FDA-labelled for this condition ({a.label_source})"
+    if entry is not None and entry.passage_id is None:
+        # The curated table's wording was written from the label by hand, not read from a passage of the
+        # index: it is named as the curated indication, never put in quotation marks as the label's words.
+        facts = [DerivedFact(fact="labelled indication (curated table)", value=entry.condition,
+                             citation=a.label_citations[0])]
+        return derived(f"{text}: the curated table of label indications lists {normalize(entry.condition)}.", facts)
     facts = [DerivedFact(fact="label indication", value=sentence or "on-label for this condition",
                          citation=a.label_citations[0])]
-    text = f"{name[0].upper()}{name[1:]} is FDA-labelled for this condition ({a.label_source})"
     return derived(text + (f": \u201c{normalize(sentence)}\u201d" if sentence else "."), facts)
 
 
@@ -243,7 +250,8 @@ def _classification_facts(assessments: Sequence[AgentAssessment]) -> list[Derive
         decided = a.guideline_support or a.research_support
         citation = (decided.citations[0] if decided is not None and decided.citations
                     else a.label_citations[0] if a.label_status == "on_label" and a.label_citations else None)
-        facts.append(DerivedFact(fact=f"classification of {a.agent}", value=str(a.classification), citation=citation))
+        facts.append(DerivedFact(fact=f"classification of {a.agent}", value=CLASSIFICATION_LABELS[a.classification].lower(),
+                                 citation=citation))
     return facts
 
 
