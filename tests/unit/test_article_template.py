@@ -544,3 +544,16 @@ def test_audience_views_keep_the_derived_marker() -> None:
         view = view_for_audience(article, audience).article
         assert view.bottom_line_support == "derived" and view.bottom_line_derived_from == article.bottom_line_derived_from
         assert view.authorization_summary == article.authorization_summary
+
+
+def test_a_reworded_bullet_is_not_badged_as_a_verbatim_quote(env: jinja2.Environment) -> None:
+    article = derived_article()
+    bullet = article["sections"][-1]["bullets"][0]
+    verbatim = render(env, article)
+    label = verbatim[verbatim.index('id="sec-label"'):]
+    assert "Verbatim quote" in label[: label.index("</section>")]
+    bullet.update(text="Rituximab is approved for adults with rheumatoid arthritis (a joint disease).", reworded=True)
+    html = render(env, article)
+    label = html[html.index('id="sec-label"'):]
+    label = label[: label.index("</section>")]
+    assert "Reworded from the quote" in label and "Verbatim quote" not in label

@@ -483,3 +483,16 @@ def test_an_including_list_in_the_middle_of_a_sentence_stays() -> None:
         "The expert group recommends regular physical activity for older people every week, including walking, "
         "cycling and swimming."
     )
+
+
+def test_a_reworded_bullet_is_marked_so_no_view_shows_it_as_a_verbatim_quote(jargon_article: Article) -> None:
+    base = {b.text: b for s in jargon_article.sections for b in s.bullets}
+    assert not any(b.reworded for b in base.values())
+    view = view_for_audience(jargon_article, "patient").article
+    bullets = [b for s in view.sections for b in s.bullets]
+    assert any(b.reworded for b in bullets)
+    for bullet in bullets:
+        # reworded exactly when the words are no longer the source's; the claim's support is unchanged
+        assert bullet.reworded == (bullet.text not in base)
+    physician = view_for_audience(jargon_article, "physician").article
+    assert not any(b.reworded for s in physician.sections for b in s.bullets)

@@ -115,6 +115,10 @@ class Bullet(_Model):
     derived_from: list[DerivedFact] = Field(
         [], description="for a derived bullet (support 'derived'), the facts it was built from"
     )
+    reworded: bool = Field(
+        False, description="an audience view reworded the text (plain words, expanded abbreviations): `support` "
+        "still says how the quotes support the claim, but the text is no longer the source's own words",
+    )
 
     @model_validator(mode="after")
     def _derived_has_no_quotes(self) -> Bullet:

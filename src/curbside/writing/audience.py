@@ -4,7 +4,8 @@ The web app asks "Which best describes you?" and shows the article in a view for
 changes only wording (bullet ``text``, section ``heading``, the ``bottom_line``, and for patients the
 words that explain a grade, ``strength``) and the order of sections. Every view bullet is its base
 bullet reworded: ``citations``, ``quotes``, ``grade``, ``doc_type``, ``evidence_level``, ``year``,
-``support`` and ``relevance`` are copied unchanged, no bullet is added or dropped and the references
+``support`` and ``relevance`` are copied unchanged (a bullet whose words changed is marked ``reworded``, so
+that no view shows reworded text as a verbatim quote), no bullet is added or dropped and the references
 stay as they are. All views come from the one set of cited claims, so they cannot contradict each other.
 
 * physician: the article unchanged.
@@ -131,7 +132,7 @@ def _rebuild(
             text = rewrite(bullet.text) if rewrite else bullet.text
             if bullet_text is not None:
                 text = bullet_text(bullet, text)
-            update: dict[str, object] = {"text": text}
+            update: dict[str, object] = {"text": text, "reworded": bullet.reworded or text != bullet.text}
             if strength is not None:
                 update["strength"] = strength(bullet)
             bullets.append(bullet.model_copy(update=update, deep=True))
