@@ -423,3 +423,71 @@ def test_a_new_corpus_snapshot_regenerates_approved_articles_as_new_versions(sit
     entry = site.store.history(approved.id, site.reviewer)[-1]
     assert entry["actor"] == "system" and "snap-1 to snap-2" in entry["note"]
     assert site.store.refresh_stale("snap-2") == []  # the new version awaits review
+
+
+# --- probe defects (issue 13) ----------------------------------------------------------------------------------
+def test_a_follow_up_carries_the_parent_context_only_to_those_who_may_see_it(site: Site) -> None:
+    parent = site.store.create_article(site.clinician, "Is rituximab useful in dermatomyositis?",
+                                       "On IVIG and prednisone since her relapse")
+    approve(site, parent.id)
+    other = site.accounts.add_user("other@example.org", PASSWORD, "clinician")
+    child = site.store.create_article(other, "What monitoring does it need?", parent_id=parent.id)
+    view = site.store.get(child.id, other)
+    assert "IVIG" not in (view.context or "") and "IVIG" not in site.asked[-1]
+    assert "Follow-up to: Is rituximab" in (view.context or "")  # the published question is public
+    own = site.store.create_article(site.clinician, "And the dose?", parent_id=parent.id)
+    assert "IVIG" in (site.store.get(own.id, site.clinician).context or "")
+
+
+def test_readers_see_only_the_approved_question_while_a_new_version_awaits_review(site: Site) -> None:
+    ref = site.store.create_article(site.clinician, "Should adults be screened for diabetes?")
+    approve(site, ref.id)
+    site.store.new_version(ref.id, site.reviewer, "Reworded.", question="Unreviewed wording about zebrafish?")
+    public = site.store.get(ref.id, None)
+    assert public.question == "Should adults be screened for diabetes?"
+    assert [a.question for a in site.store.list_articles(None)] == ["Should adults be screened for diabetes?"]
+    assert site.store.list_articles(None, q="zebrafish") == []
+    assert [a.id for a in site.store.list_articles(None, q="diabetes")] == [ref.id]
+    assert site.store.get(ref.id, site.reviewer).question == "Unreviewed wording about zebrafish?"
+    assert [a.question for a in site.store.list_articles(site.reviewer, q="zebrafish")] == [
+        "Unreviewed wording about zebrafish?"]
+    other = site.store.create_article(site.clinician, "Should adults be screened for prediabetes?")
+    approve(site, other.id)
+    assert [q for _, q, _ in site.store.related(other.id)] == ["Should adults be screened for diabetes?"]
+    approve(site, ref.id, site.reviewer2)
+    assert site.store.get(ref.id, None).question == "Unreviewed wording about zebrafish?"
+
+
+def test_review_notes_and_comments_are_scrubbed_and_private(site: Site) -> None:
+    ref = site.store.create_article(site.clinician, "Should adults be screened for diabetes?")
+    site.store.review(ref.id, site.reviewer, "start", "Called Mr. John Smith on 555-123-4567.")
+    site.store.add_comment(ref.id, site.reviewer, "guidelines", 0, "Patient MRN 12345678 disagrees.")
+    site.store.review(ref.id, site.reviewer, "approve", "Approved. Spoke to Mrs. Jane Roe MRN 87654321")
+    with site.db.engine.connect() as c:
+        dump = " ".join(str(r) for r in c.execute(text("SELECT note FROM audit_log")))
+        dump += " ".join(str(r) for r in c.execute(text("SELECT note FROM review_comments")))
+        dump += " ".join(str(r) for r in c.execute(text("SELECT reason FROM article_versions")))
+    for secret in ("John", "Smith", "555-123-4567", "12345678", "Jane", "Roe", "87654321"):
+        assert secret not in dump
+    assert all(entry["note"] is None for entry in site.store.history(ref.id, None))
+    assert all(v.reason == "" for v in site.store.get(ref.id, None).versions)
+    assert any("[MRN]" in (entry["note"] or "") for entry in site.store.history(ref.id, site.reviewer))
+
+
+def test_a_version_note_is_scrubbed(site: Site) -> None:
+    ref = site.store.create_article(site.clinician, "Should adults be screened for diabetes?")
+    site.store.review(ref.id, site.reviewer, "start", "Looking.")
+    site.store.review(ref.id, site.reviewer, "request_changes", "Say which adults.")
+    site.store.new_version(ref.id, site.clinician, "Per Dr. Alan Grant, narrowed it.")
+    assert "Alan" not in site.store.get(ref.id, site.clinician).reason
+
+
+def test_a_reviewer_cannot_approve_a_version_they_made(site: Site) -> None:
+    ref = site.store.create_article(site.clinician, "Should adults be screened for diabetes?")
+    approve(site, ref.id, site.reviewer2)
+    site.store.new_version(ref.id, site.reviewer, "My rewording.", question="Should adults aged 35-70 be screened for diabetes?")
+    site.store.review(ref.id, site.reviewer, "start", "Starting.")
+    with pytest.raises(PermissionDeniedError):
+        site.store.review(ref.id, site.reviewer, "approve", "Self-approval of my revision.")
+    assert site.statuses(ref.id) == ["approved", "under_review"]
+    assert site.store.review(ref.id, site.reviewer2, "approve", "Independent.").status == "approved"

@@ -267,7 +267,9 @@ class ArticleStore:
             reason = "Asked."
             if parent_id is not None:
                 parent = self._visible(session, str(parent_id), user)
-                carried = "\n".join(p for p in (parent.context, f"Follow-up to: {parent.question}") if p)
+                # The parent's patient context is private to its asker and the reviewers: carry it only for them.
+                parent_context = parent.context if self._can_see_drafts(parent, user) else None
+                carried = "\n".join(p for p in (parent_context, f"Follow-up to: {parent.question}") if p)
                 ctx = f"{carried}\n{ctx}" if ctx else carried
                 reason = f"Follow-up to article {parent.id}."
             article = ArticleRecord(
@@ -420,8 +422,15 @@ class ArticleStore:
             if review_action in (ReviewAction.START, ReviewAction.APPROVE) and row.build_state != BuildState.READY:
                 state = "could not be built" if row.build_state == BuildState.FAILED else "is still being built"
                 raise ConflictError(f"Version {number} {state}; it cannot be reviewed yet.")
-            if review_action is ReviewAction.APPROVE and article.asker_id == user.id:
-                raise PermissionDeniedError("A reviewer cannot approve an article they asked themselves.")
+            if review_action is ReviewAction.APPROVE:
+                if article.asker_id == user.id:
+                    raise PermissionDeniedError("A reviewer cannot approve an article they asked themselves.")
+                made_by = session.scalar(select(AuditEntry.id).where(
+                    AuditEntry.article_id == article.id, AuditEntry.version == number,
+                    AuditEntry.action.in_(("submit", "new_version")), AuditEntry.actor_id == user.id,
+                ).limit(1))
+                if made_by is not None:
+                    raise PermissionDeniedError("A reviewer cannot approve a version they made themselves.")
             now = utcnow()
             changed = session.execute(
                 update(ArticleVersion)
