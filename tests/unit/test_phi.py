@@ -53,6 +53,19 @@ POSITIVE: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("She is 95 years old.", "She is 90 or older.", [("age", "95 years old")]),
     ("patient aged 97 with CKD", "patient aged 90 or older with CKD", [("age", "aged 97")]),
     ("92 yo F with AF", "90+ yo F with AF", [("age", "92 yo")]),
+    # names found by cue ("patient", "pt", "Mr", "Mrs", "Ms") and by position (a name opening a sentence before a
+    # clinical verb)
+    ("Patient John Smith has gout.", "Patient [name] has gout.", [("name", "John Smith")]),
+    ("Spoke to patient John Smith today.", "Spoke to patient [name] today.", [("name", "John Smith")]),
+    ("pt Maria Lopez with RA", "pt [name] with RA", [("name", "Maria Lopez")]),
+    ("Pt. Okafor declined IVIG.", "Pt. [name] declined IVIG.", [("name", "Okafor")]),
+    ("Mrs Jane Doe and Ms. Lee", "Mrs [name] and Ms. [name]", [("name", "Jane Doe"), ("name", "Lee")]),
+    ("Jane Doe has lupus nephritis.", "[name] has lupus nephritis.", [("name", "Jane Doe")]),
+    ("Rash for 2 weeks. John Smith reports fever.", "Rash for 2 weeks. [name] reports fever.",
+     [("name", "John Smith")]),
+    ("Maria Lopez presents with dysphagia.", "[name] presents with dysphagia.", [("name", "Maria Lopez")]),
+    ("Anna Maria Kowalski was admitted.", "[name] was admitted.", [("name", "Anna Maria Kowalski")]),
+    ("Robert Brown is on rituximab.", "[name] is on rituximab.", [("name", "Robert Brown")]),
 ]
 
 NEGATIVE = SEED_QUESTIONS + [
@@ -67,6 +80,16 @@ NEGATIVE = SEED_QUESTIONS + [
     "May 2 doses be given the same day? Truxima, Actemra, CellCept, Plaquenil and Benlysta.",
     "The trial NCT01234567 (PMID 12345678) enrolled 1,204 patients in 2015-2018.",
     "The Dr. panel's advice was published in 2020.",
+    # eponyms and clinical facts that a name rule must leave alone
+    "Parkinson Disease is common. Graves' disease has eye signs. Addison Disease presents with fatigue.",
+    "Still's disease presents with fever. Graves Disease was treated. Crohn Disease has flares.",
+    "Hashimoto Thyroiditis is autoimmune. Rheumatoid Arthritis has extra-articular features.",
+    "Multiple Sclerosis is relapsing. Hodgkin Lymphoma was staged. Down Syndrome is trisomy 21.",
+    "Parkinson was described in 1817. Addison has a crisis form. Still's disease is rare.",
+    "IVIG 2 g/kg on day 14 at age 45. Patient Reported Outcomes were better. Patient Education is key.",
+    "Medicare Advantage has rules. Blue Cross is a payer. Giant Cell arteritis has a jaw claudication sign.",
+    "Patient has lupus. Patient is 45. The patient reports fever. Pt has RA.",
+    "Kawasaki Disease presents in children. Lyme Disease is tick-borne. Bell Palsy is sudden.",
 ]
 
 

@@ -9,8 +9,10 @@ codes. Ages over 89 become "90 or older" (Safe Harbor pools them).
 Clinical content must survive intact: doses ("1000 mg", "2 g/kg"), schedules and durations
 ("day 0 and 14", "every 24 weeks", "since 2019", "q6 months"), lab values, grades, brand names and
 eponymous diseases ("Crohn disease", "Sjögren syndrome"). So names are found only after a cue (a
-title such as "Dr." or "Mrs.", "named ...", "my mother ...", "..., a 45-year-old"), never by guessing
-that a capitalised word is a name; dates need a month name or a full day-month-year.
+title such as "Dr." or "Mrs.", "patient ..." or "pt ...", "named ...", "my mother ...", "..., a
+45-year-old") or by position (two or three capitalised words opening a sentence before a clinical verb,
+"Jane Doe has ...", unless a word is a disease, drug or heading word), never by guessing that a lone
+capitalised word is a name; dates need a month name or a full day-month-year.
 
 Every pattern is a regular expression without nested unbounded repetition, so scrubbing stays fast on
 long or hostile input; the result is deterministic. A finding records where the identifier was in the
@@ -179,6 +181,44 @@ _NAME_BEFORE_AGE = re.compile(
     rf"\b({_NAME_WORD}(?:\s(?:{_INITIAL})?{_NAME_WORD}){{0,2}})(?:,\s{{1,3}}|\s{{1,3}}is\s{{1,3}})(?:an?\s{{1,3}})?"
     r"\d{1,3}[-\s]?(?:years?|yrs?|months?|y)[-\s]?old\b"
 )
+# "Patient John Smith", "pt. Okafor": a name right after the word patient (any case), without "named".
+_PATIENT_NAME = re.compile(
+    rf"\b(?i:patient|pt)\.?\s{{1,3}}({_NAME_WORD}(?:\s(?:{_INITIAL})?{_NAME_WORD}){{0,2}})"
+)
+# By position: two or three capitalised words opening a sentence, then a clinical verb ("Jane Doe has
+# lupus nephritis", "... . John Smith reports fever"). Eponyms are kept by the word lists below ("Parkinson
+# Disease is", "Hashimoto Thyroiditis is"); a single capitalised word ("Parkinson was ...") never counts.
+_CLINICAL_VERB = (
+    r"(?:has|had|have|is|was|presents|presented|presenting|reports|reported|complains|complained|developed|"
+    r"develops|underwent|received|receives|takes|took|suffers|suffered|denies|denied|notes|noted|started|"
+    r"began|remains|remained|continues|continued|came|comes|returned|returns|describes|described|"
+    r"experienced|experiences|declined|refused|needs|needed|tested|was\s+diagnosed|got|gets|with|who)"
+)
+_NAME_OPENING = re.compile(
+    rf"(?:^|(?<=[.!?])\s{{1,3}}|(?<=\n))({_NAME_WORD}(?:\s(?:{_INITIAL})?{_NAME_WORD}){{1,2}})\s{{1,3}}{_CLINICAL_VERB}\b",
+    re.MULTILINE,
+)
+# Words that make a capitalised opening a disease, a drug, a payer or a heading rather than a name.
+_MEDICAL_SUFFIX = re.compile(
+    r"(?:itis|osis|emia|aemia|oma|pathy|plasia|trophy|algia|ectomy|otomy|ostomy|mab|nib|pril|olol|sartan|statin|"
+    r"mycin|cillin|azole|vir|sone|olone|ism|iasis|cele|rrhea|rrhoea|uria|ptysis|plegia|paresis)$"
+)
+_NOT_NAMES_AT_OPENING = frozenset(
+    {
+        "Disease", "Syndrome", "Disorder", "Phenomenon", "Palsy", "Cancer", "Arthritis", "Sclerosis", "Failure",
+        "Infection", "Fever", "Virus", "Body", "Cell", "Giant", "Multiple", "Primary", "Secondary", "Chronic",
+        "Acute", "Severe", "Mild", "Moderate", "Heart", "Kidney", "Renal", "Liver", "Lung", "Breast", "Colon",
+        "Colorectal", "Prostate", "Skin", "Blood", "Bone", "Brain", "Pressure", "Care", "Treatment", "Therapy",
+        "Screening", "Test", "Testing", "Trial", "Study", "Guideline", "Guidelines", "Medicare", "Medicaid",
+        "Advantage", "Blue", "Cross", "Shield", "New", "North", "South", "East", "West", "United", "States",
+        "American", "National", "General", "University", "Hospital", "Clinic", "Center", "Centre", "Medical",
+        "Board", "Health", "Insurance", "Plan", "Both", "Each", "Every", "Many", "Most", "Some", "All", "No",
+        "Neither", "Either", "Other", "Such", "Long", "Short", "High", "Low", "Early", "Late", "Total", "Reported",
+        "Outcomes", "Outcome", "Education", "Safety", "Questionnaire", "Assessment", "Global", "Evaluation",
+        "Rheumatoid", "Lupus", "Nephritis", "Type", "Diabetes", "Mellitus", "Insipidus", "Lymphoma", "Leukemia",
+        "Anemia", "Vitamin", "Omega", "Drug", "Dose", "Agent", "Agents", "Class", "Medicine", "Medicines",
+    }
+)
 # Capitalised words that are not names, though they follow a cue or precede an age.
 _NOT_NAMES = frozenset(
     {
@@ -201,6 +241,20 @@ _NOT_NAMES = frozenset(
 def _words_are_a_name(words: str) -> bool:
     parts = [w for w in re.split(r"\s+", words) if not re.fullmatch(r"[A-Z]\.", w)]
     return bool(parts) and parts[0] not in _NOT_NAMES
+
+
+def _has_clinical_word(words: str) -> bool:
+    """Whether any word is a disease, drug, payer or heading word rather than part of a name."""
+    return any(
+        w in _NOT_NAMES or w in _NOT_NAMES_AT_OPENING or _MEDICAL_SUFFIX.search(w.lower())
+        for w in re.split(r"\s+", words) if not re.fullmatch(r"[A-Z]\.", w)
+    )
+
+
+def _opening_is_a_name(words: str) -> bool:
+    """Whether a capitalised sentence opening reads as a person's name, not a disease, drug or heading."""
+    parts = [w for w in re.split(r"\s+", words) if not re.fullmatch(r"[A-Z]\.", w)]
+    return len(parts) >= 2 and not _has_clinical_word(words)
 
 
 def _trim_name(words: str) -> str:
@@ -234,14 +288,19 @@ def _dates(text: str) -> Iterator[_Span]:
 
 
 def _names(text: str) -> Iterator[_Span]:
-    for pattern in (_TITLE, _NAMED, _RELATIVE_NAME, _NAME_BEFORE_AGE):
+    for pattern in (_TITLE, _NAMED, _PATIENT_NAME, _RELATIVE_NAME, _NAME_BEFORE_AGE):
         for m in pattern.finditer(text):
             index = next(i for i in range(1, pattern.groups + 1) if m.group(i) is not None)
             words = _trim_name(m.group(index))
             if not _words_are_a_name(words):
                 continue
+            if pattern is _PATIENT_NAME and _has_clinical_word(words):
+                continue  # "Patient Reported Outcomes", "Patient Education"
             start = m.start(index)
             yield _Span("name", start, start + len(words), "[name]")
+    for m in _NAME_OPENING.finditer(text):
+        if _opening_is_a_name(m.group(1)):
+            yield _Span("name", m.start(1), m.end(1), "[name]")
 
 
 def _urls(text: str) -> Iterator[_Span]:
