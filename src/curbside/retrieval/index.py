@@ -29,7 +29,14 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import tokenize
 from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError
-from curbside.retrieval.dense import Embedder, EmbeddingCache, VectorIndex, embed_with_cache
+from curbside.retrieval.dense import (
+    Embedder,
+    EmbeddingCache,
+    VectorIndex,
+    build_onnx_encoder,
+    embed_with_cache,
+    onnx_dir,
+)
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION, LexicalIndex, LexicalIndexWriter
 from curbside.retrieval.store import MetadataStore
 from curbside.settings import EmbeddingSettings, Settings
@@ -176,6 +183,11 @@ def build_index(
         np.save(building / "vector_doc_types.npy", np.asarray(vector_types, dtype=np.int8))
         np.save(building / "vector_years.npy", np.asarray(vector_years, dtype=np.int32))
         n_vectors = len(vector_keys)
+        # The fast query encoder (cached under cache/onnx/); without it queries load torch, which works but is slow.
+        try:
+            build_onnx_encoder(data_dir, settings.embedding, embedder)
+        except Exception as exc:  # noqa: BLE001 - optional: onnx missing, or an export that does not match
+            say(f"No ONNX query encoder ({exc}); queries will load torch")
 
     manifest = Manifest(
         kind=kind,
@@ -256,7 +268,8 @@ class Index:
             self.vector_doc_types = np.load(folder / "vector_doc_types.npy")
             self.vector_years = np.load(folder / "vector_years.npy")
         # The query embedder must match the one that built the vectors, whatever the current settings say.
-        self.embedder = Embedder(EmbeddingSettings.model_validate(manifest.settings["embedding"]))
+        embedding = EmbeddingSettings.model_validate(manifest.settings["embedding"])
+        self.embedder = Embedder(embedding, onnx_folder=onnx_dir(data_dir, embedding))
 
     @property
     def corpus_snapshot(self) -> str:
