@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
-from curbside.corpus.documents import IngestProblem, IngestReport
+from curbside.corpus.documents import IngestProblem, IngestReport, summarize_problems
 from curbside.errors import CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
@@ -38,18 +38,23 @@ from curbside.writing.extractive import ExtractiveWriter
 Progress = Callable[[str], None]
 
 
+PROBLEMS_LOG = "ingest-problems.log"  # in the data directory: every problem of the last ingest, one a line
+
+
 @dataclass
 class IngestResult:
     """What an ingest built: the index's manifest, the records that could not be read, documents per source.
 
     ``skipped`` is True when ``if_missing`` found a complete index and built nothing; ``manifest`` is then
-    that index's.
+    that index's. ``problems_log`` is the file in the data directory that lists every problem, one a line
+    (``problem_summary`` groups them by file and kind).
     """
 
     manifest: Manifest
     problems: list[IngestProblem]
     documents_by_source: dict[str, int]
     skipped: bool = False
+    problems_log: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +63,8 @@ class IngestResult:
             "documents_by_source": self.documents_by_source,
             "build_seconds": self.manifest.build_seconds,
             "problems": [str(p) for p in self.problems],
+            "problem_summary": summarize_problems(self.problems),
+            "problems_log": str(self.problems_log) if self.problems_log else None,
         }
 
 
@@ -225,7 +232,9 @@ class Curbside:
             self.data_dir, documents, self.settings, kind=kind, corpus_snapshot=snapshot,
             rebuild_command=command, drug_names=drugs, mesh_names=mesh, progress=progress,
         )
-        return IngestResult(manifest, report.problems, dict(report.documents_by_source))
+        log = self.data_dir / PROBLEMS_LOG
+        log.write_text("".join(f"{p}\n" for p in report.problems), encoding="utf-8")
+        return IngestResult(manifest, report.problems, dict(report.documents_by_source), problems_log=log)
 
     def ingest_starter(self, corpus_dir: str | Path | None = None, *, if_missing: bool = False,
                        progress: Progress | None = None) -> IngestResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,27 @@ def test_understand_shows_how_the_question_is_read(data_dir: Path) -> None:
     assert code == 0 and out.startswith("question type: ")
     assert "patient age: 60" in out and "aspirin" in out
     assert run("--data-dir", str(data_dir), "understand", "   ")[0] == 2
+
+
+def test_ingest_summarises_repeated_pairs_per_file_and_keeps_each_in_a_log(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    medquad = corpus / "medquad" / "medquad_answered.jsonl"
+    first = medquad.read_text(encoding="utf-8").splitlines()[0]
+    with medquad.open("a", encoding="utf-8") as out:
+        out.write("".join(first + "\n" for _ in range(40)))  # 40 repeats of the first pair
+    data_dir = tmp_path / "data"
+    code, out, err = run("--data-dir", str(data_dir), "--preset", "fast", "ingest", "starter", "--corpus-dir", str(corpus))
+    assert code == 0, err
+    assert "problems" not in json.loads(out)
+    log = data_dir / "ingest-problems.log"
+    repeats = [line for line in log.read_text(encoding="utf-8").splitlines() if "repeated question/answer pair" in line]
+    assert len(repeats) == 41 and all(line.startswith(f"{medquad}:") for line in repeats)
+    # The fixture repeats one pair itself (line 4): one summary line for the 41, naming the file, the kind and the count; the log is named.
+    lines = [int(line.split(":")[1]) for line in repeats]
+    shown = ", ".join(map(str, lines[:5]))
+    summary = [line for line in err.splitlines() if "repeated question/answer pair" in line]
+    assert summary == [f"  {medquad}: 41 x repeated question/answer pair (kept the first) (lines {shown}, ...)"]
+    assert f"(each one in {log})" in err
+    # A single problem of its kind is still printed in full, with file and line.
+    assert "uspstf_recommendations.jsonl:2: malformed JSON" in err

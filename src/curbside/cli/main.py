@@ -87,14 +87,23 @@ def ingest_bioasq(ctx: click.Context, path: Path) -> None:
 
 
 def _print_ingest(summary: dict[str, Any]) -> None:
+    """The summary as JSON on stdout; the problems on stderr, grouped by file and kind (every one is in the log)."""
     problems = summary.pop("problems")
+    groups = summary.pop("problem_summary", None) or []
+    log = summary.pop("problems_log", None)
     click.echo(json.dumps(summary, indent=2))
-    if problems:
-        click.echo(f"{len(problems)} record(s) could not be read:", err=True)
-        for line in problems[:50]:
-            click.echo(f"  {line}", err=True)
-        if len(problems) > 50:
-            click.echo(f"  ... and {len(problems) - 50} more", err=True)
+    if not problems:
+        return
+    where = f" (each one in {log})" if log else ""
+    click.echo(f"{len(problems)} record(s) could not be read or were skipped{where}:", err=True)
+    for group in groups:
+        if group["count"] == 1:
+            click.echo(f"  {group['first']}", err=True)
+            continue
+        lines = [n for n in group["lines"] if n]
+        shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+        click.echo(f"  {group['file']}: {group['count']} x {group['kind']}" + (f" (lines {shown})" if lines else ""),
+                   err=True)
 
 
 @cli.command()

@@ -8,8 +8,10 @@ of the same document version. Sentences are located inside passages by character
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class DocType(StrEnum):
@@ -142,10 +144,15 @@ class IngestProblem:
     file: str
     line: int
     message: str
+    kind: str = ""  # what groups like problems in a summary (e.g. "repeated question/answer pair"); else the message
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message}"
+
+    @property
+    def group(self) -> str:
+        return self.kind or self.message
 
 
 @dataclass(slots=True)
@@ -155,8 +162,18 @@ class IngestReport:
     problems: list[IngestProblem] = field(default_factory=list)
     documents_by_source: dict[str, int] = field(default_factory=dict)
 
-    def problem(self, file: str, line: int, message: str) -> None:
-        self.problems.append(IngestProblem(str(file), line, message))
+    def problem(self, file: str, line: int, message: str, *, kind: str = "") -> None:
+        self.problems.append(IngestProblem(str(file), line, message, kind))
 
     def count(self, source: str, n: int = 1) -> None:
         self.documents_by_source[source] = self.documents_by_source.get(source, 0) + n
+
+
+def summarize_problems(problems: Sequence[IngestProblem]) -> list[dict[str, Any]]:
+    """Problems grouped by file and kind, in first-seen order: file, kind, count and the lines (0: whole file)."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in problems:
+        group = groups.setdefault((p.file, p.group), {"file": p.file, "kind": p.group, "count": 0, "lines": [], "first": str(p)})
+        group["count"] += 1
+        group["lines"].append(p.line)
+    return list(groups.values())

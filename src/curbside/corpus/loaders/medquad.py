@@ -77,7 +77,8 @@ def load_medquad(path: Path, report: IngestReport, *, passage_chars: int = 1200)
         # qids are not unique (a CancerGov page answers one question per focus), so repeats are
         # recognised by their text: an identical pair twice would only duplicate evidence.
         if (question, answer) in page.pairs:
-            report.problem(str(path), line, f"repeated question/answer pair ({qid or question}); kept the first")
+            report.problem(str(path), line, f"repeated question/answer pair ({qid or question}); kept the first",
+                           kind="repeated question/answer pair (kept the first)")
             continue
         page.pairs.append((question, answer))
     for page in pages.values():
