@@ -122,6 +122,9 @@ class ArticleVersion(Base):
     article_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     corpus_snapshot: Mapped[str | None] = mapped_column(String(128), nullable=True)
     diff_from_previous: Mapped[str | None] = mapped_column(Text, nullable=True)
+    question_vector: Mapped[bytes | None] = mapped_column(
+        LargeBinary, nullable=True, doc="this version's question embedded; copied to the article when approved"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     built_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

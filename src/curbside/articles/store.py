@@ -161,7 +161,8 @@ def _clean_note(note: object, *, required: bool = True) -> str:
         raise InvalidInputError("Every review action carries a note: say why.")
     if len(text) > MAX_NOTE_CHARS:
         raise InvalidInputError(f"The note is {len(text)} characters long; the limit is {MAX_NOTE_CHARS}.")
-    return text
+    # Notes end up in the audit log, the history and the comments: scrubbed like the question.
+    return scrub_phi(text).text
 
 
 def _require_user(user: UserInfo | None, action: str) -> UserInfo:
@@ -302,7 +303,7 @@ class ArticleStore:
             assert number is not None
             shown = self._version(session, article, number)
             versions = [
-                VersionSummary(v.number, v.status, v.reason, v.build_state, v.corpus_snapshot, v.created_at,
+                VersionSummary(v.number, v.status, v.reason if drafts else "", v.build_state, v.corpus_snapshot, v.created_at,
                                v.status_changed_at, v.diff_from_previous if drafts else None)
                 for v in article.versions
                 if drafts or v.number == article.published_version
@@ -330,11 +331,13 @@ class ArticleStore:
                 if c.published_version is not None or self._can_see_drafts(c, viewer)
             ]
             return ArticleView(
-                id=article.id, question=article.question, context=article.context if drafts else None,
+                # Everything a reader sees comes from the version shown (the approved one, for readers).
+                id=article.id, question=shown.question, context=article.context if drafts else None,
                 phi_removed=article.phi_removed if drafts else "", parent=parent, followups=followups,
                 latest_version=article.latest_version if drafts else number,
                 published_version=article.published_version, created_at=article.created_at,
-                version=shown.number, status=shown.status, reason=shown.reason, build_state=shown.build_state,
+                version=shown.number, status=shown.status, reason=shown.reason if drafts else "",
+                build_state=shown.build_state,
                 build_error=shown.build_error if drafts else None,
                 # Stored by finish_build from the validated Article: read back as the same JSON dict.
                 article=json.loads(shown.article_json)
@@ -373,7 +376,13 @@ class ArticleStore:
         for token in (q or "").lower().split()[:12]:
             token = token.strip("?.,;:!\"'()")
             if len(token) >= 2:
-                query = query.where(ArticleRecord.question.ilike(f"%{token}%"))
+                # The article's question is the approved one; a draft's wording is searched only by those
+                # who may see the draft (reviewers, and the asker for their own).
+                pattern = f"%{token}%"
+                draft_match = ArticleVersion.question.ilike(pattern)
+                if not reviewer:
+                    draft_match = and_(ArticleRecord.asker_id == viewer.id, draft_match) if viewer is not None else False
+                query = query.where(or_(ArticleRecord.question.ilike(pattern), draft_match))
         query = query.order_by(ArticleRecord.updated_at.desc(), ArticleRecord.id).limit(limit * 4 + offset)
         results: list[ArticleSummary] = []
         with self.db.session() as session:
@@ -389,7 +398,7 @@ class ArticleStore:
                 if shown.article_json:
                     bottom_line = json.loads(shown.article_json)["bottom_line"]
                 results.append(ArticleSummary(
-                    article.id, article.question, shown.status, shown.number, article.published_version,
+                    article.id, shown.question, shown.status, shown.number, article.published_version,
                     shown.status_changed_at, bottom_line, article.asker_id,
                 ))
         return results[offset: offset + limit]
@@ -442,6 +451,10 @@ class ArticleStore:
                 raise ConflictError("Someone else reviewed this version at the same moment. Reload and try again.")
             if target is Status.APPROVED:
                 article.published_version = number
+                # What readers see (list, search, title, related questions) follows the approved version.
+                article.question = row.question
+                if row.question_vector is not None:
+                    article.question_vector = row.question_vector
             article.updated_at = now
             self._audit(session, article, number, user, review_action.value, current.value, target.value, text)
             return ArticleRef(article.id, target.value, number)
@@ -479,7 +492,9 @@ class ArticleStore:
         bumped = session.execute(
             update(ArticleRecord)
             .where(ArticleRecord.id == article.id, ArticleRecord.latest_version == latest.number)
-            .values(latest_version=number, updated_at=utcnow(), question=q_text, context=ctx,
+            .values(latest_version=number, updated_at=utcnow(), context=ctx,
+                    # A published article keeps its approved question until this version is approved.
+                    question=q_text if article.published_version is None else article.question,
                     phi_removed=" ".join(p for p in (article.phi_removed, removed) if p))
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -569,7 +584,9 @@ class ArticleStore:
                     who = "asker" if row.actor_id == article.asker_id else BOARD
                 entries.append({
                     "at": row.at.isoformat() + "Z", "version": row.version, "actor": who, "action": row.action,
-                    "from": row.from_status, "to": row.to_status, "note": row.note,
+                    "from": row.from_status, "to": row.to_status,
+                    # Review notes are for those who may see drafts (the asker and reviewers).
+                    "note": row.note if drafts else None,
                 })
             return entries
 
@@ -640,7 +657,11 @@ class ArticleStore:
             row.built_at = utcnow()
             row.diff_from_previous = diff
             if question_vector is not None:
-                row.article.question_vector = np.asarray(question_vector, dtype=np.float32).tobytes()
+                vector = np.asarray(question_vector, dtype=np.float32).tobytes()
+                row.question_vector = vector
+                # Related questions use the approved version's vector; a draft's waits for its approval.
+                if row.article.published_version in (None, row.number):
+                    row.article.question_vector = vector
 
     def fail_build(self, job: BuildJob, message: str) -> None:
         with self.db.session() as session:
