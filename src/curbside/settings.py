@@ -124,6 +124,14 @@ class WebSettings(_Section):
     build_wait_seconds: float = Field(30.0, ge=0, description="how long POST /api/articles waits for the build")
     related_questions: int = Field(5, ge=0)
     related_min_similarity: float = Field(0.35, ge=-1, le=1)
+    api_token_hours: int = Field(24 * 30, ge=1, description="how long an API token is valid after it is made")
+    max_request_bytes: int = Field(
+        1_000_000, ge=1024, description="the largest request body accepted; larger ones get 413 before being read"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For is believed (default: none)",
+    )
 
 
 class Settings(_Section):

@@ -491,3 +491,58 @@ def test_a_reviewer_cannot_approve_a_version_they_made(site: Site) -> None:
         site.store.review(ref.id, site.reviewer, "approve", "Self-approval of my revision.")
     assert site.statuses(ref.id) == ["approved", "under_review"]
     assert site.store.review(ref.id, site.reviewer2, "approve", "Independent.").status == "approved"
+
+
+def test_api_tokens_expire_and_are_revoked_by_a_password_change(site: Site) -> None:
+    token = site.accounts.create_token(site.clinician)
+    assert site.accounts.user_for_token(token) == site.clinician
+    with site.db.engine.begin() as c:  # age the token past its lifetime
+        c.execute(text("UPDATE api_tokens SET created_at = '2000-01-01 00:00:00'"))
+    with pytest.raises(AuthenticationError):
+        site.accounts.user_for_token(token)
+    fresh = site.accounts.create_token(site.clinician)
+    other = site.accounts.create_token(site.reviewer)
+    session = site.accounts.create_session(site.clinician)
+    site.accounts.set_password("clin@example.org", "a new long passphrase 7")
+    with pytest.raises(AuthenticationError):
+        site.accounts.user_for_token(fresh)
+    assert site.accounts.user_for_session(session) is None
+    assert site.accounts.user_for_token(other) == site.reviewer
+    revoked = site.accounts.create_token(site.reviewer)
+    site.accounts.revoke_token(revoked)
+    with pytest.raises(AuthenticationError):
+        site.accounts.user_for_token(revoked)
+    assert site.accounts.user_for_token(other) == site.reviewer
+
+
+@pytest.mark.parametrize("password", [" " * 10, " " * 12 + "ab", "password12", "Password123", "1234567890",
+                                      "qwertyuiop", "aaaaaaaaaaaa", "abcdefghijkl"])
+def test_weak_passwords_are_refused(site: Site, password: str) -> None:
+    with pytest.raises(InvalidInputError):
+        site.accounts.add_user("weak@example.org", password, "clinician")
+    with pytest.raises(InvalidInputError):
+        site.accounts.set_password("clin@example.org", password)
+    assert site.accounts.authenticate("clin@example.org", PASSWORD) == site.clinician
+
+
+def test_concurrent_failed_logins_are_counted_before_they_are_checked(site: Site) -> None:
+    attempts = 20
+    barrier = threading.Barrier(attempts)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            site.accounts.authenticate("clin@example.org", "wrong password", "10.9.9.9")
+        except RateLimitedError:
+            outcomes.append("limited")
+        except AuthenticationError:
+            outcomes.append("checked")
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == attempts
+    assert outcomes.count("checked") <= site.settings.web.login_max_failures
