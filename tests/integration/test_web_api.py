@@ -303,3 +303,94 @@ def test_only_an_approved_article_claims_review(client: TestClient, site: WebSit
     for path in ("/", "/policy"):
         text = client.get(path).text.lower()
         assert "all articles are reviewed" not in text and "every sentence is quoted" not in text
+
+
+# --- probe defects (issue 13) ----------------------------------------------------------------------------------
+def test_malformed_requests_get_4xx_never_500(client: TestClient, site: WebSite) -> None:
+    plain = client.post("/api/articles", content=b"question=hello", headers={**site.auth("clinician"),
+                                                                             "Content-Type": "text/plain"})
+    assert plain.status_code == 422, plain.text
+    assert plain.json()["status"] == 422
+    binary = client.post("/api/auth/token", content=b"\xff\xfe\x00", headers={"Content-Type": "application/json"})
+    assert binary.status_code == 400, binary.text  # not JSON at all: FastAPI's 400, with our error body
+    assert binary.json()["status"] == 400
+    huge = 10**20
+    assert client.get(f"/api/articles?offset={huge}").status_code == 422
+    article_id = ask(client, site)["id"]
+    for who in ("clinician", "reviewer"):
+        assert client.get(f"/api/articles/{article_id}?version={huge}", headers=site.auth(who)).status_code == 422
+    comment = client.post(f"/api/articles/{article_id}/comments", headers=site.auth("reviewer"),
+                          json={"section_id": "guidelines", "bullet_index": 0, "note": "x", "version": huge})
+    assert comment.status_code == 422, comment.text
+    assert client.post(f"/api/articles/{article_id}/comments", headers=site.auth("reviewer"),
+                       json={"section_id": "guidelines", "bullet_index": huge, "note": "x"}).status_code == 422
+    reviewed = client.post(f"/api/articles/{article_id}/review", headers=site.auth("reviewer"),
+                           json={"action": "start", "note": "x", "version": huge})
+    assert reviewed.status_code == 422, reviewed.text
+
+
+def test_request_bodies_over_the_limit_get_413(client: TestClient, site: WebSite) -> None:
+    limit = site.settings.web.max_request_bytes
+    big = client.post("/api/articles", headers=site.auth("clinician"),
+                      json={"question": QUESTION, "context": "x" * (limit + 10)})
+    assert big.status_code == 413 and "limit" in big.json()["error"]
+    ten_mb = client.post("/api/auth/token", content=b"{" + b" " * 10_000_000 + b"}",
+                         headers={"Content-Type": "application/json"})
+    assert ten_mb.status_code == 413
+    assert counts(site)["articles"] == 0
+
+
+def test_search_treats_percent_and_underscore_literally(client: TestClient, site: WebSite) -> None:
+    article_id = ask(client, site)["id"]
+    assert review(client, site, article_id, "start").status_code == 200
+    assert review(client, site, article_id, "approve").status_code == 200
+    assert [a["id"] for a in client.get("/api/articles", params={"q": "colorectal"}).json()["articles"]] == [article_id]
+    for q in ("%%", "__", "c_lorectal", "colo%al"):
+        assert client.get("/api/articles", params={"q": q}).json()["articles"] == [], q
+
+
+def test_openapi_declares_errors_and_limits(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    ask_op = spec["paths"]["/api/articles"]["post"]
+    assert {"401", "403", "404", "413", "422"} <= set(ask_op["responses"])
+    get_op = spec["paths"]["/api/articles/{article_id}"]["get"]
+    assert {"404", "422"} <= set(get_op["responses"])
+    token_op = spec["paths"]["/api/auth/token"]["post"]
+    assert {"401", "413", "422", "429"} <= set(token_op["responses"])
+    offset = next(p for p in spec["paths"]["/api/articles"]["get"]["parameters"] if p["name"] == "offset")
+    assert offset["schema"]["maximum"] == 2**31 - 1
+    schemas = spec["components"]["schemas"]
+    assert schemas["AskRequest"]["properties"]["question"]["maxLength"] > 0
+    assert schemas["ReviewRequest"]["properties"]["note"]["maxLength"] == 5000
+    assert "/api/auth/revoke" in spec["paths"]
+
+
+def test_api_tokens_expire_and_can_be_revoked(client: TestClient, site: WebSite) -> None:
+    credentials = {"email": site.email("clinician"), "password": PASSWORD}
+    token = client.post("/api/auth/token", json=credentials).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=bearer).json()["authenticated"] is True
+    assert client.post("/api/auth/revoke", headers=bearer).status_code == 204
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    assert client.post("/api/auth/revoke").status_code == 401
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(make_site: Callable[..., WebSite]) -> None:
+    def fail_five(client: TestClient, site: WebSite) -> None:
+        for n in range(site.settings.web.login_max_failures):
+            wrong = client.post("/api/auth/token", json={"email": site.email("reader"), "password": "wrong pass 1"},
+                                headers={"X-Forwarded-For": f"10.0.0.{n + 10}"})
+            assert wrong.status_code == 401
+
+    plain = make_site()
+    with TestClient(plain.app, client=("127.0.0.1", 50000)) as client:
+        fail_five(client, plain)  # each with another forwarded address: all counted against 127.0.0.1
+        limited = client.post("/api/auth/token", json={"email": plain.email("reader"), "password": PASSWORD},
+                              headers={"X-Forwarded-For": "10.0.0.99"})
+        assert limited.status_code == 429
+    proxied = make_site(trusted_proxies=["127.0.0.1/32"])
+    with TestClient(proxied.app, client=("127.0.0.1", 50000)) as client:
+        fail_five(client, proxied)
+        ok = client.post("/api/auth/token", json={"email": proxied.email("reader"), "password": PASSWORD},
+                         headers={"X-Forwarded-For": "10.0.0.99"})
+        assert ok.status_code == 200

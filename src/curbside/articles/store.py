@@ -53,6 +53,7 @@ from curbside.writing.article import Article as ArticleDocument
 from curbside.writing.render import to_markdown
 
 MAX_NOTE_CHARS = 5000
+MAX_INT = 2**31 - 1  # the largest INTEGER PostgreSQL stores (SQLite's is larger); versions and offsets stay below
 BOARD = "Medical Advisory Board"
 
 
@@ -163,6 +164,23 @@ def _clean_note(note: object, *, required: bool = True) -> str:
         raise InvalidInputError(f"The note is {len(text)} characters long; the limit is {MAX_NOTE_CHARS}.")
     # Notes end up in the audit log, the history and the comments: scrubbed like the question.
     return scrub_phi(text).text
+
+
+def _bounded(value: object, what: str, *, low: int = 1) -> int:
+    """``value`` as a whole number from ``low`` to MAX_INT, else ``InvalidInputError`` (422, never a database error)."""
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{what} must be a whole number.") from None
+    if not low <= number <= MAX_INT:
+        raise InvalidInputError(f"{what} must be from {low} to {MAX_INT}.")
+    return number
+
+
+def _like_pattern(token: str) -> str:
+    """A LIKE pattern matching ``token`` anywhere, with ``%``, ``_`` and the escape character taken literally."""
+    escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _require_user(user: UserInfo | None, action: str) -> UserInfo:
@@ -294,6 +312,8 @@ class ArticleStore:
         with self.db.session() as session:
             article = self._visible(session, article_id, viewer)
             drafts = self._can_see_drafts(article, viewer)
+            if version is not None:
+                version = _bounded(version, "The version")
             if version is None:
                 number = article.latest_version if drafts else article.published_version
             elif drafts or version == article.published_version:
@@ -361,6 +381,7 @@ class ArticleStore:
                 choices = ", ".join(s.value for s in Status)
                 raise InvalidInputError(f"Unknown status {status!r}. Choose one of: {choices}.") from None
         limit = max(1, min(int(limit), 200))
+        offset = _bounded(offset, "The offset", low=0)
         reviewer = viewer is not None and viewer.can(Permission.REVIEW)
         latest = and_(
             ArticleVersion.article_id == ArticleRecord.id, ArticleVersion.number == ArticleRecord.latest_version
@@ -378,11 +399,11 @@ class ArticleStore:
             if len(token) >= 2:
                 # The article's question is the approved one; a draft's wording is searched only by those
                 # who may see the draft (reviewers, and the asker for their own).
-                pattern = f"%{token}%"
-                draft_match = ArticleVersion.question.ilike(pattern)
+                pattern = _like_pattern(token)
+                draft_match = ArticleVersion.question.ilike(pattern, escape="\\")
                 if not reviewer:
                     draft_match = and_(ArticleRecord.asker_id == viewer.id, draft_match) if viewer is not None else False
-                query = query.where(or_(ArticleRecord.question.ilike(pattern), draft_match))
+                query = query.where(or_(ArticleRecord.question.ilike(pattern, escape="\\"), draft_match))
         query = query.order_by(ArticleRecord.updated_at.desc(), ArticleRecord.id).limit(limit * 4 + offset)
         results: list[ArticleSummary] = []
         with self.db.session() as session:
@@ -418,7 +439,7 @@ class ArticleStore:
         text = _clean_note(note)
         with self.db.session() as session:
             article = self._article(session, article_id)
-            number = article.latest_version if version is None else int(version)
+            number = article.latest_version if version is None else _bounded(version, "The version")
             if number != article.latest_version:
                 raise ConflictError(
                     f"Version {number} is not the latest (version {article.latest_version}); review the latest."
@@ -545,7 +566,8 @@ class ArticleStore:
         text = _clean_note(note)
         with self.db.session() as session:
             article = self._article(session, article_id)
-            row = self._version(session, article, article.latest_version if version is None else int(version))
+            number = article.latest_version if version is None else _bounded(version, "The version")
+            row = self._version(session, article, number)
             if not row.article_json:
                 raise ConflictError("This version has not been built yet; there is nothing to comment on.")
             document = ArticleDocument.model_validate_json(row.article_json)
@@ -554,6 +576,7 @@ class ArticleStore:
                 index = int(bullet_index)  # type: ignore[call-overload]
             except (TypeError, ValueError):
                 raise InvalidInputError("bullet_index must be a number.") from None
+            index = _bounded(index, "bullet_index", low=0)
             section_key = str(section_id)
             if section_key == "bottom_line":
                 valid = index == 0

@@ -7,19 +7,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from curbside.articles.accounts import UserInfo
-from curbside.articles.store import ArticleView, BuildState
+from curbside.articles.store import MAX_INT, MAX_NOTE_CHARS, ArticleView, BuildState
 from curbside.articles.workflow import ReviewAction
-from curbside.errors import InvalidInputError
-from curbside.web.security import api_user, client_address, publisher_of
+from curbside.errors import AuthenticationError, InvalidInputError
+from curbside.web.security import api_user, bearer_token, client_address, publisher_of
 from curbside.writing.article import Article as ArticleDocument
 from curbside.writing.audience import AUDIENCES, Audience, parse_audience, view_for_audience
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+
+class ErrorResponse(BaseModel):
+    """Every refused request: the message, and the HTTP status again."""
+
+    error: str
+    status: int
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    words = {
+        401: "not signed in, or an unknown, revoked or expired token",
+        403: "the user's role does not allow this",
+        404: "no such article (or a draft the user may not see)",
+        409: "the workflow does not allow this move now (or someone else acted first)",
+        413: "the request body is larger than web.max_request_bytes",
+        422: "the request is not valid (a field missing, too long, out of range, or not JSON)",
+        429: "too many failed sign-ins from this address for this email; try again later",
+    }
+    return {code: {"model": ErrorResponse, "description": words[code]} for code in codes}
+
+
+# Every route may answer 413 (body too large) and 422 (request not valid).
+router = APIRouter(prefix="/api", tags=["api"], responses=_errors(413, 422))
 
 
 class TokenRequest(BaseModel):
@@ -34,7 +57,10 @@ class TokenResponse(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(description="the clinical question (PHI is scrubbed before it is stored)")
     context: str | None = Field(None, description="optional patient context: age, history, drugs and doses")
-    parent_id: str | None = Field(None, description="ask a follow-up of this article, carrying its context")
+    parent_id: str | None = Field(
+        None, max_length=64,
+        description="ask a follow-up of this article; its patient context is carried only for its asker and reviewers",
+    )
 
 
 class ArticleRefResponse(BaseModel):
@@ -46,19 +72,21 @@ class ArticleRefResponse(BaseModel):
 
 class ReviewRequest(BaseModel):
     action: ReviewAction
-    note: str = Field(description="why; every review action carries a note")
-    version: int | None = Field(None, description="the version reviewed (default: the latest); a stale one gets 409")
+    note: str = Field(max_length=MAX_NOTE_CHARS,
+                      description="why; every review action carries a note (PHI is scrubbed before it is stored)")
+    version: int | None = Field(None, ge=1, le=MAX_INT,
+                                description="the version reviewed (default: the latest); a stale one gets 409")
 
 
 class CommentRequest(BaseModel):
     section_id: str = Field(description="a section id of the article (guidelines, research, ...) or bottom_line")
-    bullet_index: int = Field(ge=0)
-    note: str
-    version: int | None = None
+    bullet_index: int = Field(ge=0, le=MAX_INT)
+    note: str = Field(max_length=MAX_NOTE_CHARS, description="the comment (PHI is scrubbed before it is stored)")
+    version: int | None = Field(None, ge=1, le=MAX_INT)
 
 
 class NewVersionRequest(BaseModel):
-    note: str = Field(description="why a new version is made")
+    note: str = Field(max_length=MAX_NOTE_CHARS, description="why a new version is made (PHI is scrubbed)")
     question: str | None = None
     context: str | None = None
 
@@ -103,21 +131,35 @@ def article_payload(request: Request, view: ArticleView, audience: str) -> dict[
     return payload
 
 
-@router.post("/auth/token", response_model=TokenResponse, summary="Exchange an email and password for an API token")
+@router.post("/auth/token", response_model=TokenResponse, responses=_errors(401, 429),
+             summary="Exchange an email and password for an API token (valid for web.api_token_hours)")
 def create_token(body: TokenRequest, request: Request) -> TokenResponse:
     accounts = publisher_of(request).accounts
     user = accounts.authenticate(body.email, body.password, client_address(request))
     return TokenResponse(token=accounts.create_token(user))
 
 
-@router.get("/me", summary="The user the token belongs to")
+@router.post("/auth/revoke", status_code=204, response_class=Response, responses=_errors(401),
+             summary="Revoke the token sent (sign a program out); everywhere=true revokes every token and session")
+def revoke_token(request: Request, everywhere: bool = Query(False, description="revoke every token and session")
+                 ) -> Response:
+    token = bearer_token(request)
+    if token is None:
+        raise AuthenticationError("Send the token to revoke as 'Authorization: Bearer TOKEN'.")
+    accounts = publisher_of(request).accounts
+    accounts.user_for_token(token)  # 401 for an unknown, revoked or expired token
+    accounts.revoke_token(token, everywhere=everywhere)
+    return Response(status_code=204)
+
+
+@router.get("/me", summary="The user the token belongs to", responses=_errors(401))
 def me(user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
     if user is None:
         return {"authenticated": False, "role": None}
     return {"authenticated": True, "email": user.email, "role": user.role}
 
 
-@router.post("/articles", status_code=201, response_model=ArticleRefResponse,
+@router.post("/articles", status_code=201, response_model=ArticleRefResponse, responses=_errors(401, 403, 404),
              summary="Ask a question (or a follow-up); the article starts in status submitted")
 def ask(body: AskRequest, request: Request, wait: bool = Query(True, description="wait for the build (bounded)"),
         user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
@@ -128,9 +170,9 @@ def ask(body: AskRequest, request: Request, wait: bool = Query(True, description
     return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version, build_state=view.build_state)
 
 
-@router.get("/articles", summary="List or search articles (readers see approved ones)")
-def list_articles(request: Request, status: str | None = None, q: str | None = None, mine: bool = False,
-                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+@router.get("/articles", summary="List or search articles (readers see approved ones)", responses=_errors(401))
+def list_articles(request: Request, status: str | None = None, q: str | None = Query(None, max_length=2000),
+                  mine: bool = False, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_INT),
                   user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
     rows = publisher_of(request).store.list_articles(user, status=status, q=q, mine=mine, limit=limit, offset=offset)
     return {"articles": [
@@ -141,8 +183,10 @@ def list_articles(request: Request, status: str | None = None, q: str | None = N
     ]}
 
 
-@router.get("/articles/{article_id}", summary="An article for an audience, with status, version, related questions")
-def get_article(article_id: str, request: Request, audience: Audience = "physician", version: int | None = None,
+@router.get("/articles/{article_id}", summary="An article for an audience, with status, version, related questions",
+            responses=_errors(401, 404))
+def get_article(article_id: str, request: Request, audience: Audience = "physician",
+                version: int | None = Query(None, ge=1, le=MAX_INT),
                 user: UserInfo | None = Depends(api_user)) -> JSONResponse:
     if audience not in AUDIENCES:
         raise InvalidInputError(f"Unknown audience {audience!r}.")
@@ -153,19 +197,22 @@ def get_article(article_id: str, request: Request, audience: Audience = "physici
     return JSONResponse(payload, status_code=status)
 
 
-@router.post("/articles/{article_id}/review", response_model=ArticleRefResponse, summary="A review action")
+@router.post("/articles/{article_id}/review", response_model=ArticleRefResponse, summary="A review action",
+             responses=_errors(401, 403, 404, 409))
 def review(article_id: str, body: ReviewRequest, request: Request,
            user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
     ref = publisher_of(request).store.review(article_id, user, body.action, body.note, version=body.version)
     return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
 
 
-@router.get("/articles/{article_id}/history", summary="The audit log of an article")
+@router.get("/articles/{article_id}/history", responses=_errors(401, 404),
+            summary="The audit log of an article (notes only for the asker and reviewers)")
 def history(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
     return {"id": article_id, "history": publisher_of(request).store.history(article_id, user)}
 
 
-@router.post("/articles/{article_id}/comments", status_code=201, summary="A reviewer's comment on one bullet")
+@router.post("/articles/{article_id}/comments", status_code=201, summary="A reviewer's comment on one bullet",
+             responses=_errors(401, 403, 404, 409))
 def comment(article_id: str, body: CommentRequest, request: Request,
             user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
     c = publisher_of(request).store.add_comment(article_id, user, body.section_id, body.bullet_index, body.note,
@@ -175,7 +222,8 @@ def comment(article_id: str, body: CommentRequest, request: Request,
 
 
 @router.post("/articles/{article_id}/versions", status_code=201, response_model=ArticleRefResponse,
-             summary="Make a new version (after changes were requested, or to refresh against a new corpus)")
+             summary="Make a new version (after changes were requested, or to refresh against a new corpus)",
+             responses=_errors(401, 403, 404, 409))
 def new_version(article_id: str, body: NewVersionRequest, request: Request,
                 wait: bool = Query(True, description="wait for the build (bounded)"),
                 user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
@@ -186,7 +234,8 @@ def new_version(article_id: str, body: NewVersionRequest, request: Request,
     return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
 
 
-@router.get("/articles/{article_id}/versions", summary="The versions of an article, with diffs")
+@router.get("/articles/{article_id}/versions", summary="The versions of an article, with diffs",
+            responses=_errors(401, 404))
 def versions(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
     view = publisher_of(request).store.get(article_id, user)
     result = [
@@ -198,7 +247,8 @@ def versions(article_id: str, request: Request, user: UserInfo | None = Depends(
     return {"id": article_id, "published_version": view.published_version, "versions": result}
 
 
-@router.post("/articles/{article_id}/retry", response_model=ArticleRefResponse, summary="Build a failed version again")
+@router.post("/articles/{article_id}/retry", response_model=ArticleRefResponse, summary="Build a failed version again",
+             responses=_errors(401, 403, 404, 409))
 def retry(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
     ref = publisher_of(request).store.retry_build(article_id, user)
     return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)

@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from curbside.articles.publisher import Publisher
 from curbside.errors import CurbsideError
@@ -32,6 +35,75 @@ CONTENT_SECURITY_POLICY = (
 )
 # FastAPI's /docs page loads its assets from a CDN, which this policy (and an offline machine) would block.
 DOCS_PATHS = ("/docs", "/redoc")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuse a request body over ``limit`` bytes with 413: at once when Content-Length says so, else as soon
+    as the streamed body passes the limit (never reading it whole)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def _message(self) -> str:
+        return f"The request body is larger than the limit of {self.limit} bytes (web.max_request_bytes)."
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if scope.get("path", "").startswith("/api/"):
+            response: Response = JSONResponse({"error": self._message(), "status": 413}, status_code=413)
+        else:
+            response = pages.error_page(request, 413, self._message())
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.limit + 1
+                if declared > self.limit:
+                    await self._refuse(scope, receive, send)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+
+def _validation_details(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic's errors without the offending input (it may be bytes, huge, or private)."""
+    return [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in errors
+    ]
 
 
 def create_app(settings: Settings, *, publisher: Publisher | None = None, start_builder: bool = True) -> FastAPI:
@@ -59,6 +131,31 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    # Added before the headers middleware, so it runs inside it and a 413 still gets the security headers.
+    app.add_middleware(BodySizeLimit, limit=settings.web.max_request_bytes)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's spec, plus the limits that come from the settings rather than the models."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            spec = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes,
+                               description=(
+                                   f"Request bodies over {settings.web.max_request_bytes} bytes get 413; questions "
+                                   f"and patient context over {settings.max_question_chars} characters get 422; "
+                                   f"API tokens are valid for {settings.web.api_token_hours} hours; after "
+                                   f"{settings.web.login_max_failures} failed sign-ins within "
+                                   f"{settings.web.login_window_seconds} s, POST /api/auth/token answers 429."
+                               ))
+            spec["info"]["x-max-request-bytes"] = settings.web.max_request_bytes
+            ask_schema = spec.get("components", {}).get("schemas", {}).get("AskRequest", {}).get("properties", {})
+            for field_name in ("question", "context"):
+                if field_name in ask_schema:
+                    ask_schema[field_name]["maxLength"] = settings.max_question_chars
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -80,12 +177,11 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in exc.errors()
-        )
+        details = _validation_details(exc.errors())
+        problems = "; ".join(f"{'.'.join(d['loc'][1:]) or 'body'}: {d['msg']}" for d in details)
         message = f"The request is not valid: {problems}."
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message, "status": 422, "detail": exc.errors()}, status_code=422)
+            return JSONResponse({"error": message, "status": 422, "detail": details}, status_code=422)
         return pages.error_page(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)

@@ -77,17 +77,48 @@ def page_user(request: Request) -> UserInfo | None:
 
 def api_user(request: Request) -> UserInfo | None:
     """The user of an API request (``Authorization: Bearer TOKEN``), or None when no token is sent."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    return publisher_of(request).accounts.user_for_token(token)
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer TOKEN`` (None when no header is sent)."""
     header = request.headers.get("Authorization", "")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("Send the token as 'Authorization: Bearer TOKEN' (get one from POST /api/auth/token).")
-    return publisher_of(request).accounts.user_for_token(token.strip())
+    return token.strip()
+
+
+def _in_networks(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if ip in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def client_address(request: Request) -> str:
+    """The client's address, for the login rate limit. ``X-Forwarded-For`` is believed only when the peer is one
+    of ``web.trusted_proxies`` (default none): then the right-most forwarded address that is not a trusted proxy."""
     host = request.client.host if request.client else "unknown"
+    trusted = publisher_of(request).settings.web.trusted_proxies
+    if trusted and _in_networks(host, trusted):
+        hops = [h.strip() for h in ",".join(request.headers.getlist("X-Forwarded-For")).split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not _in_networks(hop, trusted):
+                host = hop
+                break
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
