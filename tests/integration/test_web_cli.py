@@ -47,3 +47,25 @@ def test_samples_create_demo_accounts_and_articles_once(fixture_engine: Curbside
     assert oct(os.stat(accounts).st_mode & 0o777) == "0o600" and len(accounts.read_text().splitlines()) == 3
     code, _, err = run(fixture_engine.data_dir, db, "samples")
     assert code == 0 and "0 new sample article(s)" in err
+
+
+def test_serve_leaves_forwarded_headers_to_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn must not rewrite the client address from X-Forwarded-For (it believes any loopback client by
+    default); the app reads the header itself, only from web.trusted_proxies."""
+    import uvicorn
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    code, _, err = run(tmp_path, tmp_path / "web.db", "serve", "--port", "8123")
+    assert code == 0, err
+    assert calls and calls[0]["proxy_headers"] is False
+
+
+def test_users_set_password_revokes_tokens(tmp_path: Path) -> None:
+    db = tmp_path / "web.db"
+    added = run(tmp_path, db, "users", "add", "a@example.org", "--role", "clinician", input="a long enough password\n")
+    assert added[0] == 0
+    code, _, err = run(tmp_path, db, "users", "set-password", "a@example.org", input="password12\n")
+    assert code == 2 and "common" in err
+    code, out, err = run(tmp_path, db, "users", "set-password", "a@example.org", input="another fine passphrase\n")
+    assert code == 0 and "revoked" in out, err

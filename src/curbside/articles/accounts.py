@@ -52,16 +52,15 @@ def check_password_strength(password: object) -> str:
     """
     if not isinstance(password, str):
         raise InvalidInputError("The password must be text.")
-    if len(password) > MAX_PASSWORD_CHARS:
-        raise InvalidInputError(f"The password is longer than {MAX_PASSWORD_CHARS} characters.")
     stripped = password.strip()
-    if len(stripped) < MIN_PASSWORD_CHARS:
+    if not MIN_PASSWORD_CHARS <= len(stripped) <= len(password) <= MAX_PASSWORD_CHARS:
         raise InvalidInputError(
-            f"The password must be at least {MIN_PASSWORD_CHARS} characters long, not counting spaces around it."
+            f"The password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters long, "
+            "not counting spaces around it."
         )
     if sum(1 for pattern in _PASSWORD_CLASSES if pattern.search(stripped)) < 2 or len(set(stripped)) < 4:
         raise InvalidInputError(
-            "The password is too simple: mix at least two kinds of characters (letters, capitals, digits, "
+            "The password is too simple: mix two or more kinds of characters (letters, capitals, digits, "
             "spaces or symbols). A few unrelated words make a good one."
         )
     lowered = stripped.lower()

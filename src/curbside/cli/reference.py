@@ -33,6 +33,7 @@ LIBRARY_CALLS: dict[str, tuple[str, ...]] = {
     "serve": ("curbside.web.app:create_app",),
     "users add": ("curbside.articles.accounts:Accounts.add_user",),
     "users set-role": ("curbside.articles.accounts:Accounts.set_role",),
+    "users set-password": ("curbside.articles.accounts:Accounts.set_password",),
     "users list": ("curbside.articles.accounts:Accounts.list_users",),
     "samples": ("curbside.articles.publisher:Publisher.samples",),
     "refresh": ("curbside.articles.publisher:Publisher.refresh",),

@@ -35,7 +35,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
                    err=True)
     app = create_app(settings)
     click.echo(f"Curbside is serving {settings.data_dir} at http://{host}:{port}/ (API docs at /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # X-Forwarded-For is read by the app itself, and only from web.trusted_proxies; uvicorn must not rewrite the
+    # client address from it (by default it believes any client on loopback).
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @cli.group()
@@ -71,6 +73,22 @@ def users_set_role(ctx: click.Context, email: str, role: str) -> None:
     with Publisher(_settings(ctx)) as publisher:
         user = publisher.accounts.set_role(email, role)
     click.echo(f"{user.email} is now {user.role}.")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.pass_context
+def users_set_password(ctx: click.Context, email: str) -> None:
+    """Change a user's password (read like `users add`'s); every API token and session of the user is revoked."""
+    from curbside.articles.publisher import Publisher
+
+    if sys.stdin.isatty():
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with Publisher(_settings(ctx)) as publisher:
+        user = publisher.accounts.set_password(email, password)
+    click.echo(f"Changed the password of {user.email}; its API tokens and sessions are revoked.")
 
 
 @users.command("list")
