@@ -2,11 +2,13 @@
 """Latency of ``Curbside.ask`` on a built index: p50, p95 and max over at least 50 different questions.
 
     python bench/bench_ask.py --data-dir /tmp/starter-data [--questions FILE] [--n 60] [--preset default]
+    python bench/bench_ask.py --data-dir /tmp/starter-data --call search     # search alone (k = 10)
 
 Opens the index, warms up (loads the model, answers one question that is not timed), then times
 ``ask()`` once per question, one after another. Prints JSON with the latencies in milliseconds, the
 peak resident memory of this process, and whether the goals are met (p50 <= 500 ms, p95 <= 1.5 s,
-stated for 2 CPU cores). Questions come from --questions (a .jsonl with "Question" or "question",
+stated for 2 CPU cores). With ``--call search`` it times ``search()`` (k = 10, understanding and any
+reranking included) against issue 11's budget: p95 <= 150 ms. Questions come from --questions (a .jsonl with "Question" or "question",
 or plain text, one a line) or from the built-in list of 60 below. Not a test: figures vary by machine.
 """
 
@@ -24,6 +26,8 @@ from pathlib import Path
 
 GOAL_P50_MS = 500.0
 GOAL_P95_MS = 1500.0
+# (p50, p95) goals in ms per timed call; search has only a p95 budget, so its p50 goal is the p95's.
+GOALS_MS = {"ask": (GOAL_P50_MS, GOAL_P95_MS), "search": (150.0, 150.0)}
 WARMUP_QUESTION = "Is aspirin recommended for primary prevention of cardiovascular disease in adults over 60?"
 
 QUESTIONS = [
@@ -107,6 +111,7 @@ def main() -> int:
     parser.add_argument("--questions", type=Path, default=None, help="questions file (.jsonl or text); default: built-in list")
     parser.add_argument("--n", type=int, default=60, help="how many different questions to time (at least 50 for the goals)")
     parser.add_argument("--preset", default=None, help="settings preset (default: default)")
+    parser.add_argument("--call", choices=sorted(GOALS_MS), default="ask", help="what to time: ask() or search() alone")
     args = parser.parse_args()
 
     from curbside.engine import Curbside, read_question_file
@@ -124,8 +129,13 @@ def main() -> int:
 
     latencies: list[float] = []
     statuses: dict[str, int] = {}
+    goal_p50, goal_p95 = GOALS_MS[args.call]
     for question in questions:
         start = time.perf_counter()
+        if args.call == "search":
+            cb.search(question, 10)
+            latencies.append((time.perf_counter() - start) * 1000)
+            continue
         article = cb.ask(question)
         latencies.append((time.perf_counter() - start) * 1000)
         statuses[article.evidence_status] = statuses.get(article.evidence_status, 0) + 1
@@ -140,6 +150,7 @@ def main() -> int:
         "data_dir": str(args.data_dir),
         "corpus_snapshot": info["corpus_snapshot"],
         "preset": cb.settings.preset,
+        "call": args.call,
         "questions_source": str(args.questions) if args.questions else "built-in list",
         "questions": len(latencies),
         "warmup_ms": round(warmup_ms, 1),
@@ -157,18 +168,18 @@ def main() -> int:
         "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "goals": {
-            "p50_ms_max": GOAL_P50_MS,
-            "p95_ms_max": GOAL_P95_MS,
+            "p50_ms_max": goal_p50,
+            "p95_ms_max": goal_p95,
             "stated_for_cores": 2,
-            "p50_met": p50 <= GOAL_P50_MS,
-            "p95_met": p95 <= GOAL_P95_MS,
+            "p50_met": p50 <= goal_p50,
+            "p95_met": p95 <= goal_p95,
             "enough_questions": len(latencies) >= 50,
         },
     }
     print(json.dumps(result, indent=2))
     met = result["goals"]["p50_met"] and result["goals"]["p95_met"]
     print(
-        f"p50 {p50:.0f} ms (goal <= {GOAL_P50_MS:.0f}), p95 {p95:.0f} ms (goal <= {GOAL_P95_MS:.0f}) on {cores} core(s): "
+        f"{args.call}: p50 {p50:.0f} ms (goal <= {goal_p50:.0f}), p95 {p95:.0f} ms (goal <= {goal_p95:.0f}) on {cores} core(s): "
         + ("goals met" if met else "goals NOT met"),
         file=sys.stderr,
     )
