@@ -442,25 +442,17 @@ def choose_evidence(evidence: AgentEvidence, sentences: Sequence[ScoredSentence]
 
 def assess_agent(generic: str, brand: str | None, as_written: str, conditions: Sequence[str],
                  search: Callable[[str, Sequence[str]], list[SearchHit]],
-                 label_status: LabelVerdict | tuple[LabelStatus, str | None] = (LabelStatus.UNKNOWN, None)) -> AgentEvidence:
+                 label: LabelVerdict | None = None) -> AgentEvidence:
     """Search the knowledge base for one agent in the patient's condition and classify it."""
     terms = agent_terms(generic, brand, as_written)
     cond = condition_terms(conditions)
     names = [as_written] if as_written.lower() != generic.lower() else []
     query = " ".join([*names, generic, *cond])
     sentences = find_agent_sentences(search(query, SEARCHED_TYPES), terms, cond)
-    status, source, indication = _label_fields(label_status)
-    evidence = AgentEvidence(generic, brand, as_written, label_status=status, label_source=source,
-                             label_indication=indication,
-                             label_verdict=label_status if isinstance(label_status, LabelVerdict) else None)
+    evidence = AgentEvidence(generic, brand, as_written, label_verdict=label)
+    if label is not None:
+        evidence.label_status, evidence.label_source, evidence.label_indication = label.status, label.source, label.sentence
     return classify(choose_evidence(evidence, sentences, condition_terms(conditions[:1]), cond))
-
-
-def _label_fields(found: LabelVerdict | tuple[LabelStatus, str | None]) -> tuple[LabelStatus, str | None, str | None]:
-    """Status, source and indication sentence of a label verdict (or of a bare (status, source) pair)."""
-    if isinstance(found, LabelVerdict):
-        return found.status, found.source, found.sentence
-    return LabelStatus(found[0]), found[1], None
 
 
 def _names(agents: Sequence[AgentEvidence]) -> str:
