@@ -136,6 +136,13 @@ class MetadataStore:
         row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return self._document_from_row(row) if row else None
 
+    def documents_of_type(self, doc_type: DocType) -> list[Document]:
+        """The metadata of every document of one type (passages not loaded), in doc_id order."""
+        rows = self._db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_type=? ORDER BY doc_id", (str(doc_type),)
+        )
+        return [self._document_from_row(row) for row in rows]
+
     def passages_by_keys(self, keys: Sequence[int]) -> dict[int, tuple[Passage, int]]:
         """passage_key -> (Passage, doc_key)."""
         out: dict[int, tuple[Passage, int]] = {}
