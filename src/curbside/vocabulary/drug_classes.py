@@ -1,6 +1,7 @@
 """Drug classes and their members: ``data/drug_classes.tsv``, the one place a class ("anticoagulant",
-"nsaid") is defined. Patient context reads anticoagulation through it; the interaction table names
-classes by its ids."""
+"nsaid") is defined, and ``data/drug_class_terms.tsv``, the words labels name each class by ("organic
+nitrates", "alpha-blockers"). Patient context reads anticoagulation through it; the interaction table names
+classes by its ids, and the interaction check reads a label's sentence naming a class through its terms."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import lru_cache
 
 from curbside.vocabulary.tables import read_table
 
-__all__ = ["class_label", "classes_of", "known_classes", "members"]
+__all__ = ["class_label", "class_terms", "classes_of", "known_classes", "members"]
 
 
 @lru_cache(maxsize=1)
@@ -39,3 +40,17 @@ def classes_of(generic: str) -> frozenset[str]:
 def class_label(drug_class: str) -> str:
     """How a sentence names the class ("anticoagulants")."""
     return _table()[1].get(drug_class, drug_class.replace("_", " "))
+
+
+@lru_cache(maxsize=1)
+def _terms() -> dict[str, tuple[str, ...]]:
+    terms: dict[str, list[str]] = {}
+    for row in read_table("drug_class_terms.tsv"):
+        terms.setdefault(row["class"], []).append(row["term"].lower())
+    return {c: tuple(t) for c, t in terms.items()}
+
+
+def class_terms(drug_class: str) -> tuple[str, ...]:
+    """The lower-case words a label names the class by ("organic nitrates", "nitrates"); none for a class
+    without curated terms."""
+    return _terms().get(drug_class, ())
