@@ -27,6 +27,7 @@ from curbside.corpus.text import content_tokens, sentence_spans
 from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose
 from curbside.evidence.grading import certainty_of, extract_grade
 from curbside.evidence.indications import LabelStatus, LabelVerdict, label_verdict
+from curbside.evidence.interactions import InteractionCheck, InteractionFinding, check_interactions
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
 from curbside.evidence.statistics import find_intervals, find_p_values
 from curbside.understanding import (
@@ -75,12 +76,15 @@ class Determination(StrEnum):
     """The overall determination for a plan or regimen, from its agents' classifications: ``supported``
     when every agent is standard of care or an emerging standard; ``partially_supported`` when some are and
     others are investigational, recommended against or could not be assessed (insufficient evidence in the
-    knowledge base); ``insufficient_evidence`` when none is, or no agent could be identified. The reasons
-    name the agents of each kind, and which could not be assessed and why."""
+    knowledge base); ``insufficient_evidence`` when none is, or no agent could be identified. A contraindicated
+    or major interaction of an agent with the patient's other drugs blocks its support: the plan is then
+    ``blocked_by_interaction`` when no other agent is supported, else ``partially_supported``. The reasons
+    name the agents of each kind, which could not be assessed and why, and the interactions."""
 
     SUPPORTED = "supported"
     PARTIALLY_SUPPORTED = "partially_supported"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    BLOCKED_BY_INTERACTION = "blocked_by_interaction"
 
 
 class StatementRole(StrEnum):
@@ -228,6 +232,8 @@ class AgentEvidence:
     classification: Classification = Classification.INSUFFICIENT_EVIDENCE
     reasons: list[str] = field(default_factory=list)
     not_counted: dict[StatementRole, int] = field(default_factory=dict)
+    # Contraindicated or major interactions with the patient's other drugs: they block a supported determination.
+    serious_interactions: list[InteractionFinding] = field(default_factory=list)
 
     @property
     def supported(self) -> bool:
@@ -489,15 +495,32 @@ def _grouped(agents: Sequence[AgentEvidence], words: dict[Classification, str]) 
     return lines
 
 
+def _interaction_words(agents: Sequence[AgentEvidence]) -> str:
+    """The serious interactions of the agents, once each: "ciprofloxacin with warfarin (major)"."""
+    findings = list({f.drugs: f for a in agents for f in a.serious_interactions}.values())
+    return "; ".join(f"{f.pair_text()} ({f.severity})" for f in findings)
+
+
 def determine(agents: Sequence[AgentEvidence]) -> tuple[Determination, list[str]]:
     """The overall determination for a plan, with its reasons: a first line that says which agents are
     supported and why the others are not, then one line per kind of agent (which could not be assessed,
-    and why)."""
+    and why). A serious interaction blocks an agent's support (:class:`Determination`)."""
     if not agents:
         return Determination.INSUFFICIENT_EVIDENCE, ["No agent of the plan could be identified in the question."]
     lines = _grouped(agents, _DETERMINATION_LINES)
-    supported = [a for a in agents if a.supported]
-    why_not = "; ".join(_grouped(agents, _NOT_SUPPORTED_WORDS))
+    interactions = _interaction_words(agents)
+    if interactions:
+        lines.insert(0, f"Serious drug interaction: {interactions}.")
+    blocked = [a for a in agents if a.supported and a.serious_interactions]
+    supported = [a for a in agents if a.supported and not a.serious_interactions]
+    why_not = "; ".join(_grouped([a for a in agents if not a.supported], _NOT_SUPPORTED_WORDS))
+    if blocked:
+        one = len(blocked) == 1
+        held = (f"{_names(blocked)} {'is' if one else 'are'} supported in this condition but "
+                f"{'interacts' if one else 'interact'} seriously with the patient's other drugs ({interactions})")
+        why_not = f"{held}; {why_not}" if why_not else held
+        if not supported:
+            return Determination.BLOCKED_BY_INTERACTION, [f"Not supported as planned for this patient: {why_not}.", *lines]
     if not supported:
         return Determination.INSUFFICIENT_EVIDENCE, [
             f"None of the agents of the plan is supported in this condition: {why_not}.", *lines]
@@ -551,6 +574,8 @@ class NextStepOption:
     generic: str
     sentence: ScoredSentence
     monitoring: Monitoring | None
+    # Contraindicated or major interactions with the patient's drugs: the option is ranked after the others.
+    serious_interactions: list[InteractionFinding] = field(default_factory=list)
 
 
 @dataclass
@@ -562,6 +587,7 @@ class ClinicalEvidence:
     conditions: list[str]
     agents: list[PlannedAgent] = field(default_factory=list)
     options: list[NextStepOption] = field(default_factory=list)
+    interactions: InteractionCheck | None = None  # whenever the patient has drugs or the question proposes one
 
     @property
     def determination(self) -> tuple[Determination, list[str]] | None:
@@ -584,7 +610,7 @@ def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
     conditions = list(patient.conditions) or list(understood.mesh_terms)
     result = ClinicalEvidence(question_type, patient, conditions)
     if question_type not in ASSESSED_TYPES:
-        return result
+        return check_clinical_interactions(result, label_store)
     for med in patient.medications:
         evidence = assess_agent(med.generic, med.brand, med.as_written, conditions, search,
                                 label_status(med.generic, conditions, age=patient.age, route=med.route,
@@ -599,6 +625,32 @@ def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
     if question_type == "next_step":
         result.options = next_step_options(conditions, {m.generic for m in patient.medications}, drug_names,
                                            search, max_options)
+    return check_clinical_interactions(result, label_store)
+
+
+def check_clinical_interactions(result: ClinicalEvidence, label_store: LabelSource | None) -> ClinicalEvidence:
+    """Check the patient's drugs for interactions: the current regimen, the drugs the question proposes (named
+    without a current or prior cue) and the next-step options. A serious interaction blocks an agent's support
+    (with the reason) and ranks an option after those without one."""
+    patient = result.patient
+    if not patient.medications and not result.options:
+        return result
+    current, prior = set(patient.current_therapies), set(patient.prior_therapies)
+    named = [m.generic for m in patient.medications]
+    check = check_interactions(
+        [g for g in named if g in current], [g for g in named if g not in current and g not in prior], label_store,
+        options=[o.generic for o in result.options], prior=[g for g in named if g in prior and g not in current])
+    result.interactions = check
+    for agent in result.agents:
+        found = check.serious_for(agent.evidence.generic)
+        agent.evidence.serious_interactions = found
+        if found and agent.evidence.supported:
+            agent.evidence.reasons.append(
+                "Not supported for this patient as planned: a serious interaction with "
+                + "; ".join(f"{f.other(agent.evidence.generic)} ({f.severity})" for f in found) + ".")
+    for option in result.options:
+        option.serious_interactions = check.serious_for(option.generic)
+    result.options.sort(key=lambda o: bool(o.serious_interactions))  # stable: the evidence order otherwise
     return result
 
 

@@ -32,14 +32,14 @@ from curbside.vocabulary.drugs import normalise_generic
 from curbside.vocabulary.tables import alternation, read_table
 
 __all__ = [
-    "INTERACTION_SECTIONS", "DrugRole", "InteractionCheck", "InteractionFinding", "InteractionRow", "InteractionSeverity",
+    "INTERACTION_SECTIONS", "SERIOUS_SEVERITIES", "DrugRole", "InteractionCheck", "InteractionFinding", "InteractionRow", "InteractionSeverity",
     "InteractionSource", "InteractionSourceKind", "check_interactions", "load_interactions", "table_classes",
     "table_generics",
 ]
 
 TABLE_NAME = "drug_interactions.tsv"
 COLUMNS = ("drug_a", "drug_b", "severity", "effect", "management", "source")
-INTERACTION_SECTIONS = ("Drug Interactions", "Contraindications")
+INTERACTION_SECTIONS = ("Contraindications", "Drug Interactions")  # a contraindication is quoted from its own section first
 CLASS_PREFIX = "class:"
 
 

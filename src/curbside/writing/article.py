@@ -28,6 +28,7 @@ from curbside.corpus.documents import DocType
 from curbside.evidence.assessment import Classification, Determination, LabelStatus
 from curbside.evidence.dosing import DoseStatus
 from curbside.evidence.grading import Certainty
+from curbside.evidence.interactions import DrugRole, InteractionSeverity, InteractionSourceKind
 from curbside.evidence.selection import EvidenceStatus
 from curbside.evidence.statistics import Direction
 from curbside.understanding.expansions import Expansion
@@ -39,8 +40,9 @@ ARTICLE_SCHEMA_VERSION = "1.2"
 __all__ = [
     "ARTICLE_SCHEMA_VERSION", "DISCLAIMER", "AgentAssessment", "Article", "AuthorizationSummary", "Bullet", "Certainty",
     "CitedStatement", "Classification", "Conflict", "DerivedFact", "Determination", "Direction", "DocType", "DoseCheck",
-    "DoseStatus",
-    "EvidenceStatus", "Expansion", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
+    "DoseStatus", "DrugRole",
+    "EvidenceStatus", "Expansion", "InteractionFinding", "InteractionScope", "InteractionSeverity", "InteractionSource",
+    "InteractionSourceKind", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
     "Quote", "RankedOption", "Reference", "Section", "Support", "WriterInfo",
 ]
 
@@ -284,7 +286,8 @@ class Conflict(_Model):
 
 
 class RankedOption(_Model):
-    """A next-step option found in the evidence, ranked by evidence level."""
+    """A next-step option found in the evidence, ranked by evidence level; an option with a serious
+    interaction with the patient's drugs is ranked after those without one."""
 
     agent: str
     evidence_level: int
@@ -292,6 +295,50 @@ class RankedOption(_Model):
     statement: CitedStatement
     monitoring: str | None = None
     monitoring_source: str | None = None
+    interaction_warning: str | None = Field(
+        None, description="the contraindicated or major interactions of this option with the patient's drugs, in words"
+    )
+
+
+class InteractionSource(_Model):
+    """One source that states an interaction: a sentence of a label in the index (quoted, with the words that
+    named the other drug), or a row of Curbside's curated interaction table (its source labels named)."""
+
+    kind: InteractionSourceKind
+    severity: InteractionSeverity = Field(description="the severity this source gives")
+    source: str = Field(description="the label's title and section, or the labels and sections the table row cites")
+    citation: int | None = Field(None, description="the reference number of the label or the curated source")
+    quote: Quote | None = Field(None, description="for a label in the index, the sentence that states the interaction")
+    named_as: str | None = Field(
+        None, description="for a label in the index, the label's words for the other drug ('organic nitrates, which "
+        "include nitroglycerin')",
+    )
+
+
+class InteractionFinding(_Model):
+    """An interaction between two of the patient's drugs (the regimen, a drug the question proposes, or an
+    option), with its severity (the most severe of its sources) and every source that states it."""
+
+    drugs: list[str] = Field(description="the two generics")
+    roles: list[DrugRole] = Field(description="each drug's place: regimen, proposed or option")
+    severity: InteractionSeverity
+    effect: str | None = Field(None, description="what happens, in plain words (the curated table's)")
+    management: str | None = Field(None, description="what the labels advise (the curated table's)")
+    sources: list[InteractionSource]
+    citations: list[int] = []
+
+
+class InteractionScope(_Model):
+    """How far the interaction check reaches: what it read and which of the patient's drugs it knows."""
+
+    statement: str = Field(description="the scope in plain words")
+    drugs: list[str] = Field(description="the drugs checked: the regimen, the proposed drugs and the options")
+    pairs_checked: int
+    table_drugs: list[str] = Field(description="of these drugs, those the curated interaction table knows")
+    label_drugs: list[str] = Field(description="of these drugs, those whose label in the index has an interaction section")
+    not_checked: list[str] = Field(description="drugs neither source knows: an interaction with them is not excluded")
+    not_included: list[str] = Field([], description="prior therapies, left out of the check")
+    table_coverage: list[str] = Field(description="every generic the curated interaction table knows, by name or class")
 
 
 class Article(_Model):
@@ -347,6 +394,12 @@ class Article(_Model):
         [], description="newer research bullets against older guideline bullets of this article"
     )
     next_step_options: list[RankedOption] = Field([], description="for next-step questions, strongest evidence first")
+    interactions: list[InteractionFinding] = Field(
+        [], description="drug interactions among the patient's drugs, the proposed drugs and the options, most severe first"
+    )
+    interaction_check: InteractionScope | None = Field(
+        None, description="how far the interaction check reaches, when two or more drugs were checked"
+    )
 
     @model_validator(mode="after")
     def _derived_bottom_line_has_no_quotes(self) -> Article:
@@ -369,7 +422,7 @@ class Article(_Model):
         for statement in self.cited_statements():
             quotes.extend(statement.quotes)
             facts.extend(statement.derived_from)
-        return quotes + [f.quote for f in facts if f.quote is not None]
+        return quotes + self.interaction_quotes() + [f.quote for f in facts if f.quote is not None]
 
     def cited_statements(self) -> list[CitedStatement]:
         """The clinical-reasoning statements (agent support, authorization sentences, options)."""
@@ -380,6 +433,10 @@ class Article(_Model):
             statements.extend(self.authorization_summary.sentences)
         statements.extend(o.statement for o in self.next_step_options)
         return statements
+
+    def interaction_quotes(self) -> list[Quote]:
+        """The label sentences the interaction findings quote."""
+        return [s.quote for f in self.interactions for s in f.sources if s.quote is not None]
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)

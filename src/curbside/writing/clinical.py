@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from curbside.corpus.documents import DocType, Document
+from curbside.corpus.documents import DocType, Document, evidence_level
 from curbside.corpus.text import normalize
 from curbside.evidence.assessment import (
     AgentEvidence,
@@ -30,15 +30,21 @@ from curbside.evidence.assessment import (
 from curbside.evidence.conflicts import GuidelineConflict, find_conflicts
 from curbside.evidence.dosing import DoseComparison, reference_name
 from curbside.evidence.grading import certainty_of, grade_meaning
+from curbside.evidence.interactions import SERIOUS_SEVERITIES, InteractionCheck, InteractionSourceKind, table_generics
+from curbside.evidence.interactions import InteractionSource as FoundSource
 from curbside.understanding.patient_context import Medication
 from curbside.writing.article import (
     AgentAssessment,
     AuthorizationSummary,
+    Bullet,
     CitedStatement,
     Conflict,
     DerivedFact,
     DoseCheck,
     DoseStatus,
+    InteractionFinding,
+    InteractionScope,
+    InteractionSource,
     Quote,
     RankedOption,
     Section,
@@ -298,6 +304,15 @@ def next_step_bottom_line(options: Sequence[RankedOption], clinical: ClinicalEvi
     are given together: one sentence ranks none above another. None when the evidence names no option."""
     if not options:
         return None
+    clear = [o for o in options if o.interaction_warning is None]
+    if not clear:
+        # Every option interacts seriously with the patient's drugs: none is offered as the next step.
+        return derived(
+            f"The options the knowledge base names for {conditions_text(clinical)} beyond the current regimen "
+            f"({_and([o.agent for o in options])}) each interact seriously with the patient's drugs (see Key "
+            "Considerations): none is given as the next step.",
+            [DerivedFact(fact=f"serious interaction of {o.agent}", value=o.interaction_warning or "") for o in options])
+    options = clear
     statement = options[0].statement
     named = [o.agent for o in options if o.statement.text == statement.text and o.statement.citations == statement.citations]
     kind = design_word(statement.doc_type)
@@ -324,8 +339,95 @@ def ranked_options(clinical: ClinicalEvidence, cite: CiteFunction) -> list[Ranke
             agent=option.generic, evidence_level=statement.evidence_level or 5, certainty=statement.certainty,
             statement=statement, monitoring=option.monitoring.text if option.monitoring else None,
             monitoring_source=option.monitoring.source if option.monitoring else None,
+            interaction_warning="; ".join(
+                f"{f.severity} interaction with {f.other(option.generic)}" for f in option.serious_interactions) or None,
         ))
     return out
+
+
+# --- drug interactions ---------------------------------------------------------------------------------------
+_ROLE_WORDS = {"regimen": "current regimen", "proposed": "proposed", "option": "an option"}
+
+
+def _interaction_source(found: FoundSource, cite: CiteFunction) -> InteractionSource:
+    """A source of an interaction, cited: an indexed label like any other source, the table by its source labels."""
+    if found.kind == InteractionSourceKind.LABEL_IN_INDEX and found.doc_id and found.passage_id:
+        citation = cite(Document(found.doc_id, "spl", found.doc_title or found.source, DocType.DRUG_LABEL, year=found.year))
+        quote = Quote(doc_id=found.doc_id, passage_id=found.passage_id, start=found.start or 0, end=found.end or 0,
+                      text=found.sentence or "")
+        return InteractionSource(kind=found.kind, severity=found.severity, source=found.source, citation=citation,
+                                 quote=quote, named_as=found.named_as)
+    return InteractionSource(kind=found.kind, severity=found.severity, source=found.source,
+                             citation=cite(curated_source(found.source, "label")))
+
+
+def interaction_findings(check: InteractionCheck, cite: CiteFunction) -> list[InteractionFinding]:
+    """The article's findings, from the evidence layer's (the one place they are converted), most severe first."""
+    out = []
+    for f in check.findings:
+        sources = [_interaction_source(s, cite) for s in f.sources]
+        out.append(InteractionFinding(
+            drugs=list(f.drugs), roles=list(f.roles), severity=f.severity, effect=f.effect, management=f.management,
+            sources=sources, citations=sorted({s.citation for s in sources if s.citation is not None})))
+    return out
+
+
+def interaction_scope(check: InteractionCheck) -> InteractionScope | None:
+    """How far the check reached; None when fewer than two drugs were named (nothing to pair)."""
+    if not check.pairs:
+        return None
+    return InteractionScope(
+        statement=check.scope_statement(), drugs=list(check.drugs), pairs_checked=len(check.pairs),
+        table_drugs=list(check.table_drugs), label_drugs=list(check.label_drugs), not_checked=list(check.not_checked),
+        not_included=list(check.not_included), table_coverage=table_generics(),
+    )
+
+
+def interaction_bullet(finding: InteractionFinding) -> Bullet:
+    """A serious interaction as a derived consideration: Curbside's sentence, built from the table's effect and
+    management and the label sentences that state it (their words are the facts' quotes, never the bullet's)."""
+    (a, b), (role_a, role_b) = finding.drugs, finding.roles
+    text = (f"Serious drug interaction ({finding.severity}): {a} ({_ROLE_WORDS[role_a]}) with {b} "
+            f"({_ROLE_WORDS[role_b]}).")
+    facts = [DerivedFact(fact="interacting drugs", value=f"{a} ({role_a}) and {b} ({role_b})")]
+    if finding.effect:
+        text += f" {finding.effect}"
+    if finding.management:
+        text += f" Management: {finding.management}"
+    for source in finding.sources:
+        if source.kind == InteractionSourceKind.LABEL_IN_INDEX and source.quote is not None:
+            text += f" Stated by {source.source}, which names {source.named_as} ({source.severity})."
+            facts.append(DerivedFact(fact=f"label statement ({source.severity})", value=normalize(source.quote.text),
+                                     citation=source.citation, quote=source.quote))
+        else:
+            text += f" Curated interaction table, from {source.source}."
+            facts.append(DerivedFact(fact="curated interaction table: severity, effect and management",
+                                     value="; ".join(v for v in (str(source.severity), finding.effect, finding.management) if v),
+                                     citation=source.citation))
+    return Bullet(text=text, citations=list(finding.citations), quotes=[], support=Support.DERIVED,
+                  doc_type=DocType.DRUG_LABEL, evidence_level=evidence_level(DocType.DRUG_LABEL),
+                  relevance=1.0, derived_from=facts)
+
+
+def interaction_fields(clinical: ClinicalEvidence, sections: list[Section], cite: CiteFunction,
+                       considerations_heading: str) -> tuple[list[InteractionFinding], InteractionScope | None, list[Section]]:
+    """The article's interactions and scope, and its sections with each serious interaction as the first
+    considerations (a considerations section is added where the article had none)."""
+    check = clinical.interactions
+    if check is None:
+        return [], None, sections
+    findings = interaction_findings(check, cite)
+    bullets = [interaction_bullet(f) for f in findings if f.severity in SERIOUS_SEVERITIES]
+    if not bullets:
+        return findings, interaction_scope(check), sections
+    out = list(sections)
+    at = next((i for i, s in enumerate(out) if s.id == "considerations"), None)
+    if at is not None:
+        out[at] = out[at].model_copy(update={"bullets": [*bullets, *out[at].bullets]})
+    else:
+        before = next((i for i, s in enumerate(out) if s.id == "patient"), len(out))
+        out.insert(before, Section(id="considerations", heading=considerations_heading, bullets=bullets))
+    return findings, interaction_scope(check), out
 
 
 def conflicts(sections: list[Section]) -> list[Conflict]:

@@ -290,6 +290,9 @@ class ExtractiveWriter:
                 statement = clinical_bottom_line(clinical, extra)
                 bottom_line, bottom_citations, bottom_quotes = statement.text, list(statement.citations), []
                 bottom_support, bottom_facts = Support.DERIVED, list(statement.derived_from)
+            # A serious interaction is the first consideration (a derived bullet; the labels' words are its facts).
+            extra["interactions"], extra["interaction_check"], sections = clinical_fields.interaction_fields(
+                clinical, sections, refs.cite, SECTION_HEADINGS["considerations"])
 
         understood = evidence.understood
         return Article(

@@ -19,6 +19,9 @@ from curbside.writing.article import (
     Determination,
     DoseStatus,
     EvidenceStatus,
+    InteractionFinding,
+    InteractionSeverity,
+    InteractionSourceKind,
     LabelStatus,
     QuestionType,
     Reference,
@@ -91,6 +94,7 @@ DETERMINATION_LABELS: dict[Determination, str] = {
     Determination.SUPPORTED: "Supported",
     Determination.PARTIALLY_SUPPORTED: "Partially supported",
     Determination.INSUFFICIENT_EVIDENCE: "Insufficient evidence in the knowledge base",
+    Determination.BLOCKED_BY_INTERACTION: "Not supported as planned: serious drug interaction",
 }
 LABEL_STATUS_LABELS: dict[LabelStatus, str] = {
     LabelStatus.ON_LABEL: "On-label",
@@ -104,6 +108,12 @@ DOSE_STATUS_LABELS: dict[DoseStatus, str] = {
     DoseStatus.UNKNOWN: "Not checked",
     DoseStatus.NO_REFERENCE_FOR_INDICATION: "No reference dose for this indication",
 }
+SEVERITY_LABELS: dict[InteractionSeverity, str] = {
+    InteractionSeverity.CONTRAINDICATED: "Contraindicated",
+    InteractionSeverity.MAJOR: "Major",
+    InteractionSeverity.MODERATE: "Moderate",
+}
+ROLE_LABELS: dict[str, str] = {"regimen": "current regimen", "proposed": "proposed", "option": "option"}
 SUPPORT_LABELS: dict[Support, str] = {
     Support.VERBATIM: "Verbatim quote",
     Support.EXCERPTED: "Excerpted",
@@ -118,6 +128,7 @@ def template_labels() -> dict[str, dict[str, str]]:
         "doc_type_labels": DOC_TYPE_LABELS, "classification_labels": CLASSIFICATION_LABELS,
         "determination_labels": DETERMINATION_LABELS, "label_status_labels": LABEL_STATUS_LABELS,
         "dose_status_labels": DOSE_STATUS_LABELS, "support_labels": SUPPORT_LABELS, "status_labels": STATUS_LABELS,
+        "severity_labels": SEVERITY_LABELS, "role_labels": ROLE_LABELS,
     }
     return {name: {str(k): v for k, v in table.items()} for name, table in tables.items()}
 
@@ -159,6 +170,39 @@ def _clinical_md(article: Article) -> list[str]:
     if article.conflicts:
         lines += ["", "## Newer evidence", ""]
         lines += [f"- {c.note}" for c in article.conflicts]
+    lines += _interactions_md(article)
+    return lines
+
+
+def interaction_pair(f: InteractionFinding) -> str:
+    """"warfarin (current regimen) with ciprofloxacin (proposed)"."""
+    return " with ".join(f"{d} ({ROLE_LABELS.get(str(r), str(r))})" for d, r in zip(f.drugs, f.roles))
+
+
+def interaction_source_lines(f: InteractionFinding) -> list[tuple[str, list[int]]]:
+    """Each source of a finding in words, with its citation: a label's sentence is quoted (it is the label's
+    own words); the curated table is named, not quoted."""
+    lines = []
+    for s in f.sources:
+        cited = [s.citation] if s.citation is not None else []
+        if s.kind == InteractionSourceKind.LABEL_IN_INDEX and s.quote is not None:
+            lines.append((f"{s.source} (names {s.named_as}): \u201c{' '.join(s.quote.text.split())}\u201d", cited))
+        else:
+            lines.append((f"Curbside's curated interaction table, from {s.source}", cited))
+    return lines
+
+
+def _interactions_md(article: Article) -> list[str]:
+    """The interaction findings, most severe first, then how far the check reached."""
+    if not article.interactions and article.interaction_check is None:
+        return []
+    lines = ["", "## Drug interactions", ""]
+    for f in article.interactions:
+        said = " ".join(x for x in (f.effect, f"Management: {f.management}" if f.management else None) if x)
+        lines.append(f"- **{SEVERITY_LABELS[f.severity]}:** {interaction_pair(f)}." + (f" {said}" if said else ""))
+        lines += [f"  - {text} {_cites(cited)}".rstrip() for text, cited in interaction_source_lines(f)]
+    if article.interaction_check is not None:
+        lines += ["", f"_Scope of the check: {article.interaction_check.statement}_"]
     return lines
 
 
@@ -222,6 +266,17 @@ def to_html(article: Article) -> str:
     if article.determination:
         reason = f" {e(article.determination_reasons[0])}" if article.determination_reasons else ""
         body.append(f'<p class="determination"><strong>Determination:</strong> {e(DETERMINATION_LABELS[article.determination])}.{reason}</p>')
+    if article.interactions or article.interaction_check is not None:
+        body.append('<section id="interactions"><h2>Drug interactions</h2><ul>')
+        for f in article.interactions:
+            said = " ".join(x for x in (f.effect, f"Management: {f.management}" if f.management else None) if x)
+            sources = "".join(f"<li>{e(text)} {cites(cited)}</li>" for text, cited in interaction_source_lines(f))
+            body.append(f'<li class="interaction severity-{e(f.severity)}"><strong>{e(SEVERITY_LABELS[f.severity])}:</strong> '
+                        f"{e(interaction_pair(f))}. {e(said)}<ul>{sources}</ul></li>")
+        body.append("</ul>")
+        if article.interaction_check is not None:
+            body.append(f'<p class="interaction-scope">{e(article.interaction_check.statement)}</p>')
+        body.append("</section>")
     if article.authorization_summary:
         body.append('<section id="authorization"><h2>Summary Statement for Authorization</h2><p>')
         body += [f"{e(s.text)} " + (derived(s.citations, s.derived_from) if s.is_derived else cites(s.citations))
