@@ -167,6 +167,16 @@ def test_understand_shows_how_the_question_is_read(data_dir: Path) -> None:
     assert run("--data-dir", str(data_dir), "understand", "   ")[0] == 2
 
 
+def test_understand_json_shows_the_patient_factors(data_dir: Path) -> None:
+    question = "A 50-year-old Black woman, 28 weeks pregnant, on enoxaparin, eGFR 35: which antihypertensive?"
+    code, out, err = run("--data-dir", str(data_dir), "understand", question, "--format", "json")
+    assert code == 0, err
+    patient = json.loads(out)["patient"]
+    assert patient["race_ethnicity"] == ["Black"]
+    assert (patient["pregnant"], patient["gestational_weeks"], patient["trimester"]) == (True, 28, 3)
+    assert (patient["egfr"], patient["creatinine_clearance"], patient["anticoagulated"]) == (35.0, None, True)
+
+
 def test_ingest_summarises_repeated_pairs_per_file_and_keeps_each_in_a_log(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)

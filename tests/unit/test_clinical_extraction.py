@@ -192,6 +192,13 @@ def test_model_dump_field_names() -> None:
         "prior_therapies",
         "therapy_duration",
         "history",
+        "pregnant",
+        "gestational_weeks",
+        "trimester",
+        "race_ethnicity",
+        "egfr",
+        "creatinine_clearance",
+        "anticoagulated",
     ]
     assert list(Medication(as_written="x", generic="x").model_dump()) == [
         "as_written",

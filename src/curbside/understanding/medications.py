@@ -331,6 +331,9 @@ _LIST_GAP = re.compile(r"^\s*(?:,|and|or|&|\+|plus|/|,\s*and|,\s*or|,\s*plus)?\s
 _NO_CUE = re.compile(
     r"(?:add|adding|start|starting|initiate|initiating|switch(?:ing)?\s+to|consider|requesting|try)\s+$", re.IGNORECASE
 )
+_NEGATED_CUE = re.compile(
+    r"(?<![\w-])(?:(?P<past>no\s+longer)|not|never|isn't|is\s+not)(?:\s+currently)?\s*$", re.IGNORECASE
+)
 _ELAPSED_OF = re.compile(rf"(?P<n>{_NUM})\s*(?P<unit>months?|weeks?|years?|days?)\s+(?:of|on)\s+$", re.IGNORECASE)
 
 
@@ -340,7 +343,11 @@ def _status(text: str, mention: _Mention, previous: _Mention | None) -> tuple[st
     before = text[max(0, mention.pre_start - 40) : mention.pre_start]
     if p.prior_cue.search(before):
         return "prior", None
-    if p.current_cue.search(before):
+    cue = p.current_cue.search(before)
+    if cue:
+        negated = _NEGATED_CUE.search(before, 0, cue.start())
+        if negated:  # "no longer on X" was a therapy; "not on X" says nothing of one
+            return ("prior" if negated.group("past") else None), None
         return "current", None
     match = _ELAPSED_OF.search(before)
     if match:  # "after 6 months of mycophenolate"

@@ -16,8 +16,12 @@ Public API
 :class:`PatientContext` (``model_dump()``): ``age`` (int|None), ``sex`` ("female"|"male"|None),
 ``weight_kg`` (float|None), ``conditions``, ``severity``, ``findings`` (``{text, negated, uncertain}``),
 ``medications`` (``{as_written, generic, brand, dose_value, dose_unit, route, frequency, schedule,
-duration}``), ``current_therapies``, ``prior_therapies`` (generic names), ``therapy_duration`` and
-``history`` (the story's history items; the article's ``patient_story`` is ``{age, sex, history}`` of this model).
+duration}``), ``current_therapies``, ``prior_therapies`` (generic names), ``therapy_duration``,
+``history`` (the story's history items; the article's ``patient_story`` is ``{age, sex, history}`` of this model),
+and the factors guidelines condition on: ``pregnant`` (bool|None), ``gestational_weeks``, ``trimester`` (int|None),
+``race_ethnicity`` (categories: "Black", "Hispanic/Latino" ...), ``egfr`` (mL/min/1.73 m2), ``creatinine_clearance``
+(mL/min) and ``anticoagulated`` (bool|None); None means not said. Their rules are in
+:mod:`~curbside.understanding.patient_factors`.
 
 Conventions
 -----------
@@ -74,6 +78,7 @@ from curbside.corpus.text import normalize
 from curbside.understanding.drug_names import DrugNames
 from curbside.understanding.findings import Finding, read_findings
 from curbside.understanding.medications import Medication, read_medications
+from curbside.understanding.patient_factors import read_patient_factors
 from curbside.understanding.story import extract_age, extract_sex
 from curbside.vocabulary.units import (
     DoseConversion,
@@ -111,6 +116,20 @@ class PatientContext(BaseModel):
     therapy_duration: str | None = None
     # The story's history items ("history of X", "h/o X", "with X and Y" after the demographics), as written.
     history: list[str] = Field(default_factory=list)
+    # The factors guidelines condition on (rules: curbside.understanding.patient_factors); None: not said.
+    pregnant: bool | None = Field(
+        None, description="true: pregnant now; false: the text says not pregnant; null: not said (postpartum too)"
+    )
+    gestational_weeks: int | None = Field(None, description="completed weeks of gestation")
+    trimester: int | None = Field(None, description="1, 2 or 3: from the weeks (<14, 14-27, >=28) or the words")
+    race_ethnicity: list[str] = Field(
+        default_factory=list, description="race or ethnicity categories ('Black', 'Hispanic/Latino', 'South Asian' ...)"
+    )
+    egfr: float | None = Field(None, description="the latest eGFR, mL/min/1.73 m2")
+    creatinine_clearance: float | None = Field(None, description="the latest creatinine clearance, mL/min")
+    anticoagulated: bool | None = Field(
+        None, description="true: on an anticoagulant now; false: the text says not; null: not said"
+    )
 
 
 _WEIGHT = re.compile(
@@ -155,9 +174,11 @@ def extract_patient_context(
 
     reading = read_medications(t, names)
     conditions, severity, findings = read_findings(t, reading.claimed, names)
+    age, sex = extract_age(t), _sex(extract_sex(t))
+    factors = read_patient_factors(t, reading.current, age=age, sex=sex)
     return PatientContext(
-        age=extract_age(t),
-        sex=_sex(extract_sex(t)),
+        age=age,
+        sex=sex,
         weight_kg=_weight(t),
         conditions=conditions,
         severity=severity,
@@ -167,6 +188,13 @@ def extract_patient_context(
         prior_therapies=reading.prior,
         therapy_duration=reading.therapy_duration,
         history=list(history),
+        pregnant=factors.pregnant,
+        gestational_weeks=factors.gestational_weeks,
+        trimester=factors.trimester,
+        race_ethnicity=list(factors.race_ethnicity),
+        egfr=factors.egfr,
+        creatinine_clearance=factors.creatinine_clearance,
+        anticoagulated=factors.anticoagulated,
     )
 
 
