@@ -197,8 +197,8 @@ def _jsonable(value: Any) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def understand(ctx: click.Context, question: str, context: str | None, fmt: str) -> None:
-    """Show how QUESTION is read: clinical question and story, keywords, expansions, MeSH terms, question type
-    and patient context with medications ('-' reads the question from standard input)."""
+    """Show how QUESTION is read: clinical question and story, keywords, expansions, MeSH terms, question type,
+    answer intent and patient context with medications ('-' reads the question from standard input)."""
     if question == "-":
         question = sys.stdin.buffer.read().decode("utf-8", errors="surrogateescape")
     understood = _engine(ctx).understand(question, context=context)
@@ -207,6 +207,7 @@ def understand(ctx: click.Context, question: str, context: str | None, fmt: str)
         click.echo(json.dumps(fields, indent=2))
         return
     click.echo(f"question type: {understood.type}")
+    click.echo(f"answer intent: {understood.intent}")
     for name in ("clinical_question", "story", "keywords", "mesh_terms"):
         value = fields[name]
         click.echo(f"{name.replace('_', ' ')}: {', '.join(value) if isinstance(value, list) else value}")

@@ -11,6 +11,7 @@ Modules: :mod:`.understood` (the entry point and :class:`UnderstoodQuestion`), :
 retrieval, evidence or writing.
 """
 
+from curbside.understanding.answer_intent import AnswerIntent, classify_intent
 from curbside.understanding.expansions import Expansion, abbreviation_definitions
 from curbside.understanding.lexicon import DrugTable, Lexicon, load_builtin_abbreviations
 from curbside.understanding.drug_names import DrugNames
@@ -27,6 +28,8 @@ from curbside.understanding.spelling import SpellingCorrector
 from curbside.understanding.understood import UnderstoodQuestion, understand
 
 __all__ = [
+    "AnswerIntent",
+    "classify_intent",
     "DrugNames",
     "DrugTable",
     "Expansion",

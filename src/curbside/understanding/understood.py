@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from curbside.corpus.text import content_tokens, normalize, sentences, tokenize
+from curbside.understanding.answer_intent import AnswerIntent, classify_intent
 from curbside.understanding.expansions import Expansion, find_expansions
 from curbside.understanding.lexicon import SALT_AND_FORM_WORDS, WORD_TOKEN, Lexicon
 from curbside.understanding.patient_context import DrugNames, PatientContext, extract_patient_context
@@ -57,6 +58,7 @@ class UnderstoodQuestion:
     mesh_terms: tuple[str, ...]
     question_type: QuestionTypeResult  # the type, with the scores and cues that decided it
     patient: PatientContext
+    intent: AnswerIntent = AnswerIntent.OTHER  # the kind of answer wanted (answer_intent.py)
 
     @property
     def type(self) -> QuestionType:
@@ -184,6 +186,7 @@ def understand(
             fixed = speller.correct(keyword)
             if fixed and fixed != keyword:
                 expansions.append(Expansion(term=keyword, expansion=fixed, kind="spelling"))
+    question_type = explain_question_type(text)
     return UnderstoodQuestion(
         original=question,
         context=context,
@@ -192,6 +195,7 @@ def understand(
         keywords=question_keywords,
         expansions=tuple(expansions),
         mesh_terms=tuple(mesh_terms),
-        question_type=explain_question_type(text),
+        question_type=question_type,
         patient=patient,
+        intent=classify_intent(clinical, question_type.question_type),
     )

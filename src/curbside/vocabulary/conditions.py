@@ -14,7 +14,8 @@ Public API: :class:`ConditionConcept`, :class:`ConditionMatch`, :func:`concept`,
 :func:`normalise_condition`, :func:`match_condition`, :func:`match_conditions` (with the refinement of an
 organ concept by the patient's disease: "interstitial lung disease" in a patient with dermatomyositis is
 dermatomyositis-associated ILD), :func:`concepts_in` (concepts named inside a longer text, e.g. a label's
-indication sentence), :func:`is_kind_of`, :func:`lineage`.
+indication sentence), :func:`concepts_mentioned` (what a title or a question is about, class words and capitalised
+abbreviations included), :func:`is_kind_of`, :func:`lineage`.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from functools import lru_cache
 from curbside.vocabulary.tables import alternation, read_table, split_list
 
 __all__ = [
-    "ADULT", "PEDIATRIC", "ConditionConcept", "ConditionMatch", "concept", "concepts", "concepts_in", "is_kind_of",
-    "describe", "lineage", "match_condition", "match_conditions", "normalise_condition",
+    "ADULT", "PEDIATRIC", "ConditionConcept", "ConditionMatch", "concept", "concepts", "concepts_in",
+    "concepts_mentioned", "is_kind_of", "describe", "lineage", "match_condition", "match_conditions", "normalise_condition",
 ]
 
 ADULT = "adult"
@@ -128,6 +129,11 @@ def _qualifier_pattern() -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9+])(?:{alternation(_tables()[2])})(?![a-z0-9+])")
 
 
+def is_qualifier(words: str) -> bool:
+    """Whether ``words`` (a word or phrase) is a condition qualifier of the table ("severe", "refractory")."""
+    return normalise_condition(words) in _tables()[2]
+
+
 def match_condition(text: str) -> ConditionMatch:
     """The concept a condition names as a whole phrase, once its qualifiers are dropped; None when the
     remaining words are not a synonym of any concept (never a guess from one shared word)."""
@@ -197,6 +203,35 @@ def concepts_in(text: str) -> list[ConditionConcept]:
     for match in _text_pattern().finditer(normalise_condition(text)):
         item = concept(by_synonym[match.group(0)])
         found.setdefault(item.id, item)
+    return list(found.values())
+
+
+@lru_cache(maxsize=1)
+def _mention_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # (phrases and long names, in normalised text; abbreviations of up to four letters, as capitals in the text)
+    by_synonym = _tables()[1]
+    long_names = [s for s in by_synonym if " " in s or len(s) > 4]
+    short = [s.upper() for s in by_synonym if " " not in s and len(s) <= 4]
+    return (re.compile(rf"(?<![a-z0-9+])(?:{alternation(long_names)})(?![a-z0-9+])"),
+            re.compile(rf"(?<![A-Za-z0-9])(?:{alternation(short)})(?![A-Za-z0-9])"))
+
+
+def concepts_mentioned(text: str) -> list[ConditionConcept]:
+    """The concepts a title or a question names, in the order they appear, once each: every whole phrase, longest
+    first at each place ("pulmonary arterial hypertension" is never "hypertension"), the one word of a class
+    ("diabetes", "cancer") included, unlike :func:`concepts_in`; an abbreviation of four letters or fewer only
+    where it is written in capitals ("HIV", "RA"; never "all" or "ra"), and none in a text written in capitals."""
+    phrases, abbreviations = _mention_patterns()
+    by_synonym = _tables()[1]
+    found: dict[str, ConditionConcept] = {}
+    for match in phrases.finditer(normalise_condition(text)):
+        item = concept(by_synonym[match.group(0)])
+        found.setdefault(item.id, item)
+    letters = [c for c in text if c.isalpha()]
+    if sum(c.isupper() for c in letters) <= 0.5 * len(letters):
+        for match in abbreviations.finditer(text):
+            item = concept(by_synonym[match.group(0).lower()])
+            found.setdefault(item.id, item)
     return list(found.values())
 
 

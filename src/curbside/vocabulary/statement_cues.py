@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from functools import lru_cache
 
-from curbside.vocabulary.tables import read_table
+from curbside.vocabulary.tables import cue_regex, read_table
 
 
 class StatementKind(StrEnum):
@@ -40,18 +40,10 @@ def cues(kind: StatementKind | str) -> tuple[str, ...]:
     return _table()[StatementKind(kind)]
 
 
-def _phrase(cue: str) -> str:
-    prefix = cue.endswith("*")
-    words = [re.escape(word) for word in cue.rstrip("*").split()]
-    body = r"[\s-]+".join(words)
-    return body + (r"\w*" if prefix else r"(?![\w-])")
-
-
 @lru_cache(maxsize=None)
 def cue_pattern(kind: StatementKind | str) -> re.Pattern[str]:
     """One case-insensitive pattern for every cue of ``kind``, whole words (longest phrase first)."""
-    phrases = sorted(cues(kind), key=lambda c: (-len(c), c))
-    return re.compile(r"(?<![\w-])(?:" + "|".join(_phrase(c) for c in phrases) + ")", re.IGNORECASE)
+    return cue_regex(cues(kind))
 
 
 def has_cue(kind: StatementKind | str, text: str) -> bool:

@@ -35,3 +35,21 @@ def alternation(terms: Iterable[str]) -> str:
     a space in a term matches any run of whitespace."""
     unique = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
     return "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in unique)
+
+
+def cue_phrase(cue: str) -> str:
+    """The regex of one cue phrase of a cue table: whole words, a trailing ``*`` lets the last word go on
+    ("monitor*" = monitored, monitoring), a space matches any whitespace or a hyphen."""
+    prefix = cue.endswith("*")
+    words = [re.escape(word) for word in cue.rstrip("*").split()]
+    body = r"[\s-]+".join(words)
+    return body + (r"\w*" if prefix else r"(?![\w-])")
+
+
+def cue_regex(cues: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern for cue phrases (:func:`cue_phrase`), longest first; matches nothing
+    when there are none."""
+    phrases = sorted(set(cues), key=lambda c: (-len(c), c))
+    if not phrases:
+        return re.compile(r"(?!x)x")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(cue_phrase(c) for c in phrases) + ")", re.IGNORECASE)
