@@ -205,6 +205,10 @@ def test_no_renal_value(text: str) -> None:
         ("not anticoagulated", False),
         ("Off anticoagulation for surgery, bridging?", False),
         ("Should I start warfarin for AF in a 70-year-old?", None),  # proposed, not taken
+        ("Should I start him on apixaban?", None),
+        ("Should she be on anticoagulation?", None),
+        ("She was started on apixaban last month.", True),
+        ("not on a DOAC", False),
         ("Warfarin or apixaban for AF in CKD?", None),
         ("Should she be anticoagulated?", None),
         ("Is anticoagulation indicated after a provoked DVT?", None),
@@ -221,6 +225,8 @@ def test_not_on_a_drug_is_no_current_therapy() -> None:
     assert context("not on warfarin, on aspirin").current_therapies == ["aspirin"]
     assert context("No longer on apixaban.").prior_therapies == ["apixaban"]
     assert context("She is not currently taking warfarin.").current_therapies == []
+    assert context("Should I start him on apixaban?").current_therapies == []  # proposed
+    assert context("Should I put her on warfarin and aspirin?").current_therapies == []
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from curbside.vocabulary.schedules import (
 )
 from curbside.vocabulary.units import DoseConversion, DoseConversionError, dose_in, parse_unit
 
-__all__ = ["Medication", "MedicationReading", "read_medications"]
+__all__ = ["Medication", "MedicationReading", "cue_status", "read_medications"]
 
 
 class Medication(BaseModel):
@@ -334,21 +334,39 @@ _NO_CUE = re.compile(
 _NEGATED_CUE = re.compile(
     r"(?<![\w-])(?:(?P<past>no\s+longer)|not|never|isn't|is\s+not)(?:\s+currently)?\s*$", re.IGNORECASE
 )
+# Before "on": the drug is proposed ("start him on apixaban?", "should she be on a statin?"), not taken.
+_PROPOSED_CUE = re.compile(
+    r"(?<![\w-])(?:start|starting|put|putting|place|placing|begin|beginning|initiate|initiating|go|going|be|get|getting)"
+    r"\s+(?:(?:him|her|them|the\s+patient|patient|pt|my\s+patient)\s+)?$",
+    re.IGNORECASE,
+)
 _ELAPSED_OF = re.compile(rf"(?P<n>{_NUM})\s*(?P<unit>months?|weeks?|years?|days?)\s+(?:of|on)\s+$", re.IGNORECASE)
+
+
+def cue_status(before: str) -> tuple[bool, str | None]:
+    """(whether a therapy cue ends ``before``, the status it gives the drug after it: "current", "prior", or None for
+    a cue that is negated or proposes the drug: "not on X" says nothing of a therapy, "no longer on X" was one,
+    "start him on X?" proposes it)."""
+    p = clinical_patterns()
+    if p.prior_cue.search(before):
+        return True, "prior"
+    cue = p.current_cue.search(before)
+    if not cue:
+        return False, None
+    negated = _NEGATED_CUE.search(before, 0, cue.start())
+    if negated:
+        return True, "prior" if negated.group("past") else None
+    if _PROPOSED_CUE.search(before, 0, cue.start()):
+        return True, None
+    return True, "current"
 
 
 def _status(text: str, mention: _Mention, previous: _Mention | None) -> tuple[str | None, str | None]:
     """(status, elapsed time) of a mention: a cue right before it, else the status of the list it continues."""
-    p = clinical_patterns()
     before = text[max(0, mention.pre_start - 40) : mention.pre_start]
-    if p.prior_cue.search(before):
-        return "prior", None
-    cue = p.current_cue.search(before)
-    if cue:
-        negated = _NEGATED_CUE.search(before, 0, cue.start())
-        if negated:  # "no longer on X" was a therapy; "not on X" says nothing of one
-            return ("prior" if negated.group("past") else None), None
-        return "current", None
+    found, status = cue_status(before)
+    if found:
+        return status, None
     match = _ELAPSED_OF.search(before)
     if match:  # "after 6 months of mycophenolate"
         return "current", amount_text(parse_number(match.group("n")), match.group("unit"))

@@ -64,7 +64,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from curbside.understanding.clinical_terms import clinical_patterns, clinical_terms
+from curbside.understanding.clinical_terms import clinical_terms, phrase_pattern
+from curbside.understanding.medications import cue_status
 from curbside.vocabulary.ages import AGE_PATTERNS
 from curbside.vocabulary.drug_classes import members
 from curbside.vocabulary.patient_factors import factor_mapping, factor_terms, race_ethnicity_terms
@@ -114,9 +115,9 @@ def _words(kind: str) -> str:
     return alternation(factor_terms(kind))
 
 
-def _phrase(kind: str) -> str:
+def _phrase(kind: str) -> re.Pattern[str]:
     """The terms of one kind as whole words."""
-    return rf"(?<![\w-])(?:{_words(kind)})(?![\w-])"
+    return phrase_pattern(factor_terms(kind))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,12 +178,12 @@ def _pregnancy_patterns() -> _PregnancyPatterns:
         not_pregnant_after=re.compile(
             rf"^\s*(?:(?:is|was|has\s+been|had\s+been)\s+)?(?:{_words('not_pregnant_post')})\b", re.I
         ),
-        not_now_before=re.compile(_phrase("not_now_cue"), re.I),
+        not_now_before=_phrase("not_now_cue"),
         not_now_after=re.compile(rf"^-?\s*(?:{_words('not_now_after')})\b", re.I),
-        history=re.compile(_phrase("history_cue"), re.I),
-        birth=re.compile(_phrase("birth_cue"), re.I),
-        trimester_bound=re.compile(_phrase("trimester_bound"), re.I),
-        postpartum=re.compile(_phrase("postpartum_word"), re.I),
+        history=_phrase("history_cue"),
+        birth=_phrase("birth_cue"),
+        trimester_bound=_phrase("trimester_bound"),
+        postpartum=_phrase("postpartum_word"),
         pregnant_words=frozenset(t.lower() for t in factor_terms("pregnant_word")),
     )
 
@@ -492,23 +493,23 @@ class _AnticoagulationPatterns:
     proposed: re.Pattern[str]
 
 
-_NEGATION = r"(?:not|no|no\s+longer|never|off|denies|without)"
+# "no anticoagulation", "off anticoagulation", "not on a DOAC", "not anticoagulated"
+_NEGATION = r"(?:not|no|no\s+longer|never|off|denies|without)(?:\s+currently)?(?:\s+(?:on|taking|receiving))?"
 
 
 @lru_cache(maxsize=1)
 def _anticoagulation_patterns() -> _AnticoagulationPatterns:
     return _AnticoagulationPatterns(
-        therapy=re.compile(_phrase("anticoagulant_word"), re.I),
+        therapy=_phrase("anticoagulant_word"),
         state=re.compile(rf"(?<![\w-])(?P<non>non-?)?(?:{_words('anticoagulated_word')})(?![\w-])", re.I),
         fillers=re.compile(rf"(?:(?<![\w-])(?:{_words('therapy_filler')})\s+)+$", re.I),
-        negated=re.compile(rf"(?<![\w-]){_NEGATION}(?:\s+currently)?\s*$", re.I),
+        negated=re.compile(rf"(?<![\w-]){_NEGATION}\s*$", re.I),
         proposed=re.compile(r"(?<![\w-])(?:be|being|become|should|need|needs|whether|if|to|get)\b", re.I),
     )
 
 
 def _anticoagulated(text: str, current_therapies: Iterable[str]) -> bool | None:
     p = _anticoagulation_patterns()
-    current_cue = clinical_patterns().current_cue
     said: list[bool] = []
     if any(drug.lower() in members("anticoagulant") for drug in current_therapies):
         said.append(True)
@@ -517,10 +518,8 @@ def _anticoagulated(text: str, current_therapies: Iterable[str]) -> bool | None:
         before = before[: p.fillers.search(before).start()] if p.fillers.search(before) else before
         if p.negated.search(before):
             said.append(False)
-            continue
-        cue = current_cue.search(before)
-        if cue:
-            said.append(not p.negated.search(before[: cue.start()]))
+        elif cue_status(before)[1] == "current":
+            said.append(True)
     for match in p.state.finditer(text):
         window = _last_words(text[max(0, match.start() - 40) : match.start()], 2)
         if match.group("non") or p.negated.search(window):
