@@ -318,7 +318,8 @@ class Curbside:
         half of ``ask``. ``context`` as for :meth:`understand`."""
         understood = question if isinstance(question, UnderstoodQuestion) else self.understand(question, context=context)
         hits = self.searcher.search(understood, self.settings.evidence.candidate_passages)
-        return select_evidence(understood, hits, self.index.lexical, self.settings.evidence)
+        return select_evidence(understood, hits, self.index.lexical, self.settings.evidence,
+                               superseded_by=self.index.superseded_by)
 
     @property
     def drug_names(self) -> DrugNames:

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from statistics import median
 from typing import Literal
 
-from curbside.corpus.documents import DocType
+from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import sentence_spans
+from curbside.corpus.versions import Supersession
+from curbside.evidence.answers import covers_subject, gives_answer, mentions_pregnancy, subject_concepts
 from curbside.evidence.grading import extract_grade
 from curbside.retrieval.lexical import LexicalIndex
-from curbside.understanding import UnderstoodQuestion
+from curbside.understanding import AnswerIntent, UnderstoodQuestion
+from curbside.understanding.answer_intent import needs_age, needs_interval
 from curbside.retrieval.search import SearchHit
 from curbside.settings import EvidenceSettings
 from curbside.vocabulary.ages import AGE_MAX, AGE_MIN, AGE_RANGE
+from curbside.vocabulary.statement_cues import StatementKind, has_cue
 
 Cue = Literal["safety", "monitoring", "caveat", "numbers", "conclusion", "recommendation"]
 
@@ -87,6 +92,8 @@ class ScoredSentence:
     matched: tuple[str, ...]  # the concepts (first member of each group) found in the sentence
     grade: str | None
     cues: frozenset[Cue]
+    answers: bool = False  # gives the kind of answer the question wants, about its subject (evidence.answers)
+    population_note: str | None = None  # why the source is indirect for this patient; None when direct
 
     @property
     def text(self) -> str:
@@ -106,6 +113,13 @@ class EvidenceSet:
     concept_weights: dict[str, float] = field(default_factory=dict)
     uncovered_concepts: tuple[str, ...] = ()  # in the index, but in no relevant retrieved sentence
     absent_concepts: tuple[str, ...] = ()  # in no passage of the index at all
+    answer: ScoredSentence | None = None  # the sentence the bottom line quotes; None when none answers
+    subject: tuple[str, ...] = ()  # the question's subject concepts (evidence.answers.subject_concepts)
+    superseded: dict[str, Supersession] = field(default_factory=dict)  # old doc id -> its newer version
+
+    @property
+    def intent(self) -> AnswerIntent:
+        return self.understood.intent
 
 
 class ConceptMatcher:
@@ -253,11 +267,63 @@ def cues_of(text: str, section: str) -> frozenset[Cue]:
     return frozenset(found)
 
 
+# Which source answers first, by intent: the label for dose, monitoring and safety; else guidelines, then
+# syntheses and trials. Lower is earlier; patient information comes last everywhere.
+_LABEL_FIRST = (AnswerIntent.DOSE, AnswerIntent.MONITORING, AnswerIntent.SAFETY)
+_SOURCE_ORDER: dict[DocType, int] = {
+    DocType.GUIDELINE: 0, DocType.SYSTEMATIC_REVIEW: 2, DocType.RCT: 3, DocType.DRUG_LABEL: 1,
+    DocType.OBSERVATIONAL: 4, DocType.CASE_REPORT: 5, DocType.NARRATIVE_REVIEW: 6, DocType.PATIENT_INFORMATION: 7,
+}
+
+
+def _answer_rank(s: ScoredSentence, intent: AnswerIntent) -> tuple[float, ...]:
+    order = _SOURCE_ORDER[s.doc_type]
+    if intent in _LABEL_FIRST and s.doc_type == DocType.DRUG_LABEL:
+        order = -1
+    graded = s.doc_type == DocType.GUIDELINE and s.grade is not None
+    # A definite recommendation answers better than a finding that the evidence is insufficient (USPSTF I).
+    undecided = (s.grade or "").strip().upper() == "I" or has_cue(StatementKind.TRIALS_ONLY, s.text)
+    return (order, not graded, undecided, -s.score)
+
+
+def choose_answer(sentences: list[ScoredSentence], intent: AnswerIntent) -> ScoredSentence | None:
+    """The sentence the bottom line quotes: one that answers (intent and subject) from a source that fits
+    the patient, by the source order of the intent, graded guideline statements first, then by score."""
+    candidates = [s for s in sentences if s.answers and s.population_note is None]
+    return min(candidates, key=lambda s: _answer_rank(s, intent)) if candidates else None
+
+
+def calibrated_status(answer: ScoredSentence | None, sentences: list[ScoredSentence]) -> EvidenceStatus:
+    """``sufficient`` only when a sentence answers the question from a direct source (not patient information
+    alone); ``limited`` when the answer is patient information or only indirect or partial evidence was
+    found; ``insufficient`` when nothing relevant was."""
+    if answer is not None and answer.doc_type != DocType.PATIENT_INFORMATION:
+        return EvidenceStatus.SUFFICIENT
+    return EvidenceStatus.LIMITED if sentences else EvidenceStatus.INSUFFICIENT
+
+
+PopulationFit = Callable[[Document], str | None]  # why a source is indirect for this question; None: direct
+Versions = Callable[[str], Supersession | None]  # the newer version of a document, if any
+
+
 def select_evidence(
-    understood: UnderstoodQuestion, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings
+    understood: UnderstoodQuestion, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings,
+    *, source_fit: PopulationFit | None = None, superseded_by: Versions | None = None,
 ) -> EvidenceSet:
-    """Score every sentence of the retrieved passages; keep the relevant ones, best first."""
+    """Score every sentence of the retrieved passages; keep the relevant ones, best first; choose the one
+    that answers (:func:`choose_answer`).
+
+    ``source_fit`` says why a source is indirect for this question (another population, setting or condition
+    scope), None when it fits; ``superseded_by`` gives a document's newer version: superseded documents are
+    never quoted (``EvidenceSet.superseded`` lists them for a history note).
+    """
     matcher = ConceptMatcher(understood, lexical)
+    intent = understood.intent
+    subject = subject_concepts((head for head, _, _ in matcher.groups), intent)
+    interval_asked, age_asked = needs_interval(understood.clinical_question), needs_age(understood.clinical_question)
+    pregnant = bool(getattr(understood.patient, "pregnant", None))
+    fits: dict[str, str | None] = {}
+    superseded: dict[str, Supersession] = {}
     patient = understood.patient
     age_group = question_age_group(understood.original, patient.age)
     label_sections = [section for cue, section in _LABEL_INTENTS if cue.search(understood.clinical_question)]
@@ -265,6 +331,12 @@ def select_evidence(
     covered_anywhere: set[str] = set()
     for rank, hit in enumerate(hits):
         passage, doc = hit.passage, hit.document
+        newer = superseded_by(doc.doc_id) if superseded_by is not None else None
+        if newer is not None:
+            superseded[doc.doc_id] = newer
+            continue  # only the current statement is cited; the older one goes in a history note
+        if doc.doc_id not in fits:
+            fits[doc.doc_id] = source_fit(doc) if source_fit is not None else None
         context = matcher.tokens(f"{doc.title} {passage.section}")
         context_matches = dict(matcher.matched(context))
         prior = 1.0 / (1.0 + rank / 10.0)
@@ -304,22 +376,24 @@ def select_evidence(
                 bonus += 0.15  # the label section that answers this kind of question
             if len(text) > 350:
                 bonus -= 0.05 if len(text) <= 500 else 0.1
+            population_note = fits[doc.doc_id]
+            if population_note is None and pregnant and not mentions_pregnancy(f"{doc.title} {passage.section} {text}"):
+                population_note = "not written for pregnancy"
+            answers = covers_subject(subject, in_sentence, context_matches, matcher.key_concepts) and gives_answer(
+                text, doc.doc_type, intent, graded=grade is not None and doc.doc_type == DocType.GUIDELINE,
+                conclusion="conclusion" in cues, interval_asked=interval_asked, age_asked=age_asked)
             scored.append(
                 ScoredSentence(
                     hit=hit, start=start, end=end, relevance=relevance, score=round(relevance + bonus, 6),
-                    matched=tuple(sorted(in_sentence)), grade=grade, cues=cues,
+                    matched=tuple(sorted(in_sentence)), grade=grade, cues=cues, answers=answers,
+                    population_note=population_note,
                 )
             )
     scored.sort(key=lambda s: (-s.score, s.hit.passage.passage_id, s.start))
-    best = scored[0].relevance if scored else 0.0
-    substantive_types = {s.doc_type for s in scored if s.relevance >= 0.5}
-    if not scored:
-        status = EvidenceStatus.INSUFFICIENT
-    elif best >= 0.5 and substantive_types - {DocType.PATIENT_INFORMATION}:
-        status = EvidenceStatus.SUFFICIENT
-    else:
-        status = EvidenceStatus.LIMITED
+    answer = choose_answer(scored, intent)
+    status = calibrated_status(answer, scored)
     uncovered = tuple(
         head for head, _, _ in matcher.groups if head not in covered_anywhere and head not in matcher.absent
     )
-    return EvidenceSet(understood, hits, scored, status, matcher.weights, uncovered, matcher.absent)
+    return EvidenceSet(understood, hits, scored, status, matcher.weights, uncovered, matcher.absent,
+                       answer=answer, subject=subject, superseded=superseded)

@@ -35,10 +35,11 @@ from curbside.understanding.expansions import Expansion
 from curbside.understanding.patient_context import PatientContext
 from curbside.understanding.question_type import QuestionType
 
-ARTICLE_SCHEMA_VERSION = "1.2"
+ARTICLE_SCHEMA_VERSION = "1.3"
 
 __all__ = [
     "ARTICLE_SCHEMA_VERSION", "DISCLAIMER", "AgentAssessment", "Article", "AuthorizationSummary", "Bullet", "Certainty",
+    "HistoryNote",
     "CitedStatement", "Classification", "Conflict", "DerivedFact", "Determination", "Direction", "DocType", "DoseCheck",
     "DoseStatus", "DrugRole",
     "EvidenceStatus", "Expansion", "InteractionFinding", "InteractionScope", "InteractionSeverity", "InteractionSource",
@@ -117,6 +118,10 @@ class Bullet(_Model):
     derived_from: list[DerivedFact] = Field(
         [], description="for a derived bullet (support 'derived'), the facts it was built from"
     )
+    indirect: bool = Field(
+        False, description="the source was written for another population, setting or condition scope than the "
+                           "question's (population_note says which): evidence that applies only indirectly")
+    population_note: str | None = Field(None, description="why the source is indirect for this question")
     reworded: bool = Field(
         False, description="an audience view reworded the text (plain words, expanded abbreviations): `support` "
         "still says how the quotes support the claim, but the text is no longer the source's own words",
@@ -160,6 +165,18 @@ class Reference(_Model):
     doi: str | None = None
     license: str | None = None
     grade_scheme: str | None = Field(None, description="how this source defines its grades, where it says")
+
+
+class HistoryNote(_Model):
+    """An earlier version of a guideline that a newer statement of the same body replaced: named for the
+    record, never cited."""
+
+    doc_id: str = Field(description="the superseded document")
+    title: str
+    year: int | None = None
+    replaced_by: str = Field(description="the doc id of the current statement")
+    replaced_by_year: int | None = None
+    note: str
 
 
 class QueryInfo(_Model):
@@ -394,6 +411,9 @@ class Article(_Model):
         [], description="newer research bullets against older guideline bullets of this article"
     )
     next_step_options: list[RankedOption] = Field([], description="for next-step questions, strongest evidence first")
+    history_notes: list[HistoryNote] = Field(
+        [], description="earlier versions of cited guidance that newer statements replaced: dated, never cited"
+    )
     interactions: list[InteractionFinding] = Field(
         [], description="drug interactions among the patient's drugs, the proposed drugs and the options, most severe first"
     )

@@ -19,6 +19,9 @@ from curbside.corpus.text import normalize
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.grading import certainty_of, grade_meaning
 from curbside.evidence.selection import RESEARCH_TYPES, EvidenceSet, ScoredSentence
+from curbside.evidence.structured_answers import structured_answer
+from curbside.understanding import AnswerIntent
+from curbside.understanding.answer_intent import needs_interval
 from curbside.settings import EvidenceSettings
 from curbside.writing import clinical as clinical_fields
 from curbside.writing.article import (
@@ -26,6 +29,7 @@ from curbside.writing.article import (
     Article,
     Bullet,
     CitedStatement,
+    HistoryNote,
     DerivedFact,
     EvidenceStatus,
     NearbyDocument,
@@ -104,6 +108,8 @@ def _bullet(s: ScoredSentence, refs: _References) -> Bullet:
                                organization=doc.organization),
         year=doc.year,
         relevance=s.relevance,
+        indirect=s.population_note is not None,
+        population_note=s.population_note,
     )
 
 
@@ -179,6 +185,59 @@ def clinical_bottom_line(clinical: ClinicalEvidence, fields: dict[str, object]) 
     return statement
 
 
+# What kind of statement each intent needed, for the sentence that says the knowledge base lacks it.
+_WANTED: dict[AnswerIntent, str] = {
+    AnswerIntent.DOSE: "a dose",
+    AnswerIntent.MONITORING: "monitoring advice",
+    AnswerIntent.SAFETY: "a safety statement",
+    AnswerIntent.TESTS: "a testing or screening recommendation",
+    AnswerIntent.FIRST_DRUG: "a first-line treatment recommendation",
+    AnswerIntent.NEXT: "a treatment recommendation",
+    AnswerIntent.SHOULD: "a recommendation or study result",
+    AnswerIntent.OTHER: "a statement",
+}
+
+
+def answer_gap(evidence: EvidenceSet) -> str:
+    """The bottom line when no sentence answers: what the knowledge base lacks, and what the sections below
+    hold instead (indirect or partial evidence). A derived sentence, never a guess."""
+    intent = evidence.intent
+    wanted = _WANTED[intent]
+    if intent == AnswerIntent.TESTS and needs_interval(evidence.understood.clinical_question):
+        wanted += " with an interval"
+    about = _join(list(evidence.subject)) if evidence.subject else "this question"
+    text = f"Not found in the knowledge base: no source gives {wanted} about {about}"
+    if getattr(evidence.understood.patient, "pregnant", None):
+        text += " in pregnancy"
+    text += "."
+    indirect = sorted({s.population_note for s in evidence.sentences if s.answers and s.population_note})
+    if indirect:
+        text += (" The closest statements are from sources for another population or setting "
+                 f"({'; '.join(indirect[:3])}) and are marked as indirect below.")
+    elif evidence.sentences:
+        text += " The related evidence below does not answer it directly."
+    return text
+
+
+def history_notes(evidence: EvidenceSet, cited: set[str]) -> list[HistoryNote]:
+    """A dated note for each earlier version, found by the retrieval, of a guideline the article cites (a
+    summary of the very same statement is a duplicate, not history)."""
+    titles = {hit.document.doc_id: hit.document for hit in evidence.hits}
+    notes = []
+    for old_id, sup in sorted(evidence.superseded.items()):
+        if sup.same_statement or sup.new_doc_id not in cited:
+            continue
+        old = titles.get(old_id)
+        title = old.title if old is not None else sup.topic
+        org = f"{old.organization}, " if old is not None and old.organization else ""
+        notes.append(HistoryNote(
+            doc_id=old_id, title=title, year=sup.old_year, replaced_by=sup.new_doc_id, replaced_by_year=sup.new_year,
+            note=(f"An earlier version ({org}{sup.old_year or 'undated'}: {title}) was replaced by the "
+                  f"{sup.new_year or 'current'} statement ({sup.new_doc_id}); only the current one is cited."),
+        ))
+    return notes
+
+
 class ExtractiveWriter:
     name = WRITER_NAME
 
@@ -199,20 +258,19 @@ class ExtractiveWriter:
         label_pool = [s for s in ranked if s.doc_type == DocType.DRUG_LABEL]
         patient_pool = [s for s in ranked if s.doc_type == DocType.PATIENT_INFORMATION]
 
-        # A medical-necessity question is answered by its determination, a next-step question by its
+        # A medical-necessity question is answered by its determination, a "what next" question by its
         # best-supported option: the bottom line is then a derived sentence (clinical_bottom_line below).
         answers_clinically = clinical is not None and (
             (clinical.question_type == QuestionType.MEDICAL_NECESSITY and bool(clinical.agents))
-            or (clinical.question_type == QuestionType.NEXT_STEP and bool(clinical.agents or clinical.options)))
-        bottom: ScoredSentence | None = None
-        if evidence.status != EvidenceStatus.INSUFFICIENT and not answers_clinically:
-            firsts = [p[0] for p in (guideline_pool, research_pool, label_pool, patient_pool) if p]
-            strong = [s for s in firsts if s.relevance >= 0.5]
-            # A relevant guideline statement leads; otherwise the best-scoring source does (for a
-            # dosing question, the label's dosage section outscores a trial's description of it).
-            if strong and strong[0].doc_type != DocType.GUIDELINE:
-                strong = sorted(strong, key=lambda s: (-s.score, s.hit.document.evidence_level))
-            bottom = (strong or firsts)[0] if firsts else None
+            or (clinical.question_type == QuestionType.NEXT_STEP and evidence.intent == AnswerIntent.NEXT
+                and bool(clinical.agents or clinical.options)))
+        # Otherwise the sentence evidence selection chose as the answer (it gives the kind of answer wanted,
+        # about the question's subject, from a source for this patient), or a structured answer from a
+        # curated table for dose and monitoring questions; never the best-overlapping sentence.
+        label_answer = evidence.answer is not None and evidence.answer.doc_type == DocType.DRUG_LABEL
+        structured = None if answers_clinically or label_answer else structured_answer(evidence.understood)
+        bottom = None if answers_clinically or structured is not None else evidence.answer
+        status = EvidenceStatus.SUFFICIENT if structured is not None else evidence.status
 
         picked: dict[str, list[ScoredSentence]] = {}
         picked["guidelines"] = _pick(guideline_pool, cfg.max_guideline_bullets, used)
@@ -230,16 +288,19 @@ class ExtractiveWriter:
 
         bottom_quotes: list[Quote] = []
         bottom_citations: list[int] = []
+        bottom_support: Support | None = None
+        bottom_facts: list[DerivedFact] = []
         if bottom is not None:
             bottom_citations = [refs.cite(bottom.hit.document)]
             bottom_quotes = [_quote(bottom)]
             bottom_line = normalize(bottom.text)
             if bottom.grade and bottom.doc_type == DocType.GUIDELINE:
                 bottom_line += f" (Grade {bottom.grade})" if len(bottom.grade) <= 3 else f" ({bottom.grade})"
+        elif structured is not None:
+            bottom_line, bottom_support = structured.text, Support.DERIVED
+            bottom_facts = [DerivedFact(fact=fact, value=value) for fact, value in structured.facts]
         else:
-            bottom_line = "The knowledge base holds no evidence that answers this question directly."
-        bottom_support: Support | None = None
-        bottom_facts: list[DerivedFact] = []
+            bottom_line = answer_gap(evidence)
 
         sections = [
             Section(id=key, heading=SECTION_HEADINGS[key], bullets=[_bullet(s, refs) for s in chosen])
@@ -250,7 +311,7 @@ class ExtractiveWriter:
         note: str | None = None
         suggestions: list[str] = []
         nearby: list[NearbyDocument] = []
-        if evidence.status == EvidenceStatus.INSUFFICIENT:
+        if status == EvidenceStatus.INSUFFICIENT:
             note = f"No passage among the {len(evidence.hits)} retrieved was relevant enough to quote."
             if evidence.absent_concepts:
                 note += f" No passage in the knowledge base mentions: {', '.join(evidence.absent_concepts)}."
@@ -265,8 +326,9 @@ class ExtractiveWriter:
                     nearby.append(NearbyDocument(doc_id=d.doc_id, title=d.title, doc_type=str(d.doc_type), year=d.year, url=d.url))
                 if len(nearby) == 5:
                     break
-        elif evidence.status == EvidenceStatus.LIMITED:
-            note = "The evidence found is limited: no guideline or study in the knowledge base addresses all of the question."
+        elif status == EvidenceStatus.LIMITED:
+            note = ("The evidence found is limited: no guideline or study in the knowledge base answers the question "
+                    "directly for this patient.")
             missing = evidence.absent_concepts + evidence.uncovered_concepts
             if missing:
                 note += f" Not covered: {', '.join(missing)}."
@@ -295,6 +357,8 @@ class ExtractiveWriter:
                 clinical, sections, refs.cite, SECTION_HEADINGS["considerations"])
 
         understood = evidence.understood
+        references = refs.build()
+        extra["history_notes"] = history_notes(evidence, {r.doc_id for r in references})
         return Article(
             id=article_id,
             title=normalize(question),
@@ -304,12 +368,12 @@ class ExtractiveWriter:
             bottom_line_quotes=bottom_quotes,
             bottom_line_support=bottom_support,
             bottom_line_derived_from=bottom_facts,
-            evidence_status=evidence.status,
+            evidence_status=status,
             evidence_note=note,
             suggested_questions=suggestions,
             nearby_documents=nearby,
             sections=sections,
-            references=refs.build(),
+            references=references,
             patient_story=understood.patient,
             query=QueryInfo(
                 clinical_question=understood.clinical_question,

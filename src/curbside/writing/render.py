@@ -61,7 +61,8 @@ def _bullet_md(b: Bullet) -> str:
     lead = ""
     if b.grade:
         lead = f"**Grade {b.grade}** \u2014 " if len(b.grade) <= 3 else f"**{b.grade}** \u2014 "
-    return f"- {lead}{_statement_md(b.text, b.citations, b.support, b.derived_from)}"
+    indirect = f" _(indirect: {b.population_note or 'another population'})_" if b.indirect else ""
+    return f"- {lead}{_statement_md(b.text, b.citations, b.support, b.derived_from)}{indirect}"
 
 
 def _reference_line(r: Reference) -> str:
@@ -170,6 +171,9 @@ def _clinical_md(article: Article) -> list[str]:
     if article.conflicts:
         lines += ["", "## Newer evidence", ""]
         lines += [f"- {c.note}" for c in article.conflicts]
+    if article.history_notes:
+        lines += ["", "## Earlier versions", ""]
+        lines += [f"- {h.note}" for h in article.history_notes]
     lines += _interactions_md(article)
     return lines
 
@@ -255,7 +259,8 @@ def to_html(article: Article) -> str:
         if b.support == Support.DERIVED:
             return f"<li>{grade}{e(b.text)} {derived(b.citations, b.derived_from)} {level}</li>"
         quote = " ".join(q.text for q in b.quotes)
-        return f'<li title="{e(quote)}">{grade}{e(b.text)} {cites(b.citations)} {level}</li>'
+        indirect = f' <span class="indirect">Indirect: {e(b.population_note or "another population")}</span>' if b.indirect else ""
+        return f'<li title="{e(quote)}">{grade}{e(b.text)} {cites(b.citations)} {level}{indirect}</li>'
 
     body = [f"<h1>{e(article.title)}</h1>"]
     bottom_mark = (derived(article.bottom_line_citations, article.bottom_line_derived_from)
