@@ -110,6 +110,10 @@ def test_weeks_take_precedence_over_trimester_words() -> None:
         ("BRCA testing in a woman of Ashkenazi Jewish ancestry", ["Ashkenazi Jewish"]),
         ("She is Black.", ["Black"]),
         ("Latina woman, 30, with gestational diabetes", ["Hispanic/Latino"]),
+        ("a Black 45-year-old woman with lupus", ["Black"]),
+        ("a Black 45-year-old with lupus", ["Black"]),
+        ("Thiazide or ACE inhibitor in blacks with hypertension?", ["Black"]),
+        ("Is the BMI threshold for diabetes screening lower in Asians?", ["Asian"]),
     ],
 )
 def test_race_ethnicity(text: str, expected: list[str]) -> None:
@@ -130,6 +134,7 @@ def test_race_ethnicity(text: str, expected: list[str]) -> None:
         "Asian ginseng for fatigue?",
         "AA amyloidosis: colchicine?",
         "A 45-year-old with black hairy tongue.",
+        "black 3-day-old stools in an infant",
     ],
 )
 def test_not_race(text: str) -> None:

@@ -34,9 +34,10 @@ Race and ethnicity
 ``race_ethnicity`` is the categories, in order of first mention: Black, White, Asian, South Asian (also Asian),
 Hispanic/Latino, American Indian/Alaska Native, Native Hawaiian/Pacific Islander, Ashkenazi Jewish, Middle
 Eastern/North African. A term counts only in a demographic position: before a person noun, with at most a few
-modifiers between ("Black man", "African American woman", "Hispanic pregnant women", "Asian Americans"), right
-after an age ("55 yo AA male", "a 62-year-old Black"), before an ancestry noun ("of Hispanic ethnicity", "South
-Asian descent") or after an identity cue ("she is Black", "race: White"). So "black stools", "Black box warning",
+modifiers between ("Black man", "African American woman", "Hispanic pregnant women", "Asian Americans"), as a
+noun for people ("Hispanics", "in blacks"), right after an age ("55 yo AA male", "a 62-year-old Black") or right
+before one ("a Black 45-year-old with lupus"), before an ancestry noun ("of Hispanic ethnicity", "South Asian
+descent") or after an identity cue ("she is Black", "race: White"). So "black stools", "Black box warning",
 "white matter lesions" and "Asian ginseng" are not race. "non-Hispanic white" is White only.
 
 Renal function
@@ -68,7 +69,7 @@ from curbside.understanding.clinical_terms import clinical_terms, phrase_pattern
 from curbside.understanding.medications import cue_status
 from curbside.vocabulary.ages import AGE_PATTERNS
 from curbside.vocabulary.drug_classes import members
-from curbside.vocabulary.patient_factors import factor_mapping, factor_terms, race_ethnicity_terms
+from curbside.vocabulary.patient_factors import RaceTerm, factor_mapping, factor_terms, race_ethnicity_terms
 from curbside.vocabulary.tables import alternation
 
 __all__ = ["PatientFactors", "read_patient_factors", "trimester_of"]
@@ -294,8 +295,7 @@ def _pregnancy_mention(text: str, match: re.Match[str], postpartum: bool) -> boo
 class _RacePatterns:
     term: re.Pattern[str]  # case-insensitive terms
     term_cased: re.Pattern[str] | None  # case-sensitive terms ("AA")
-    # term (lower case unless case-sensitive) -> (canonical, broader, person_only)
-    by_term: dict[str, tuple[str, str | None, bool]]
+    by_term: dict[str, RaceTerm]  # term, lower case unless case-sensitive
     person_after: re.Pattern[str]
     ancestry_after: re.Pattern[str]
     identity_before: re.Pattern[str]
@@ -307,7 +307,7 @@ class _RacePatterns:
 @lru_cache(maxsize=1)
 def _race_patterns() -> _RacePatterns:
     terms = race_ethnicity_terms()
-    by_term = {(t.term if t.case_sensitive else t.term.lower()): (t.canonical, t.broader, t.person_only) for t in terms}
+    by_term = {(t.term if t.case_sensitive else t.term.lower()): t for t in terms}
     cased = [t.term for t in terms if t.case_sensitive]
     persons = [*clinical_terms().terms("person_word"), *factor_terms("race_person_word")]
     person_words = alternation(t for t in persons if len(t) > 1)  # "f", "m" only as an age's sex letter
@@ -345,25 +345,41 @@ def _race_ethnicity(text: str) -> tuple[str, ...]:
     for run in runs:
         start, end = run[0][0], run[-1][1]
         after = text[end : end + 60]
-        person = bool(p.person_after.match(after))
+        person = bool(p.person_after.match(after)) or p.by_term[run[-1][2]].person_noun
         position = (
             person
             or _after_age(text, start)
+            or _before_age(after)
             or bool(p.ancestry_after.match(after))
             or bool(p.identity_before.search(text, max(0, start - 30), start))
         )
         if not position:
             continue
         for term_start, _, term in run:
-            canonical, broader, person_only = p.by_term[term]
+            race = p.by_term[term]
             if p.negated_before.search(text, max(0, term_start - 5), term_start):
                 continue
-            if person_only and not (person or _after_age(text, start)):
+            if race.person_only and not (person or _after_age(text, start)):
                 continue
-            for category in (canonical, broader):
+            for category in (race.canonical, race.broader):
                 if category and category not in out:
                     out.append(category)
     return tuple(out)
+
+
+_AGE_ENDS_PHRASE = re.compile(r"\s*(?:[,.;:?]|$|(?:with|who|on|has|had|presents?|presenting|and|taking|in)\b)", re.I)
+
+
+def _before_age(after: str) -> bool:
+    """Whether an age that ends a person phrase follows right away ("a Black 45-year-old woman", "a Black 45-year-old
+    with lupus"; not "black 3-day-old stools")."""
+    lead = len(after) - len(after.lstrip(" ,"))
+    for pattern in (AGE_PATTERNS[0], AGE_PATTERNS[1]):
+        match = pattern.match(after, lead)
+        if match:
+            rest = after[match.end() :]
+            return bool(_race_patterns().person_after.match(rest) or _AGE_ENDS_PHRASE.match(rest))
+    return False
 
 
 def _after_age(text: str, start: int) -> bool:

@@ -38,6 +38,7 @@ class RaceTerm:
     broader: str | None
     case_sensitive: bool
     person_only: bool  # counts only right before a person noun or right after an age ("AA")
+    person_noun: bool  # the term names people ("Hispanics"): no person noun needed after it
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +46,9 @@ def race_ethnicity_terms() -> tuple[RaceTerm, ...]:
     terms = []
     for row in read_table("race_ethnicity.tsv"):
         notes = set(split_list(row["note"]))
-        case_sensitive, person_only = "case-sensitive" in notes, "person-only" in notes
-        terms.append(RaceTerm(row["term"], row["canonical"], row["broader"] or None, case_sensitive, person_only))
+        case_sensitive, person_only, person_noun = ("case-sensitive" in notes, "person-only" in notes,
+                                                    "person-noun" in notes)
+        terms.append(
+            RaceTerm(row["term"], row["canonical"], row["broader"] or None, case_sensitive, person_only, person_noun)
+        )
     return tuple(terms)
