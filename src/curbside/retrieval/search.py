@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from curbside.corpus.documents import DocType, Document, Passage
+from curbside.corpus.population import SourcePopulation, population_of
 from curbside.corpus.text import content_tokens, tokenize
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
 from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
@@ -33,6 +34,7 @@ class SearchHit:
     dense_rank: int | None
     lexical_score: float | None
     dense_score: float | None
+    population: SourcePopulation | None = None  # whom the document is written for (corpus/population.py)
 
     def to_dict(self) -> dict[str, object]:
         doc = self.document
@@ -56,6 +58,7 @@ class SearchHit:
             "dense_rank": self.dense_rank,
             "lexical_score": self.lexical_score,
             "dense_score": self.dense_score,
+            "population": self.population.to_dict() if self.population is not None else None,
         }
 
 
@@ -68,6 +71,15 @@ class Searcher:
         # Built once: the engine's understanding step uses these too.
         self.lexicon: Lexicon = lexicon_from_store(index.store)
         self.speller: SpellingCorrector = speller_from_store(index.store)
+        self._populations: dict[str, SourcePopulation] = {}
+
+    def population(self, document: Document) -> SourcePopulation:
+        """Whom a document is written for, read once per document (a guideline's population passages included)."""
+        found = self._populations.get(document.doc_id)
+        if found is None:
+            passages = self.index.store.passages_of(document.doc_id) if document.source in ("ngc", "uspstf") else ()
+            found = self._populations[document.doc_id] = population_of(document, passages)
+        return found
 
     def _dense_allowed(
         self, doc_types: Sequence[str] | None, year_min: int | None, year_max: int | None
@@ -185,15 +197,17 @@ class Searcher:
             passage, doc_key = found[key]
             lr = lex_rank.get(key)
             dr = dense_rank.get(key)
+            document = self.index.store.document_by_key(doc_key)
             hits.append(
                 SearchHit(
                     passage=passage,
-                    document=self.index.store.document_by_key(doc_key),
+                    document=document,
                     score=round(score, 9),
                     lexical_rank=lr[0] if lr else None,
                     dense_rank=dr[0] if dr else None,
                     lexical_score=lr[1] if lr else None,
                     dense_score=dr[1] if dr else None,
+                    population=self.population(document),
                 )
             )
         return hits

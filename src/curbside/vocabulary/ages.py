@@ -20,9 +20,10 @@ Public API
     A temperature word before "101F": then the "F" is Fahrenheit, not a sex.
 ``OLD_AGE``, ``OLD_AGE_NOUN``
     An age of 90 to 119 ("93-year-old", "age 95", "92 yo"), and one before a person noun ("a 93-year-old man").
-``AGE_RANGE``, ``AGE_MIN``, ``AGE_MAX``
+``AGE_RANGE``, ``AGE_MIN``, ``AGE_MAX``, ``AGE_AT_LEAST``
     A population's age range (groups: low, high), lower bound ("65 years or older", "older than 65") and
-    upper bound ("younger than 18", "17 years or younger"): group 1 or 2 holds the number.
+    upper bound ("younger than 18", "17 years or younger"): group 1 or 2 holds the number; a bound written
+    with a sign ("aged ≥18 years", ">18 years old"): group 1.
 """
 
 from __future__ import annotations
@@ -96,3 +97,4 @@ OLD_AGE = re.compile(
 AGE_RANGE = re.compile(rf"\b(?:aged?|ages)?\s*({_AGE})\s*(?:to|-|\u2013|through)\s*({_AGE})\s*years?", re.IGNORECASE)
 AGE_MIN = re.compile(rf"\b(?:({_AGE})\s*years?(?:\s*of age)?\s*(?:or|and)\s*older|older than\s*({_AGE}))", re.IGNORECASE)
 AGE_MAX = re.compile(rf"\b(?:younger than\s*({_AGE})|({_AGE})\s*years?\s*(?:or|and)\s*younger)", re.IGNORECASE)
+AGE_AT_LEAST = re.compile(rf"(?:\u2265|>=|>)\s*({_AGE})\s*(?:years?|yrs?)\b", re.IGNORECASE)
