@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from curbside.corpus.text import sentence_spans
+
 USPSTF_GRADE_MEANINGS: dict[str, str] = {
     "A": "Grade A: recommended; high certainty that the net benefit is substantial",
     "B": "Grade B: recommended; high certainty of moderate net benefit, or moderate certainty of moderate to substantial benefit",
@@ -26,6 +28,8 @@ OTHER_CODE_MEANINGS: dict[str, str] = {
 _BRACKET_CODE = re.compile(r"\[\s*(A|B|C|D|I|EO|GPP|CBR|[A-D][+-]?|[IV]{1,3}[ab]?)\s*\]")
 _STATEMENT_CODE = re.compile(r"\(\s*([ABCDI])\s+(?:statement|recommendation)\s*\)", re.IGNORECASE)
 _GRADE_WORD = re.compile(r"\b(?:Grade|grade)\s+([ABCDI])\b(?:\s+recommendation)?")
+_LEVEL_CODE = re.compile(r"\(\s*Level\s+([A-D]|IV|I{1,3})\s*\)", re.IGNORECASE)  # "(Level C)"
+_CODE_PATTERNS = (_BRACKET_CODE, _STATEMENT_CODE, _GRADE_WORD, _LEVEL_CODE)
 _STRENGTH_PHRASE = re.compile(
     r"\b(strong|weak|conditional|moderate)\s+recommendation(?:[,;]\s*(high|moderate|low|very low)[- ]quality evidence)?",
     re.IGNORECASE,
@@ -38,7 +42,7 @@ _LABELLED = re.compile(
 
 def extract_grade(sentence: str) -> str | None:
     """The grade or strength code written in a guideline sentence, if any."""
-    for pattern in (_BRACKET_CODE, _STATEMENT_CODE, _GRADE_WORD):
+    for pattern in _CODE_PATTERNS:
         match = pattern.search(sentence)
         if match:
             return match.group(1).upper() if len(match.group(1)) <= 3 else match.group(1)
@@ -48,6 +52,93 @@ def extract_grade(sentence: str) -> str | None:
     match = _LABELLED.search(sentence)
     if match:
         return match.group(1).strip().rstrip(".,;")
+    return None
+
+
+# A grade standing alone on its line: "( B recommendation )", "[EO]", "Grade B", "Strength of Recommendation: A".
+_GRADE_LINE = re.compile(
+    r"^\s*[(\[]?\s*(?:[ABCDI]\s+(?:statement|recommendation)|(?:grade|level)\s+[A-DI][+-]?|[A-D][+-]?|I|EO|GPP|CBR|"
+    r"(?:strength\s+of\s+(?:recommendation|evidence)|level\s+of\s+evidence|quality\s+of\s+evidence)\s*[:=]?\s*"
+    r"[\w+ -]{1,30})\s*[)\]]?\s*[.;]?\s*$",
+    re.IGNORECASE,
+)
+# A sentence that reports an earlier statement's grade: "In 2016, the USPSTF ... (I statement)", "This recommendation
+# is an update of the USPSTF 2011 recommendation, in which ... (B recommendation)". Its grade is not the current one,
+# unless it says the grade still holds ("As it did in 2016, the USPSTF continues to conclude ... (C recommendation)").
+_EARLIER_STATEMENT = re.compile(
+    r"\b(?:previous|prior|earlier)\s+(?:\w+\s+){0,2}?(?:recommendations?|statements?|guidelines?|versions?)\b"
+    r"|\bpreviously\b|\breplace[sd]?\s+the\b|\bupdate\s+of\b|\bupdates\s+(?:its|the)\b|\bconcurs\s+with\b"
+    r"|\bat\s+that\s+time\b|\bin\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d\s+(?:USPSTF\s+|final\s+)?recommendation",
+    re.IGNORECASE,
+)
+_STILL_CURRENT = re.compile(r"\b(?:continues?\s+to|still|remains?|reaffirm\w*)\b", re.IGNORECASE)
+
+
+def is_grade_line(text: str) -> bool:
+    """Whether ``text`` is a grade code standing alone ("( B recommendation )", "[EO]", "Grade B")."""
+    return bool(_GRADE_LINE.match(text))
+
+
+def stated_grades(text: str) -> list[str]:
+    """Every grade code ``text`` writes (bracket codes, "(B recommendation)", "Grade B", "(Level C)"), in order, as
+    :func:`extract_grade` reads them; strength phrases and labelled levels count once each."""
+    found: list[tuple[int, str]] = []
+    for pattern in _CODE_PATTERNS:
+        found += [(m.start(), m.group(1).upper() if len(m.group(1)) <= 3 else m.group(1)) for m in pattern.finditer(text)]
+    if not found:
+        found += [(m.start(), m.group(0).strip()) for m in _STRENGTH_PHRASE.finditer(text)]
+        found += [(m.start(), m.group(1).strip().rstrip(".,;")) for m in _LABELLED.finditer(text)]
+    return [code for _, code in sorted(found)]
+
+
+def _line_grade(text: str, start: int, end: int) -> str | None:
+    """The grade of the statement the sentence at ``text[start:end]`` belongs to, where a grade line closes it:
+    NGC summaries write a statement as one line (one or more sentences) ended by its grade ("... ( C recommendation
+    )", "... [B]") or followed by a line holding only the grade. None when the line states no grade, or two."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    spans = [(s, e) for s, e in sentence_spans(text[line_start:line_end])]
+    line = text[line_start:line_end]
+    codes = set(stated_grades(line))
+    if spans and len(codes) == 1 and is_grade_line(line[spans[-1][0] : spans[-1][1]]):
+        return codes.pop()
+    if codes:
+        return None
+    following = text[line_end:].lstrip("\n").split("\n", 1)[0]
+    if following and is_grade_line(following):
+        next_codes = set(stated_grades(following))
+        if len(next_codes) == 1:
+            return next_codes.pop()
+    return None
+
+
+def sentence_grade(
+    sentence: str, passage_text: str, passage_grade: str | None, *, start: int | None = None
+) -> str | None:
+    """The grade badge a guideline sentence may carry: the grade the sentence itself states, never another one.
+
+    - A sentence that states one grade carries it, unless it reports an earlier statement's grade ("In 2016, the
+      USPSTF ... (I statement)"): then it carries none. A sentence that states two different grades carries none.
+    - A sentence that states none carries the grade line that closes its statement: NGC summaries write a
+      statement as one line ended by its grade ("The USPSTF recommends ... ( C recommendation )", "... [B]"), or
+      followed by a line holding only the grade.
+    - Else it carries the passage's grade (a USPSTF specific recommendation's) only when the passage is a single
+      graded statement: its text states no grade other than that one.
+
+    ``start`` is the sentence's offset in ``passage_text`` (found by search when not given).
+    """
+    own = set(stated_grades(sentence))
+    if own:
+        earlier = _EARLIER_STATEMENT.search(sentence) and not _STILL_CURRENT.search(sentence)
+        return None if len(own) > 1 or earlier else own.pop()
+    at = passage_text.find(sentence) if start is None else start
+    if at >= 0:
+        line_grade = _line_grade(passage_text, at, at + len(sentence))
+        if line_grade is not None:
+            return line_grade
+    if passage_grade and all(code.upper() == passage_grade.upper() for code in stated_grades(passage_text)):
+        return passage_grade
     return None
 
 
