@@ -54,6 +54,7 @@ __all__ = [
 TARGET_POPULATION_SECTION = "Target Population"  # the NGC loader's passage of the summary's target population
 USPSTF_POPULATION_MARK = " -- "  # "Colorectal Cancer: Screening -- Adults aged 50 to 75 years"
 INDIRECT, RECORDED = "indirect", "recorded"
+NO_SETTING = "-"  # a phrase that holds a cue word but names no setting ("occupational therapy")
 
 
 # --- the cue words ------------------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def cues() -> _Cues:
             words.setdefault(kind, set()).add(row["phrase"])
         else:
             words.setdefault(kind, set()).add(phrase)
-    unknown = set(settings.values()) - set(setting_info)
+    unknown = set(settings.values()) - set(setting_info) - {NO_SETTING}
     if unknown:
         raise ValueError(f"source_populations.tsv: settings without a setting_id row: {sorted(unknown)}")
     frozen = {kind: frozenset(items) for kind, items in words.items()}
@@ -150,7 +151,8 @@ def _found(kind: str, normal: str) -> list[str]:
 def settings_in(text: str) -> tuple[str, ...]:
     """The setting ids a text names, in order, once each ("homeless", "workers_compensation", "military" ...)."""
     table = cues().settings
-    return tuple(dict.fromkeys(table[p] for p in _found("setting", normalise_condition(text))))
+    found = (table[p] for p in _found("setting", normalise_condition(text)))
+    return tuple(dict.fromkeys(s for s in found if s != NO_SETTING))
 
 
 def _number_band(text: str) -> tuple[int | None, int | None] | None:
