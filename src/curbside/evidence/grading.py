@@ -82,12 +82,20 @@ def is_grade_line(text: str) -> bool:
 def stated_grades(text: str) -> list[str]:
     """Every grade code ``text`` writes (bracket codes, "(B recommendation)", "Grade B", "(Level C)"), in order, as
     :func:`extract_grade` reads them; strength phrases and labelled levels count once each."""
+    lowered = text.lower()
+    # Each pattern needs a word or mark that a substring test finds faster than the pattern (hot on the answer path).
+    needs = ("[" in text, "statement" in lowered or "recommendation" in lowered, "grade" in lowered,
+             "level" in lowered)
     found: list[tuple[int, str]] = []
-    for pattern in _CODE_PATTERNS:
-        found += [(m.start(), m.group(1).upper() if len(m.group(1)) <= 3 else m.group(1)) for m in pattern.finditer(text)]
+    for pattern, needed in zip(_CODE_PATTERNS, needs, strict=True):
+        if needed:
+            found += [(m.start(), m.group(1).upper() if len(m.group(1)) <= 3 else m.group(1))
+                      for m in pattern.finditer(text)]
     if not found:
-        found += [(m.start(), m.group(0).strip()) for m in _STRENGTH_PHRASE.finditer(text)]
-        found += [(m.start(), m.group(1).strip().rstrip(".,;")) for m in _LABELLED.finditer(text)]
+        if "recommendation" in lowered:
+            found += [(m.start(), m.group(0).strip()) for m in _STRENGTH_PHRASE.finditer(text)]
+        if ":" in text or "=" in text:
+            found += [(m.start(), m.group(1).strip().rstrip(".,;")) for m in _LABELLED.finditer(text)]
     return [code for _, code in sorted(found)]
 
 
@@ -98,12 +106,12 @@ def _line_grade(text: str, start: int, end: int) -> str | None:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    spans = [(s, e) for s, e in sentence_spans(text[line_start:line_end])]
     line = text[line_start:line_end]
     codes = set(stated_grades(line))
-    if spans and len(codes) == 1 and is_grade_line(line[spans[-1][0] : spans[-1][1]]):
-        return codes.pop()
     if codes:
+        spans = sentence_spans(line)
+        if len(codes) == 1 and spans and is_grade_line(line[spans[-1][0] : spans[-1][1]]):
+            return codes.pop()
         return None
     following = text[line_end:].lstrip("\n").split("\n", 1)[0]
     if following and is_grade_line(following):

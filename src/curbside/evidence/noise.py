@@ -84,10 +84,6 @@ _REGISTRATION_ASIDE = re.compile(rf"\s*\((?=[^()]*(?:{_REGISTRATION.pattern}))[^
 _MAX_DEBRIS_WORDS = 12
 _MAX_REGISTRATION_WORDS = 25
 _URL = re.compile(r"\(?\s*(?:https?://|www\.)\S+\s*\)?", re.IGNORECASE)
-_COPYRIGHT = re.compile(
-    r"(?:\u00a9|\(c\)\s*(?=(?:19|20)\d\d)|\bcopyright\b)\s*(?:(?:19|20)\d\d)?[^.]*\.?\s*$|\ball\s+rights\s+reserved\b",
-    re.IGNORECASE,
-)
 _COPYRIGHT_START = re.compile(r"^\s*(?:\u00a9|\(c\)\s*(?:19|20)\d\d|copyright\b|published\s+by\b)", re.IGNORECASE)
 # A table footnote: a lone footnote letter opening the line ("a See Oros et al", "b Referral if 2 or more checks").
 _FOOTNOTE_LINE = re.compile(r"^\s*[a-h]\s+[A-Z]")
@@ -98,34 +94,50 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+# Cheap substring tests run before the costlier patterns (a question scores a few hundred sentences).
+_DOCUMENT_PART_WORDS = ("table", "figure", "fig.", "appendix", "box", "section", "algorithm", "annex", "supplement",
+                        "original guideline", "guideline document", "website", "web site")
+_REGISTRATION_WORDS = ("clinicaltrials", "isrctn", "nct", "umin", "actrn", "chictr", "eudract", "regist")
+_CITATION_MARKS = (";", "pubmed", "pmc", "scholar", "crossref", "medline", "doi", "pmid")
+
+
+def _has_any(lowered: str, words: tuple[str, ...]) -> bool:
+    return any(word in lowered for word in words)
+
+
 def is_noise_sentence(text: str) -> bool:
     """True when ``text`` (one sentence) is apparatus, never content: an abbreviation list, a pointer to a table,
     figure, appendix or the original guideline document, a caption, reference debris (a citation, "[PubMed]",
     "doi:"), a trial registration, a bare URL, a copyright line, a grade line standing alone, a table footnote,
     or a list of the body's other statements."""
-    stripped = _LEADING_CODE.sub("", text).strip()
+    stripped = _LEADING_CODE.sub("", text).strip() if text.lstrip().startswith("[") else text.strip()
     if not stripped or is_grade_line(text.strip()):
         return True
-    if _ABBREVIATION_LIST.match(stripped) or len(_DEFINITION_ITEM.findall(stripped)) >= 3:
+    lowered = stripped.lower()
+    if _ABBREVIATION_LIST.match(stripped) or _FOOTNOTE_LINE.match(stripped) or _COPYRIGHT_START.match(stripped):
         return True
-    if _POINTER_START.search(stripped) or _PART_AS_SUBJECT.match(stripped) or _CAPTION.match(stripped):
+    if stripped.count(";") >= 2 and len(_DEFINITION_ITEM.findall(stripped)) >= 3:
         return True
-    if _SHOWN_IN.search(stripped):
-        return True  # "The mean profiles ... are shown in Figure 2.": where the data are, not what they say
-    if _ORIGINAL_DOCUMENT_POINTER.search(stripped) and not re.search(r"\(\s*see\b", stripped, re.I):
-        return True  # "Refer to Section F.4.h ... in the original guideline document."
-    if _OTHER_STATEMENTS.match(stripped) or _FOOTNOTE_LINE.match(stripped):
+    if _has_any(lowered, _DOCUMENT_PART_WORDS):
+        if _POINTER_START.search(stripped) or _PART_AS_SUBJECT.match(stripped) or _CAPTION.match(stripped):
+            return True
+        if _SHOWN_IN.search(stripped):
+            return True  # "The mean profiles ... are shown in Figure 2.": where the data are, not what they say
+        if _ORIGINAL_DOCUMENT_POINTER.search(stripped) and not re.search(r"\(\s*see\b", stripped, re.I):
+            return True  # "Refer to Section F.4.h ... in the original guideline document."
+    if _OTHER_STATEMENTS.match(stripped):
         return True
-    if _CITATION.search(stripped) or _COPYRIGHT_START.match(stripped):
+    if _has_any(lowered, _CITATION_MARKS) and _CITATION.search(stripped):
         return True
-    if _AUTHOR_YEAR.search(stripped) and _words(stripped) <= _MAX_DEBRIS_WORDS:
+    if "et al" in lowered and _AUTHOR_YEAR.search(stripped) and _words(stripped) <= _MAX_DEBRIS_WORDS:
         return True
-    if _REGISTRATION.search(stripped):
+    has_url = "http" in lowered or "www." in lowered
+    if _has_any(lowered, _REGISTRATION_WORDS) and _REGISTRATION.search(stripped):
         rest = _REGISTRATION_ASIDE.sub(" ", stripped)
-        words = _words(_URL.sub(" ", rest))
+        words = _words(_URL.sub(" ", rest) if has_url else rest)
         if words < 4 or (_REGISTRATION.search(rest) and words <= _MAX_REGISTRATION_WORDS):
             return True  # a registration sentence; one in parentheses after a finding leaves the finding
-    return _words(_URL.sub(" ", stripped)) < 4 and bool(_URL.search(stripped))
+    return has_url and _words(_URL.sub(" ", stripped)) < 4
 
 
 # --- display text -----------------------------------------------------------------------------------------
@@ -134,16 +146,17 @@ def is_noise_sentence(text: str) -> bool:
 # "CVD,23 screening", "disorders.4 Common", "(Table 1).1-3", "factors),27,28 and", "in 1992.6 There".
 # Not "J.4" (one letter), "1.36", "1,000", "2016.5 mg".
 _FOOTNOTE_AFTER_PUNCTUATION = re.compile(
-    r"(?P<before>(?:[A-Za-z]{2,}|[)\]%]|(?<![\d.,])(?:19|20)\d\d(?=[,.]\d{1,3}(?:[,\u2013-]\d{1,3})*\s+[A-Za-z])))"
+    r"(?:(?<=[A-Za-z]{2})|(?<=[)\]%])|(?<=(?<![\d.,])(?:19|20)\d\d))"
     r"(?P<punct>[,.;:])(?P<refs>\d{1,3}(?:\s?[,\u2013-]\s?\d{1,3})*)(?=\s|$)"
 )
 # A footnote glued to a lower-case word of 4+ letters: "recommendation30 In", "review7,19 to", "cancer19 and". Not
 # "HbA1c", "B12", "T2DM", "IL-6", "COVID-19", "CD20" (upper case, a hyphen, letters after the digits), "chi2",
 # "alpha2", "kinase1" (a name's number), nor inside a URL or file name ("www2.aap.org", "chartv8.pdf").
 _FOOTNOTE_GLUED = re.compile(
-    r"(?<![A-Za-z0-9./-])(?P<word>[a-z]{4,})(?P<refs>\d{1,3}(?:,\d{1,3}|[\u2013-]\d{1,3})*)"
+    r"(?<=[a-z]{4})(?P<refs>\d{1,3}(?:,\d{1,3}|[\u2013-]\d{1,3})*)"
     r"(?=[\s,;:)]|\.(?:\s|$)|$)"  # not "brochure2.pdf", "from138.2"
 )
+_WORD_BEFORE = re.compile(r"[A-Za-z0-9./-]*$")
 _SUPERSCRIPT_DIGIT = "[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]"
 # Superscript footnotes: two or more digits or a list after a word ("disease\u00b9\u00b2", "risk\u00b9,\u00b3"); one
 # superscript digit is an exponent ("kg/m\u00b2", "r\u00b2", "chi\u00b2").
@@ -165,15 +178,28 @@ _UNIT_AFTER = re.compile(r"^\s?(?:mg|g|kg|mcg|\u00b5g|ml|mL|l|L|mmol|mol|iu|IU|u
                          r"weeks?|months?|years?)\b")
 
 
+def _word_before(match: re.Match[str]) -> str:
+    """The token that ends where ``match`` starts ("CVD" before ",23"; "www2.aap" style tokens whole)."""
+    head = match.string[max(0, match.start() - 60) : match.start()]
+    found = _WORD_BEFORE.search(head)
+    return found.group(0) if found else ""
+
+
 def _drop_after_punctuation(match: re.Match[str]) -> str:
-    before, punct, rest = match.group("before"), match.group("punct"), match.string[match.end():]
-    if _ROMAN.match(before) or before.lower() in _ABBREVIATIONS_BEFORE_NUMBERS:
+    punct, refs, rest = match.group("punct"), match.group("refs"), match.string[match.end():]
+    before = _word_before(match).rstrip(".")
+    word = re.search(r"[A-Za-z]+$", before)
+    if word and (_ROMAN.match(word.group(0)) or word.group(0).lower() in _ABBREVIATIONS_BEFORE_NUMBERS):
         return match.group(0)  # "Section IV.2", "vs.10": a numbering or a number, not a footnote
-    if match.group("refs").startswith("0") or _UNIT_AFTER.match(rest):
+    if word and len(word.group(0)) < 2 and not match.string[match.start() - 1] in ")]%":
+        return match.group(0)  # "J.4"
+    if refs.startswith("0") or _UNIT_AFTER.match(rest):
         return match.group(0)
+    if before[-4:].isdigit() and not re.match(r"\s+[A-Za-z]", rest):
+        return match.group(0)  # after a year only before a word: "in 1992.6 There", not "2016.5 mg"
     if punct == "." and not _NEW_SENTENCE.match(rest):
         return match.group(0)  # "MY.11 is", "SPSS.18 using": a name's number; a footnote ends a sentence
-    return before + punct
+    return punct
 
 
 # Words a number may follow without a space as part of a name ("week12", "grade3", "alpha2"), never a footnote.
@@ -185,20 +211,27 @@ _NUMBERED_WORDS = frozenset(
 
 
 def _drop_glued(match: re.Match[str]) -> str:
-    if match.group("word") in _NUMBERED_WORDS or _UNIT_AFTER.match(match.string[match.end():]):
+    token = _word_before(match)
+    if not re.fullmatch(r"[a-z]{4,}", token) or token in _NUMBERED_WORDS:
+        return match.group(0)  # part of a code, a URL or a name's number
+    if _UNIT_AFTER.match(match.string[match.end():]):
         return match.group(0)
-    return match.group("word")
+    return ""
 
 
 def display_text(text: str) -> str:
-    """``text`` as shown to a reader: footnote markers, pointers in parentheses and a trailing copyright clause
-    dropped, whitespace collapsed. A display form only: quotes keep their verbatim text and offsets."""
+    """``text`` as shown to a reader: footnote markers, pointers and registrations in parentheses and a trailing
+    copyright clause dropped, whitespace collapsed. A display form only: quotes keep their verbatim text and offsets."""
     out = _SUPERSCRIPTS.sub("", text)
     out = _FOOTNOTE_AFTER_PUNCTUATION.sub(_drop_after_punctuation, out)
     out = _FOOTNOTE_GLUED.sub(_drop_glued, out)
-    out = _PARENTHESISED_POINTER.sub("", out)
-    out = _REGISTRATION_ASIDE.sub("", out)
-    out = _TRAILING_COPYRIGHT.sub("", out) if not _COPYRIGHT_START.match(out) else out
+    lowered = out.lower()
+    if "(" in out and _has_any(lowered, _DOCUMENT_PART_WORDS):
+        out = _PARENTHESISED_POINTER.sub("", out)
+    if "(" in out and _has_any(lowered, _REGISTRATION_WORDS):
+        out = _REGISTRATION_ASIDE.sub("", out)
+    if ("\u00a9" in out or "copyright" in lowered or "(c)" in lowered) and not _COPYRIGHT_START.match(out):
+        out = _TRAILING_COPYRIGHT.sub("", out)
     return " ".join(out.split())
 
 
