@@ -183,6 +183,11 @@ def interaction_pair(f: InteractionFinding) -> str:
     return " with ".join(f"{d} ({ROLE_LABELS.get(str(r), str(r))})" for d, r in zip(f.drugs, f.roles))
 
 
+def interaction_advice(f: InteractionFinding) -> str:
+    """The effect and management of a finding, where the curated table gives them."""
+    return " ".join(x for x in (f.effect, f"Management: {f.management}" if f.management else None) if x)
+
+
 def interaction_source_lines(f: InteractionFinding) -> list[tuple[str, list[int]]]:
     """Each source of a finding in words, with its citation: a label's sentence is quoted (it is the label's
     own words); the curated table is named, not quoted."""
@@ -202,7 +207,7 @@ def _interactions_md(article: Article) -> list[str]:
         return []
     lines = ["", "## Drug interactions", ""]
     for f in article.interactions:
-        said = " ".join(x for x in (f.effect, f"Management: {f.management}" if f.management else None) if x)
+        said = interaction_advice(f)
         lines.append(f"- **{SEVERITY_LABELS[f.severity]}:** {interaction_pair(f)}." + (f" {said}" if said else ""))
         lines += [f"  - {text} {_cites(cited)}".rstrip() for text, cited in interaction_source_lines(f)]
     if article.interaction_check is not None:
@@ -274,10 +279,9 @@ def to_html(article: Article) -> str:
     if article.interactions or article.interaction_check is not None:
         body.append('<section id="interactions"><h2>Drug interactions</h2><ul>')
         for f in article.interactions:
-            said = " ".join(x for x in (f.effect, f"Management: {f.management}" if f.management else None) if x)
             sources = "".join(f"<li>{e(text)} {cites(cited)}</li>" for text, cited in interaction_source_lines(f))
             body.append(f'<li class="interaction severity-{e(f.severity)}"><strong>{e(SEVERITY_LABELS[f.severity])}:</strong> '
-                        f"{e(interaction_pair(f))}. {e(said)}<ul>{sources}</ul></li>")
+                        f"{e(interaction_pair(f))}. {e(interaction_advice(f))}<ul>{sources}</ul></li>")
         body.append("</ul>")
         if article.interaction_check is not None:
             body.append(f'<p class="interaction-scope">{e(article.interaction_check.statement)}</p>')
