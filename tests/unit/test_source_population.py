@@ -183,6 +183,7 @@ def test_settings_and_their_negation() -> None:
     assert population_of(VA_HYPERTENSION).settings == ("military",)
     assert population_of(HOMELESS_PAGE).describe() == "people experiencing homelessness"
     assert settings_in("a homeless man with HIV") == ("homeless",)
+    assert settings_in("a 40-year-old woman who has never served in the military") == ()
     assert settings_in("Randomised Controlled Trial of Unsolicited Occupational Therapy in Community-Dwelling Elderly People") == ()
     assert settings_in("Single Versus Multiple Fractions of Palliative Radiotherapy for Bone Metastases") == ()
     assert settings_in("Is an advance care planning model feasible in community palliative care?") == ("palliative",)
@@ -284,6 +285,12 @@ def test_age_without_the_patients_age() -> None:
     assert source_fit(population_of(CHILD_HYPERTENSION), _question("How often to screen blood pressure in children?")).verdict == DIRECT
     assert source_fit(population_of(COGNITIVE_SCREENING), _question("Screening for dementia in children?")).verdict == EXCLUDED
     assert source_fit(population_of(VA_HYPERTENSION), QuestionPopulation(age=6)).verdict == EXCLUDED
+    # "An adult" against "children and adolescents aged 3 to 18": sharing the year 18 is no fit.
+    adult = _question("An adult has a high blood pressure reading at the office. How should hypertension be confirmed?")
+    child_bp = _doc("uspstf-436", "High Blood Pressure in Children and Adolescents: Screening", sections=(
+        "High Blood Pressure in Children and Adolescents: Screening -- Children and adolescents (aged 3 to 18 years)",))
+    assert source_fit(population_of(child_bp), adult).verdict == EXCLUDED
+    assert source_fit(population_of(HYPERTENSION_SCREENING), adult).verdict == DIRECT
 
 
 def test_pregnancy_rules_on_a_question_population() -> None:

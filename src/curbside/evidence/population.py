@@ -45,6 +45,7 @@ from curbside.vocabulary.conditions import concepts_mentioned, lineage, match_co
 
 __all__ = ["FitVerdict", "PopulationFit", "QuestionPopulation", "question_population", "source_fit"]
 
+ADULT_AGE = 18
 # Without an age, a question is read as about an adult: a source whose band ends below this (children,
 # adolescents to 19) is then indirect.
 _ADULT_BAND_MIN = 20
@@ -153,7 +154,9 @@ def _age(source: SourcePopulation, question: QuestionPopulation) -> tuple[FitVer
             return None
         return FitVerdict.EXCLUDED, "age", f"written for {who}; the patient is {question.age}"
     if question.age_band is not None:
-        if _overlap(low, high, question.age_band):
+        # "an adult" against "children and adolescents aged 3 to 18": sharing the year 18 is not a fit.
+        adults_only = question.age_band[0] is not None and question.age_band[0] >= ADULT_AGE
+        if _overlap(low, high, question.age_band) and not (adults_only and high is not None and high < _ADULT_BAND_MIN):
             return None
         return FitVerdict.EXCLUDED, "age", f"written for {who}; the question is about people {_band_words(*question.age_band)}"
     if high is not None and high < _ADULT_BAND_MIN:
