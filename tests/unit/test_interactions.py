@@ -3,6 +3,7 @@ and what a serious interaction does to a determination, to options and to the ar
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -291,3 +292,30 @@ def test_the_renderings_show_the_findings_and_the_scope() -> None:
     assert "_Scope of the check: Interactions checked for 1 pair" in markdown
     assert "interaction-scope" in to_html(article)
     assert Article.model_validate_json(article.to_json()).interactions[0].severity == "major"
+
+
+def test_the_web_template_shows_each_source_with_a_marker_that_points_at_its_note() -> None:
+    jinja2 = pytest.importorskip("jinja2")
+    from curbside.writing.render import template_labels
+
+    result = check_clinical_interactions(_clinical("general", ["nitroglycerin"], ["sildenafil"], agents=False),
+                                         SILDENAFIL_LABEL)
+    docs, cite = _numbering()
+    findings, scope, sections = clinical.interaction_fields(result, [], cite, "Key Considerations")
+    references = [{"number": i + 1, "doc_id": d.doc_id, "title": d.title, "source": d.source,
+                   "doc_type": str(d.doc_type), "doc_type_label": "Drug label (FDA)", "evidence_level": 2}
+                  for i, d in enumerate(docs)]
+    article = {"title": "q", "bottom_line": "b", "evidence_status": "limited", "sections": [s.model_dump(mode="json") for s in sections],
+               "references": references, "interactions": [f.model_dump(mode="json") for f in findings],
+               "interaction_check": scope.model_dump(mode="json") if scope else None}
+    templates = resources.files("curbside.web").joinpath("templates")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True)
+    env.globals.update(template_labels())
+    html = env.get_template("_article_body.html").render(article=article, audience="physician")
+    section = html[html.index('id="sec-interactions"'):]
+    section = section[:section.index("</section>")]
+    assert "Contraindicated" in section and "Scope of the check:" in section and "<q>" in section
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    described = re.findall(r'aria-describedby="([^"]+)"', section)
+    assert described and all(d in ids for d in described)
