@@ -319,3 +319,20 @@ def test_the_web_template_shows_each_source_with_a_marker_that_points_at_its_not
     assert len(ids) == len(set(ids))
     described = re.findall(r'aria-describedby="([^"]+)"', section)
     assert described and all(d in ids for d in described)
+
+
+def test_the_safety_answer_names_the_interaction_or_what_could_not_be_checked() -> None:
+    _, cite = _numbering()
+    found = check_clinical_interactions(_clinical("general", ["warfarin"], ["ciprofloxacin"], agents=False), None)
+    findings, _, _ = clinical.interaction_fields(found, [], cite, "Key Considerations")
+    answer = clinical.interaction_answer(found, findings)
+    assert answer is not None and answer.support == "derived" and not answer.quotes and answer.citations
+    assert answer.text.startswith("A serious interaction: warfarin with ciprofloxacin is a major interaction.")
+    unknown = check_clinical_interactions(_clinical("general", ["warfarin"], ["nitrofurantoin"], agents=False), None)
+    answer = clinical.interaction_answer(unknown, [])
+    assert answer is not None and answer.text.startswith("Interactions of nitrofurantoin could not be checked")
+    clear = check_clinical_interactions(_clinical("general", ["warfarin"], ["lisinopril"], agents=False), None)
+    answer = clinical.interaction_answer(clear, [])
+    assert answer is not None and "not evidence that none exists" in answer.text and not answer.citations
+    regimen_only = check_clinical_interactions(_clinical("general", ["warfarin", "aspirin"], [], agents=False), None)
+    assert clinical.interaction_answer(regimen_only, []) is None

@@ -453,3 +453,33 @@ def _conflict(found: GuidelineConflict) -> Conflict | None:
         research_year=found.research_year, guideline_direction=found.guideline_direction,
         research_direction=found.research_direction,
     )
+
+
+def interaction_answer(clinical: ClinicalEvidence, findings: Sequence[InteractionFinding]) -> CitedStatement | None:
+    """The answer to "is X safe with Y" from the interaction check, as a derived sentence cited to its sources:
+    the most severe finding that involves a proposed drug; else, when every drug was known to the check, that
+    none was found (which is not evidence that none exists); else which drugs could not be checked. None when
+    the check did not run or the question proposes no drug (the writer owns the bottom line: this is for it)."""
+    check = clinical.interactions
+    if check is None or not check.pairs:
+        return None
+    proposed = [g for g, role in check.drugs.items() if role != "regimen"]
+    if not proposed:
+        return None
+    involving = [f for f in findings if any(d in proposed for d in f.drugs)]
+    if involving:
+        top = involving[0]  # most severe first
+        facts = [DerivedFact(fact=f"interaction ({s.kind})", value=str(s.severity), citation=s.citation, quote=s.quote)
+                 for s in top.sources]
+        verdict = "Not to be combined" if top.severity == "contraindicated" else (
+            "A serious interaction" if top.severity in SERIOUS_SEVERITIES else "An interaction to manage")
+        advice = f" {top.management}" if top.management else ""
+        return derived(f"{verdict}: {top.drugs[0]} with {top.drugs[1]} is a {top.severity} interaction."
+                       + (f" {top.effect}" if top.effect else "") + advice, facts)
+    if check.not_checked:
+        return derived(f"Interactions of {_and(check.not_checked)} could not be checked: not found in Curbside's "
+                       "interaction table or in a label in the knowledge base, which is not evidence that none exists.",
+                       [DerivedFact(fact="interaction check scope", value=check.scope_statement())])
+    return derived(f"No interaction between {_and(list(check.drugs))} was found in Curbside's curated interaction "
+                   "table or the labels in the knowledge base; not found is not evidence that none exists.",
+                   [DerivedFact(fact="interaction check scope", value=check.scope_statement())])
