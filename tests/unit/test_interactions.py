@@ -336,3 +336,19 @@ def test_the_safety_answer_names_the_interaction_or_what_could_not_be_checked() 
     assert answer is not None and "not evidence that none exists" in answer.text and not answer.citations
     regimen_only = check_clinical_interactions(_clinical("general", ["warfarin", "aspirin"], [], agents=False), None)
     assert clinical.interaction_answer(regimen_only, []) is None
+
+
+@pytest.mark.parametrize(("question", "paired"), [
+    ("Is warfarin or aspirin better for stroke prevention in atrial fibrillation?", False),
+    ("Aspirin versus warfarin after a stroke", False),
+    ("Should we switch from warfarin to aspirin?", False),
+    ("Can aspirin be taken with warfarin?", True),
+    ("Add aspirin to warfarin for a mechanical valve?", True),
+])
+def test_two_drugs_offered_as_alternatives_are_not_paired(question: str, paired: bool) -> None:
+    result = _clinical("general", [], ["warfarin", "aspirin"], agents=False)
+    check = check_clinical_interactions(result, None, question).interactions
+    assert check is not None and bool(check.findings) is paired
+    # A drug the patient takes is always paired with what is proposed, whatever the words between them.
+    on = _clinical("general", ["warfarin"], ["aspirin"], agents=False)
+    assert check_clinical_interactions(on, None, "On warfarin: aspirin or nothing?").interactions.findings  # type: ignore[union-attr]

@@ -27,7 +27,7 @@ from curbside.corpus.text import content_tokens, sentence_spans
 from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose
 from curbside.evidence.grading import certainty_of, extract_grade
 from curbside.evidence.indications import LabelStatus, LabelVerdict, label_verdict
-from curbside.evidence.interactions import InteractionCheck, InteractionFinding, check_interactions
+from curbside.evidence.interactions import InteractionCheck, InteractionFinding, alternative_pairs, check_interactions
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
 from curbside.evidence.statistics import find_intervals, find_p_values
 from curbside.understanding import (
@@ -610,7 +610,7 @@ def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
     conditions = list(patient.conditions) or list(understood.mesh_terms)
     result = ClinicalEvidence(question_type, patient, conditions)
     if question_type not in ASSESSED_TYPES:
-        return check_clinical_interactions(result, label_store)
+        return check_clinical_interactions(result, label_store, understood.original)
     for med in patient.medications:
         evidence = assess_agent(med.generic, med.brand, med.as_written, conditions, search,
                                 label_status(med.generic, conditions, age=patient.age, route=med.route,
@@ -625,13 +625,15 @@ def analyze(understood: UnderstoodQuestion, *, drug_names: DrugNames,
     if question_type == "next_step":
         result.options = next_step_options(conditions, {m.generic for m in patient.medications}, drug_names,
                                            search, max_options)
-    return check_clinical_interactions(result, label_store)
+    return check_clinical_interactions(result, label_store, understood.original)
 
 
-def check_clinical_interactions(result: ClinicalEvidence, label_store: LabelSource | None) -> ClinicalEvidence:
+def check_clinical_interactions(result: ClinicalEvidence, label_store: LabelSource | None,
+                                question: str = "") -> ClinicalEvidence:
     """Check the patient's drugs for interactions: the current regimen, the drugs the question proposes (named
-    without a current or prior cue) and the next-step options. A serious interaction blocks an agent's support
-    (with the reason) and ranks an option after those without one."""
+    without a current or prior cue; two the ``question`` offers as alternatives, "X or Y", are not paired) and
+    the next-step options. A serious interaction blocks an agent's support (with the reason) and ranks an
+    option after those without one."""
     patient = result.patient
     if not patient.medications and not result.options:
         return result
@@ -639,7 +641,8 @@ def check_clinical_interactions(result: ClinicalEvidence, label_store: LabelSour
     named = [m.generic for m in patient.medications]
     check = check_interactions(
         [g for g in named if g in current], [g for g in named if g not in current and g not in prior], label_store,
-        options=[o.generic for o in result.options], prior=[g for g in named if g in prior and g not in current])
+        options=[o.generic for o in result.options], prior=[g for g in named if g in prior and g not in current],
+        alternatives=alternative_pairs(question, {m.generic: m.as_written for m in patient.medications}))
     result.interactions = check
     for agent in result.agents:
         found = check.serious_for(agent.evidence.generic)

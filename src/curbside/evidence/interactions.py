@@ -32,7 +32,7 @@ from curbside.vocabulary.drugs import normalise_generic
 from curbside.vocabulary.tables import alternation, read_table
 
 __all__ = [
-    "INTERACTION_SECTIONS", "SERIOUS_SEVERITIES", "DrugRole", "InteractionCheck", "InteractionFinding", "InteractionRow", "InteractionSeverity",
+    "INTERACTION_SECTIONS", "SERIOUS_SEVERITIES", "DrugRole", "alternative_pairs", "InteractionCheck", "InteractionFinding", "InteractionRow", "InteractionSeverity",
     "InteractionSource", "InteractionSourceKind", "check_interactions", "load_interactions", "table_classes",
     "table_generics",
 ]
@@ -340,19 +340,45 @@ def _combined(generics: Sequence[str]) -> list[str]:
     return present
 
 
+_ALTERNATIVE_JOINER = re.compile(r"\b(?:or|vs|versus|compared (?:with|to)|instead of|rather than|than|over)\b|/",
+                                 re.IGNORECASE)
+_SWITCH = re.compile(r"\b(?:switch|chang|convert)\w*\b[^.?!]*\bfrom\b", re.IGNORECASE)
+
+
+def alternative_pairs(text: str, written: dict[str, str]) -> set[frozenset[str]]:
+    """Pairs of drugs the question offers as alternatives, not together: "warfarin or apixaban", "aspirin
+    versus clopidogrel", "switch from warfarin to apixaban" (``written``: generic -> its words in ``text``)."""
+    lowered = text.lower()
+    at = {g: lowered.find(w.lower()) for g, w in written.items() if w and lowered.find(w.lower()) >= 0}
+    pairs: set[frozenset[str]] = set()
+    for a, i in at.items():
+        for b, j in at.items():
+            if i >= j:
+                continue
+            between = text[i + len(written[a]):j]
+            if len(between) > 60:
+                continue
+            if _ALTERNATIVE_JOINER.search(between) or (re.search(r"\bto\b", between) and _SWITCH.search(text[:i + 1] + " ")):
+                pairs.add(frozenset((a, b)))
+    return pairs
+
+
 def check_interactions(regimen_generics: Sequence[str], proposed_generics: Sequence[str] = (),
                        label_store: LabelSource | None = None, *, options: Sequence[str] = (),
-                       prior: Sequence[str] = ()) -> InteractionCheck:
+                       prior: Sequence[str] = (), alternatives: Iterable[frozenset[str]] = ()) -> InteractionCheck:
     """Check every pair of the regimen and the proposed drugs, and every option against them, against the
     labels in the index (``label_store``: anything :func:`~curbside.evidence.dosing.labels.label_section_passages`
-    reads; None reads none) and the curated table. ``prior``: therapies stopped, left out and named in the scope."""
+    reads; None reads none) and the curated table. ``prior``: therapies stopped, left out and named in the scope;
+    ``alternatives``: pairs of proposed drugs the question offers one instead of the other (never taken together)."""
     drugs: dict[str, DrugRole] = {}
     for role, generics in ((DrugRole.REGIMEN, regimen_generics), (DrugRole.PROPOSED, proposed_generics),
                            (DrugRole.OPTION, options)):
         for generic in _combined([normalise_generic(g) for g in generics if g and g.strip()]):
             drugs.setdefault(generic, role)
     planned = [g for g, role in drugs.items() if role != DrugRole.OPTION]
-    pairs = [(a, b) for i, a in enumerate(planned) for b in planned[i + 1:]]
+    instead = {frozenset(normalise_generic(g) for g in pair) for pair in alternatives}
+    pairs = [(a, b) for i, a in enumerate(planned) for b in planned[i + 1:]
+             if not (drugs[a] == drugs[b] == DrugRole.PROPOSED and frozenset((a, b)) in instead)]
     pairs += [(a, g) for g, role in drugs.items() if role == DrugRole.OPTION for a in planned]
 
     in_pairs = list(dict.fromkeys(d for pair in pairs for d in pair))
