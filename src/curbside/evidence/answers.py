@@ -12,15 +12,15 @@ knowledge base lacks rather than quoting the best-overlapping sentence.
   treatment, and a "should" question when it recommends, recommends against, finds the evidence
   insufficient, or (a study) reports a result. Methods sentences and a study's aims never answer. The cues
   are data: ``vocabulary/data/answer_intents.tsv``.
-- **Subject**: every concept of the question that is not framing ("dose", "first-line", "adults",
-  "pregnant") or a qualifier ("severe", "uncomplicated") must be named by the sentence or by the title or
-  section it sits under; a long question may miss one non-key concept.
+- **Subject**: the concepts of the question that are not framing ("dose", "first-line", "adults",
+  "pregnant") or a qualifier ("severe", "uncomplicated"). The sentence, or the title or section it sits
+  under, must name each drug the question names and most of the subject's weight (:data:`SUBJECT_SHARE`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from curbside.corpus.documents import DocType
 from curbside.understanding import AnswerIntent
@@ -57,6 +57,11 @@ _TREATMENT_NAMED = re.compile(
 )
 
 
+# The share of the subject's weight an answer must name: a question's story adds concepts ("a man with
+# hypertension" asking about aspirin) that the statement answering it need not repeat.
+SUBJECT_SHARE = 0.6
+
+
 def is_frame_word(head: str, intent: AnswerIntent) -> bool:
     """A question word that frames the request ("dose", "first-line", "adults") or qualifies a condition
     ("severe"), rather than naming what the question is about."""
@@ -69,14 +74,17 @@ def subject_concepts(heads: Iterable[str], intent: AnswerIntent) -> tuple[str, .
 
 
 def covers_subject(subject: Sequence[str], in_sentence: Iterable[str], in_context: Iterable[str],
-                   key_concepts: Iterable[str] = ()) -> bool:
-    """Every subject concept is named in the sentence or its title/section (``in_context``); a question of
-    four or more subject concepts may miss one that is not a key concept."""
+                   weights: Mapping[str, float], required: Iterable[str] = ()) -> bool:
+    """The sentence, or the title or section it sits under (``in_context``), names every ``required``
+    subject concept (the drugs the question names) and at least :data:`SUBJECT_SHARE` of the subject's
+    weight (each concept weighted by its rarity in the index)."""
     named = set(in_sentence) | set(in_context)
-    missing = [h for h in subject if h not in named]
-    if not missing:
+    if any(h not in named for h in required if h in subject):
+        return False
+    total = sum(weights.get(h, 0.0) for h in subject)
+    if total <= 0:
         return True
-    return len(subject) >= 4 and len(missing) == 1 and missing[0] not in set(key_concepts)
+    return sum(weights.get(h, 0.0) for h in subject if h in named) >= SUBJECT_SHARE * total
 
 
 def mentions_pregnancy(text: str) -> bool:

@@ -17,11 +17,14 @@ from enum import StrEnum
 from statistics import median
 from typing import Literal
 
-from curbside.corpus.documents import DocType, Document
+from curbside.corpus.documents import DocType
 from curbside.corpus.text import sentence_spans
 from curbside.corpus.versions import Supersession
 from curbside.evidence.answers import covers_subject, gives_answer, mentions_pregnancy, subject_concepts
-from curbside.evidence.grading import extract_grade
+from curbside.corpus.population import population_of
+from curbside.evidence.grading import sentence_grade
+from curbside.evidence.noise import is_noise_sentence, is_reportable_concept
+from curbside.evidence.population import FitVerdict, question_population, source_fit
 from curbside.retrieval.lexical import LexicalIndex
 from curbside.understanding import AnswerIntent, UnderstoodQuestion
 from curbside.understanding.answer_intent import needs_age, needs_interval
@@ -267,6 +270,12 @@ def cues_of(text: str, section: str) -> frozenset[Cue]:
     return frozenset(found)
 
 
+def _drug_heads(matcher: ConceptMatcher, understood: UnderstoodQuestion) -> tuple[str, ...]:
+    """The concept heads that name a drug of the question (as the patient context read it)."""
+    names = {n.lower() for m in understood.patient.medications for n in (m.generic, m.brand, m.as_written) if n}
+    return tuple(head for head, _, _ in matcher.groups if head.lower() in names)
+
+
 # Which source answers first, by intent: the label for dose, monitoring and safety; else guidelines, then
 # syntheses and trials. Lower is earlier; patient information comes last everywhere.
 _LABEL_FIRST = (AnswerIntent.DOSE, AnswerIntent.MONITORING, AnswerIntent.SAFETY)
@@ -302,27 +311,29 @@ def calibrated_status(answer: ScoredSentence | None, sentences: list[ScoredSente
     return EvidenceStatus.LIMITED if sentences else EvidenceStatus.INSUFFICIENT
 
 
-PopulationFit = Callable[[Document], str | None]  # why a source is indirect for this question; None: direct
 Versions = Callable[[str], Supersession | None]  # the newer version of a document, if any
 
 
 def select_evidence(
     understood: UnderstoodQuestion, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings,
-    *, source_fit: PopulationFit | None = None, superseded_by: Versions | None = None,
+    *, superseded_by: Versions | None = None,
 ) -> EvidenceSet:
     """Score every sentence of the retrieved passages; keep the relevant ones, best first; choose the one
     that answers (:func:`choose_answer`).
 
-    ``source_fit`` says why a source is indirect for this question (another population, setting or condition
-    scope), None when it fits; ``superseded_by`` gives a document's newer version: superseded documents are
+    Each source's population is judged against the question's (:func:`curbside.evidence.population.source_fit`):
+    excluded sources are dropped, indirect ones marked (``population_note``). ``superseded_by`` gives a document's newer version: superseded documents are
     never quoted (``EvidenceSet.superseded`` lists them for a history note).
     """
     matcher = ConceptMatcher(understood, lexical)
     intent = understood.intent
     subject = subject_concepts((head for head, _, _ in matcher.groups), intent)
     interval_asked, age_asked = needs_interval(understood.clinical_question), needs_age(understood.clinical_question)
-    pregnant = bool(getattr(understood.patient, "pregnant", None))
+    pregnant = bool(understood.patient.pregnant)
+    drugs = _drug_heads(matcher, understood)
+    asked = question_population(understood)
     fits: dict[str, str | None] = {}
+    excluded: set[str] = set()
     superseded: dict[str, Supersession] = {}
     patient = understood.patient
     age_group = question_age_group(understood.original, patient.age)
@@ -336,7 +347,14 @@ def select_evidence(
             superseded[doc.doc_id] = newer
             continue  # only the current statement is cited; the older one goes in a history note
         if doc.doc_id not in fits:
-            fits[doc.doc_id] = source_fit(doc) if source_fit is not None else None
+            fit = source_fit(hit.population or population_of(doc), asked)
+            # A source that cannot include the patient (children-only for an adult) is dropped; one for a
+            # narrower population, setting or condition is kept as indirect evidence, never the answer.
+            fits[doc.doc_id] = None if fit.direct else fit.reason
+            if fit.verdict == FitVerdict.EXCLUDED:
+                excluded.add(doc.doc_id)
+        if doc.doc_id in excluded:
+            continue
         context = matcher.tokens(f"{doc.title} {passage.section}")
         context_matches = dict(matcher.matched(context))
         prior = 1.0 / (1.0 + rank / 10.0)
@@ -346,8 +364,8 @@ def select_evidence(
             if lead:
                 start += lead.end()
                 text = passage.text[start:end]
-            if not _is_usable_sentence(text):
-                continue
+            if not _is_usable_sentence(text) or is_noise_sentence(text):
+                continue  # headings, abbreviation lists, table pointers, reference debris
             in_sentence = dict(matcher.matched(matcher.tokens(text)))
             if not in_sentence or max(in_sentence.values()) < matcher.substantive:
                 continue  # mentions nothing specific to the question
@@ -360,7 +378,8 @@ def select_evidence(
             if relevance < settings.min_sentence_relevance:
                 continue
             cues = cues_of(text, passage.section)
-            grade = passage.grade or (extract_grade(text) if doc.doc_type == DocType.GUIDELINE else None)
+            # The grade the sentence's own statement carries, never a neighbour's (evidence.grading).
+            grade = sentence_grade(text, passage.text, passage.grade, start=start) if doc.doc_type == DocType.GUIDELINE else None
             bonus = 0.15 * prior
             if doc.doc_type in RESEARCH_TYPES:
                 # A trial's conclusion answers; its background only motivates.
@@ -379,7 +398,7 @@ def select_evidence(
             population_note = fits[doc.doc_id]
             if population_note is None and pregnant and not mentions_pregnancy(f"{doc.title} {passage.section} {text}"):
                 population_note = "not written for pregnancy"
-            answers = covers_subject(subject, in_sentence, context_matches, matcher.key_concepts) and gives_answer(
+            answers = covers_subject(subject, in_sentence, context_matches, matcher.weights, drugs) and gives_answer(
                 text, doc.doc_type, intent, graded=grade is not None and doc.doc_type == DocType.GUIDELINE,
                 conclusion="conclusion" in cues, interval_asked=interval_asked, age_asked=age_asked)
             scored.append(
@@ -392,8 +411,11 @@ def select_evidence(
     scored.sort(key=lambda s: (-s.score, s.hit.passage.passage_id, s.start))
     answer = choose_answer(scored, intent)
     status = calibrated_status(answer, scored)
+    # Only the subject's clinical concepts are reported as uncovered or absent, never "persistent" or "dose".
     uncovered = tuple(
-        head for head, _, _ in matcher.groups if head not in covered_anywhere and head not in matcher.absent
+        head for head, _, _ in matcher.groups
+        if head not in covered_anywhere and head not in matcher.absent and head in subject and is_reportable_concept(head)
     )
-    return EvidenceSet(understood, hits, scored, status, matcher.weights, uncovered, matcher.absent,
+    absent = tuple(head for head in matcher.absent if is_reportable_concept(head))
+    return EvidenceSet(understood, hits, scored, status, matcher.weights, uncovered, absent,
                        answer=answer, subject=subject, superseded=superseded)
