@@ -319,7 +319,7 @@ class Curbside:
         understood = question if isinstance(question, UnderstoodQuestion) else self.understand(question, context=context)
         hits = self.searcher.search(understood, self.settings.evidence.candidate_passages)
         return select_evidence(understood, hits, self.index.lexical, self.settings.evidence,
-                               superseded_by=self.index.superseded_by)
+                               superseded_by=self.index.superseded_by, label_store=self.index.store)
 
     @property
     def drug_names(self) -> DrugNames:

@@ -39,6 +39,11 @@ _DOSE_AMOUNT = re.compile(
     r"(?:mg|mcg|µg|g|units?|IU|mL|mmol|mEq)(?:\s*/\s*(?:kg|m2|m²|day|d|week|wk|dose))*\b",
     re.IGNORECASE,
 )
+_REGIMEN = re.compile(
+    r"\b(?:\d+|one|two|three|four|once|twice)\s+(?:times?\s+)?(?:a|per|each)\s+day\b|\b(?:once|twice)\s+daily\b|"
+    r"\bevery\s+\d+\s+(?:to\s+\d+\s+)?hours\b",
+    re.IGNORECASE,
+)
 _INTERVAL = re.compile(
     r"\bevery\s+(?:\d+|one|two|three|four|five|six|ten|other|year|month)\b|\b(?:annual\w*|biennial\w*|yearly|"
     r"triennial\w*|interval\w*|once\s+(?:a|per|every)\s+\w+)\b|\b\d+\s*(?:-|to)\s*\d+\s*(?:years?|months?)\b",
@@ -114,7 +119,7 @@ def gives_answer(text: str, doc_type: DocType | str, intent: AnswerIntent, *, gr
     research = doc_type in _RESEARCH
     cue = answer_pattern(intent).search(text) is not None
     if intent == AnswerIntent.DOSE:
-        return _DOSE_AMOUNT.search(text) is not None and cue
+        return cue and (_DOSE_AMOUNT.search(text) is not None or _REGIMEN.search(text) is not None)
     if intent == AnswerIntent.MONITORING:
         return cue and (not research or conclusion)
     if intent == AnswerIntent.SAFETY:

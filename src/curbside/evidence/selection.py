@@ -23,6 +23,7 @@ from curbside.corpus.versions import Supersession
 from curbside.evidence.answers import covers_subject, gives_answer, mentions_pregnancy, subject_concepts
 from curbside.corpus.population import population_of
 from curbside.evidence.grading import sentence_grade
+from curbside.evidence.indications import LabelSource, LabelStatus, label_verdict
 from curbside.evidence.noise import is_noise_sentence, is_reportable_concept
 from curbside.evidence.population import FitVerdict, question_population, source_fit
 from curbside.retrieval.lexical import LexicalIndex
@@ -270,10 +271,42 @@ def cues_of(text: str, section: str) -> frozenset[Cue]:
     return frozenset(found)
 
 
+# The label sections that give each kind of answer: a label's dose is in its dosage section, not in its
+# pharmacokinetics; its safety advice in its contraindications, warnings and interactions.
+_LABEL_ANSWER_SECTIONS: dict[AnswerIntent, re.Pattern[str]] = {
+    AnswerIntent.DOSE: re.compile(r"dosage|directions|administration|how supplied", re.I),
+    AnswerIntent.SAFETY: re.compile(r"contraindicat|warning|precaution|interaction|boxed|adverse|specific populations|"
+                                    r"pregnan|lactation|do not use|ask a doctor|stop use|when using", re.I),
+    AnswerIntent.MONITORING: re.compile(r"warning|precaution|monitor|laborator", re.I),
+}
+_RENAL = re.compile(r"\b(?:renal|kidney|e?GFR|creatinine|CrCl|nephr\w*|dialysis)\b", re.I)
+RENAL_IMPAIRMENT_BELOW = 60.0  # eGFR or CrCl (mL/min) under which dose and safety answers must speak of it
+
+
+def _renally_impaired(understood: UnderstoodQuestion) -> bool:
+    p = understood.patient
+    return any(v is not None and v < RENAL_IMPAIRMENT_BELOW for v in (p.egfr, p.creatinine_clearance))
+
+
 def _drug_heads(matcher: ConceptMatcher, understood: UnderstoodQuestion) -> tuple[str, ...]:
     """The concept heads that name a drug of the question (as the patient context read it)."""
     names = {n.lower() for m in understood.patient.medications for n in (m.generic, m.brand, m.as_written) if n}
     return tuple(head for head, _, _ in matcher.groups if head.lower() in names)
+
+
+def _label_indications(hits: list[SearchHit], understood: UnderstoodQuestion, subject: tuple[str, ...],
+                       store: LabelSource | None) -> tuple[bool, frozenset[str]]:
+    """For a dose question: whether the labels may answer (a label's dose is for its own indications: Viagra's
+    is no dose for pulmonary arterial hypertension), and the subject concepts that are a labelled indication
+    of the question's drug (a label's dosage section need not repeat them)."""
+    drugs = [m.generic for m in understood.patient.medications if m.generic]
+    if not drugs:
+        return True, frozenset()
+    def on_label(conditions: list[str]) -> bool:
+        return any(label_verdict(g, conditions, store=store).status == LabelStatus.ON_LABEL for g in drugs)
+    conditions = understood.patient.conditions
+    indicated = frozenset(h for h in subject if on_label([h]))
+    return (on_label(conditions) if conditions else True), indicated
 
 
 # Which source answers first, by intent: the label for dose, monitoring and safety; else guidelines, then
@@ -316,21 +349,27 @@ Versions = Callable[[str], Supersession | None]  # the newer version of a docume
 
 def select_evidence(
     understood: UnderstoodQuestion, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings,
-    *, superseded_by: Versions | None = None,
+    *, superseded_by: Versions | None = None, label_store: LabelSource | None = None,
 ) -> EvidenceSet:
     """Score every sentence of the retrieved passages; keep the relevant ones, best first; choose the one
     that answers (:func:`choose_answer`).
 
     Each source's population is judged against the question's (:func:`curbside.evidence.population.source_fit`):
     excluded sources are dropped, indirect ones marked (``population_note``). ``superseded_by`` gives a document's newer version: superseded documents are
-    never quoted (``EvidenceSet.superseded`` lists them for a history note).
+    never quoted (``EvidenceSet.superseded`` lists them for a history note). With ``label_store``, a label's
+    dose answers only for an indication the label states (:func:`curbside.evidence.indications.label_verdict`).
     """
     matcher = ConceptMatcher(understood, lexical)
     intent = understood.intent
     subject = subject_concepts((head for head, _, _ in matcher.groups), intent)
     interval_asked, age_asked = needs_interval(understood.clinical_question), needs_age(understood.clinical_question)
     pregnant = bool(understood.patient.pregnant)
-    drugs = _drug_heads(matcher, understood)
+    # An answer must name the question's drugs and every subject concept the index does not hold at all
+    # (a question about a drug the knowledge base never mentions has no answer in it).
+    required = _drug_heads(matcher, understood) + tuple(h for h in subject if h in matcher.absent)
+    renal = _renally_impaired(understood)
+    labels_may_answer, labelled_for = (_label_indications(hits, understood, subject, label_store)
+                                       if intent == AnswerIntent.DOSE else (True, frozenset()))
     asked = question_population(understood)
     fits: dict[str, str | None] = {}
     excluded: set[str] = set()
@@ -398,7 +437,16 @@ def select_evidence(
             population_note = fits[doc.doc_id]
             if population_note is None and pregnant and not mentions_pregnancy(f"{doc.title} {passage.section} {text}"):
                 population_note = "not written for pregnancy"
-            answers = covers_subject(subject, in_sentence, context_matches, matcher.weights, drugs) and gives_answer(
+            if (population_note is None and renal and intent in (AnswerIntent.DOSE, AnswerIntent.SAFETY)
+                    and not _RENAL.search(f"{passage.section} {text}")):
+                population_note = "not about renal impairment"
+            label_section = _LABEL_ANSWER_SECTIONS.get(intent)
+            wrong_section = (doc.doc_type == DocType.DRUG_LABEL and label_section is not None
+                             and not label_section.search(passage.section))
+            is_label = doc.doc_type == DocType.DRUG_LABEL
+            in_context = {**context_matches, **dict.fromkeys(labelled_for, 0.0)} if is_label else context_matches
+            answers = not wrong_section and (labels_may_answer or not is_label) and covers_subject(
+                subject, in_sentence, in_context, matcher.weights, required) and gives_answer(
                 text, doc.doc_type, intent, graded=grade is not None and doc.doc_type == DocType.GUIDELINE,
                 conclusion="conclusion" in cues, interval_asked=interval_asked, age_asked=age_asked)
             scored.append(

@@ -131,6 +131,15 @@ def _group(term_tokens: tuple[str, ...], expansion: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _intent(clinical: str, question_type: QuestionType, patient: PatientContext) -> AnswerIntent:
+    """The answer intent; tests asked for a patient on a drug ("what eye screening on hydroxychloroquine?") are
+    that drug's monitoring."""
+    intent = classify_intent(clinical, question_type)
+    if intent == AnswerIntent.TESTS and (patient.current_therapies or patient.medications):
+        return AnswerIntent.MONITORING
+    return intent
+
+
 def understand(
     question: str,
     context: str | None = None,
@@ -197,5 +206,5 @@ def understand(
         mesh_terms=tuple(mesh_terms),
         question_type=question_type,
         patient=patient,
-        intent=classify_intent(clinical, question_type.question_type),
+        intent=_intent(clinical, question_type.question_type, patient),
     )

@@ -356,6 +356,17 @@ class ExtractiveWriter:
             extra["interactions"], extra["interaction_check"], sections = clinical_fields.interaction_fields(
                 clinical, sections, refs.cite, SECTION_HEADINGS["considerations"])
 
+            # "Is X safe with Y": a serious interaction answers first; the check's scope answers when no
+            # sentence does (a derived statement either way, cited to the labels and the curated table).
+            if evidence.intent == AnswerIntent.SAFETY and not answers_clinically:
+                statement = clinical_fields.interaction_answer(clinical, extra["interactions"])  # type: ignore[arg-type]
+                found = statement is not None and any(f.fact.startswith("interaction (") for f in statement.derived_from)
+                if statement is not None and (found or bottom is None):
+                    bottom_line, bottom_citations, bottom_quotes = statement.text, list(statement.citations), []
+                    bottom_support, bottom_facts = Support.DERIVED, list(statement.derived_from)
+                    if found:
+                        status, note, suggestions, nearby = EvidenceStatus.SUFFICIENT, None, [], []
+
         understood = evidence.understood
         references = refs.build()
         extra["history_notes"] = history_notes(evidence, {r.doc_id for r in references})
