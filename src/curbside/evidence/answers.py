@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from curbside.corpus.documents import DocType
+from curbside.evidence.noise import is_reportable_concept
 from curbside.understanding import AnswerIntent
 from curbside.vocabulary.answer_intents import answer_pattern, frame_pattern
 from curbside.vocabulary.ages import AGE_MAX, AGE_MIN, AGE_RANGE
@@ -75,7 +76,7 @@ def is_frame_word(head: str, intent: AnswerIntent) -> bool:
 
 def subject_concepts(heads: Iterable[str], intent: AnswerIntent) -> tuple[str, ...]:
     """The heads of the question's concept groups that name its subject (see the module docstring)."""
-    return tuple(h for h in heads if not is_frame_word(h, intent))
+    return tuple(h for h in heads if not is_frame_word(h, intent) and is_reportable_concept(h))
 
 
 def covers_subject(subject: Sequence[str], in_sentence: Iterable[str], in_context: Iterable[str],
@@ -135,8 +136,8 @@ def gives_answer(text: str, doc_type: DocType | str, intent: AnswerIntent, *, gr
             return conclusion and _reports_a_result(text) and _TREATMENT_NAMED.search(text) is not None
         return (cue or graded) and _states_a_recommendation(text) and _TREATMENT_NAMED.search(text) is not None
     if intent == AnswerIntent.SHOULD:
-        if research:
-            return conclusion or _reports_a_result(text)
+        if research:  # a study answers "should" in its conclusions; a synthesis also by its pooled result
+            return conclusion or (doc_type == DocType.SYSTEMATIC_REVIEW and _reports_a_result(text))
         return graded or _states_a_recommendation(text) or cue
     # OTHER: any statement that is not a study's methods or aims (checked above).
     return True

@@ -22,6 +22,7 @@ from functools import lru_cache
 from curbside.corpus.text import STOPWORDS, tokenize
 from curbside.evidence.grading import is_grade_line
 from curbside.vocabulary.conditions import is_qualifier
+from curbside.vocabulary.schedules import number_words
 from curbside.vocabulary.tables import read_table
 
 __all__ = ["display_text", "is_noise_sentence", "is_reportable_concept"]
@@ -254,5 +255,5 @@ def is_reportable_concept(concept: str) -> bool:
     if is_qualifier(concept):
         return False
     return any(
-        not (t in ordinary or t in STOPWORDS or t.isdigit() or is_qualifier(t)) for t in tokens
+        not (t in ordinary or t in STOPWORDS or t.isdigit() or t in number_words() or is_qualifier(t)) for t in tokens
     )
