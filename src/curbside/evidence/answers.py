@@ -47,7 +47,7 @@ _REGIMEN = re.compile(
 )
 _INTERVAL = re.compile(
     r"\bevery\s+(?:\d+|one|two|three|four|five|six|ten|other|year|month)\b|\b(?:annual\w*|biennial\w*|yearly|"
-    r"triennial\w*|interval\w*|once\s+(?:a|per|every)\s+\w+)\b|\b\d+\s*(?:-|to)\s*\d+\s*(?:years?|months?)\b",
+    r"triennial\w*|interval\w*|once\s+(?:a|per|every)\s+\w+)\b",
     re.IGNORECASE,
 )
 _TIME_OR_AGE = re.compile(r"\b(?:aged?|age\s+\d|years?\s+(?:of\s+age|or\s+older|and\s+older)|begin\w*|start\w*|stop\w*|"
