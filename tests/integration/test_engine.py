@@ -163,7 +163,7 @@ def test_thin_evidence_says_so_and_suggests_a_broader_question(engine: Curbside)
     article = engine.ask("What is the best antifungal for chromoblastomycosis of the foot?")
     assert article.evidence_status == "insufficient"
     assert article.sections == [] and article.bottom_line_quotes == []
-    assert "no evidence" in article.bottom_line.lower()
+    assert "not found in the knowledge base" in article.bottom_line.lower()  # the brief's words for an absence
     assert article.suggested_questions
     assert article.evidence_note and "chromoblastomycosis" in article.evidence_note
 
