@@ -25,7 +25,7 @@ from importlib import resources
 from curbside.corpus.documents import DocType
 from curbside.corpus.text import content_tokens, sentence_spans
 from curbside.evidence.dosing import DoseComparison, LabelSource, check_dose
-from curbside.evidence.grading import certainty_of, extract_grade
+from curbside.evidence.grading import certainty_of, sentence_grade
 from curbside.evidence.indications import LabelStatus, LabelVerdict, label_verdict
 from curbside.evidence.interactions import InteractionCheck, InteractionFinding, alternative_pairs, check_interactions
 from curbside.evidence.selection import RESEARCH_TYPES, ScoredSentence
@@ -246,7 +246,9 @@ class AgentEvidence:
 
 def _sentence(hit: SearchHit, start: int, end: int, relevance: float) -> ScoredSentence:
     text = hit.passage.text[start:end]
-    grade = extract_grade(text) or hit.passage.grade if hit.document.doc_type == DocType.GUIDELINE else None
+    # The grade of the sentence's own statement, never a neighbour's (evidence.grading.sentence_grade).
+    grade = (sentence_grade(text, hit.passage.text, hit.passage.grade, start=start)
+             if hit.document.doc_type == DocType.GUIDELINE else None)
     return ScoredSentence(hit, start, end, relevance, relevance, (), grade, frozenset())
 
 

@@ -18,6 +18,7 @@ from curbside.corpus.documents import (
 from curbside.corpus.text import normalize
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.grading import certainty_of, grade_meaning
+from curbside.evidence.noise import display_text
 from curbside.evidence.selection import RESEARCH_TYPES, EvidenceSet, ScoredSentence
 from curbside.evidence.structured_answers import structured_answer
 from curbside.understanding import AnswerIntent
@@ -94,7 +95,7 @@ def _quote(s: ScoredSentence) -> Quote:
 def _bullet(s: ScoredSentence, refs: _References) -> Bullet:
     doc = s.hit.document
     return Bullet(
-        text=normalize(s.text),
+        text=display_text(normalize(s.text)),  # footnote markers dropped; the quote keeps the source's words
         citations=[refs.cite(doc)],
         quotes=[_quote(s)],
         support=Support.VERBATIM,
@@ -293,7 +294,7 @@ class ExtractiveWriter:
         if bottom is not None:
             bottom_citations = [refs.cite(bottom.hit.document)]
             bottom_quotes = [_quote(bottom)]
-            bottom_line = normalize(bottom.text)
+            bottom_line = display_text(normalize(bottom.text))
             if bottom.grade and bottom.doc_type == DocType.GUIDELINE:
                 bottom_line += f" (Grade {bottom.grade})" if len(bottom.grade) <= 3 else f" ({bottom.grade})"
         elif structured is not None:
