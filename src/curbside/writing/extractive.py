@@ -362,7 +362,10 @@ class ExtractiveWriter:
             if evidence.intent == AnswerIntent.SAFETY and not answers_clinically:
                 statement = clinical_fields.interaction_answer(clinical, extra["interactions"])  # type: ignore[arg-type]
                 found = statement is not None and any(f.fact.startswith("interaction (") for f in statement.derived_from)
-                if statement is not None and (found or bottom is None):
+                # The check's scope answers only a question that itself names two drugs, never one whose
+                # other "drugs" are the options the analysis proposed.
+                asked_pair = len(evidence.understood.patient.medications) >= 2
+                if statement is not None and (found or (bottom is None and asked_pair)):
                     bottom_line, bottom_citations, bottom_quotes = statement.text, list(statement.citations), []
                     bottom_support, bottom_facts = Support.DERIVED, list(statement.derived_from)
                     if found:
