@@ -45,6 +45,12 @@ EVIDENCE_LEVELS: dict[DocType, int] = {
 
 EVIDENCE_SCALE_NAME = "Curbside levels 1-5 (adapted from Oxford CEBM 2011)"
 
+# The document types that report research (studies and their syntheses), as opposed to guidance, labels and
+# patient information.
+RESEARCH_TYPES = frozenset(
+    {DocType.SYSTEMATIC_REVIEW, DocType.RCT, DocType.OBSERVATIONAL, DocType.CASE_REPORT, DocType.NARRATIVE_REVIEW}
+)
+
 # What a document is, shown wherever one document's level is shown ("Level 2: Drug label (FDA)"): a level
 # holds several types, so the level's own name never stands for the document's type.
 DOC_TYPE_LABELS: dict[DocType, str] = {

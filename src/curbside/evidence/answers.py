@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from curbside.corpus.documents import DocType
+from curbside.corpus.documents import RESEARCH_TYPES, DocType
 from curbside.evidence.noise import is_reportable_concept
 from curbside.understanding import AnswerIntent
 from curbside.vocabulary.answer_intents import answer_pattern, frame_pattern
@@ -32,9 +32,6 @@ from curbside.vocabulary.statement_cues import StatementKind, has_cue
 
 __all__ = ["gives_answer", "is_frame_word", "mentions_pregnancy", "subject_concepts", "covers_subject"]
 
-_RESEARCH = frozenset(
-    {DocType.SYSTEMATIC_REVIEW, DocType.RCT, DocType.OBSERVATIONAL, DocType.CASE_REPORT, DocType.NARRATIVE_REVIEW}
-)
 _DOSE_AMOUNT = re.compile(
     r"\b\d+(?:[.,]\d+)?\s*(?:-|to|–)?\s*(?:\d+(?:[.,]\d+)?\s*)?"
     r"(?:mg|mcg|µg|g|units?|IU|mL|mmol|mEq)(?:\s*/\s*(?:kg|m2|m²|day|d|week|wk|dose))*\b",
@@ -117,7 +114,7 @@ def gives_answer(text: str, doc_type: DocType | str, intent: AnswerIntent, *, gr
     doc_type = DocType(doc_type)
     if has_cue(StatementKind.METHODS, text) and not (graded or _states_a_recommendation(text)):
         return False  # what a study did or aimed to do is never an answer
-    research = doc_type in _RESEARCH
+    research = doc_type in RESEARCH_TYPES
     cue = answer_pattern(intent).search(text) is not None
     if intent == AnswerIntent.DOSE:
         return cue and (_DOSE_AMOUNT.search(text) is not None or _REGIMEN.search(text) is not None)

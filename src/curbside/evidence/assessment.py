@@ -640,7 +640,7 @@ def check_clinical_interactions(result: ClinicalEvidence, label_store: LabelSour
     if not patient.medications and not result.options:
         return result
     current, prior = set(patient.current_therapies), set(patient.prior_therapies)
-    named = [m.generic for m in patient.medications]
+    named = patient.generics
     check = check_interactions(
         [g for g in named if g in current], [g for g in named if g not in current and g not in prior], label_store,
         options=[o.generic for o in result.options], prior=[g for g in named if g in prior and g not in current],

@@ -17,7 +17,7 @@ from enum import StrEnum
 from statistics import median
 from typing import Literal
 
-from curbside.corpus.documents import DocType
+from curbside.corpus.documents import RESEARCH_TYPES, DocType
 from curbside.corpus.text import sentence_spans
 from curbside.corpus.versions import Supersession
 from curbside.evidence.answers import covers_subject, gives_answer, mentions_pregnancy, subject_concepts
@@ -38,19 +38,16 @@ Cue = Literal["safety", "monitoring", "caveat", "numbers", "conclusion", "recomm
 
 
 class EvidenceStatus(StrEnum):
-    """How well the evidence found answers the question: ``sufficient`` when a sentence of relevance 0.5
-    or more comes from a source other than patient information, ``limited`` when the relevant sentences
-    are weaker or only patient information, ``insufficient`` when no sentence is relevant enough to quote
-    (``evidence_note`` says why)."""
+    """How well the evidence found answers the question (:func:`calibrated_status`): ``sufficient`` when a
+    sentence answers it from a direct source other than patient information, ``limited`` when the answer is
+    patient information or only indirect or partial evidence was found, ``insufficient`` when no sentence is
+    relevant enough to quote (``evidence_note`` says why)."""
 
     SUFFICIENT = "sufficient"
     LIMITED = "limited"
     INSUFFICIENT = "insufficient"
 
 
-RESEARCH_TYPES = frozenset(
-    {DocType.SYSTEMATIC_REVIEW, DocType.RCT, DocType.OBSERVATIONAL, DocType.CASE_REPORT, DocType.NARRATIVE_REVIEW}
-)
 
 _CUES: dict[Cue, re.Pattern[str]] = {
     "safety": re.compile(
@@ -299,7 +296,7 @@ def _label_indications(hits: list[SearchHit], understood: UnderstoodQuestion, su
     """For a dose question: whether the labels may answer (a label's dose is for its own indications: Viagra's
     is no dose for pulmonary arterial hypertension), and the subject concepts that are a labelled indication
     of the question's drug (a label's dosage section need not repeat them)."""
-    drugs = [m.generic for m in understood.patient.medications if m.generic]
+    drugs = understood.patient.generics
     if not drugs:
         return True, frozenset()
     def on_label(conditions: list[str]) -> bool:
@@ -396,6 +393,13 @@ def select_evidence(
             continue
         context = matcher.tokens(f"{doc.title} {passage.section}")
         context_matches = dict(matcher.matched(context))
+        # Per passage: a label answers only from the section for the intent (and, for a dose, for an
+        # indication it states, which then need not be repeated in its dosage section).
+        label_may_answer, answer_context = True, context_matches
+        if doc.doc_type == DocType.DRUG_LABEL:
+            label_section = _LABEL_ANSWER_SECTIONS.get(intent)
+            label_may_answer = labels_may_answer and (label_section is None or bool(label_section.search(passage.section)))
+            answer_context = {**context_matches, **dict.fromkeys(labelled_for, 0.0)}
         prior = 1.0 / (1.0 + rank / 10.0)
         for start, end in sentence_spans(passage.text):
             text = passage.text[start:end]
@@ -440,13 +444,8 @@ def select_evidence(
             if (population_note is None and renal and intent in (AnswerIntent.DOSE, AnswerIntent.SAFETY)
                     and not _RENAL.search(f"{passage.section} {text}")):
                 population_note = "not about renal impairment"
-            label_section = _LABEL_ANSWER_SECTIONS.get(intent)
-            wrong_section = (doc.doc_type == DocType.DRUG_LABEL and label_section is not None
-                             and not label_section.search(passage.section))
-            is_label = doc.doc_type == DocType.DRUG_LABEL
-            in_context = {**context_matches, **dict.fromkeys(labelled_for, 0.0)} if is_label else context_matches
-            answers = not wrong_section and (labels_may_answer or not is_label) and covers_subject(
-                subject, in_sentence, in_context, matcher.weights, required) and gives_answer(
+            answers = label_may_answer and covers_subject(
+                subject, in_sentence, answer_context, matcher.weights, required) and gives_answer(
                 text, doc.doc_type, intent, graded=grade is not None and doc.doc_type == DocType.GUIDELINE,
                 conclusion="conclusion" in cues, interval_asked=interval_asked, age_asked=age_asked)
             scored.append(

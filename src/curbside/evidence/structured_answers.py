@@ -30,15 +30,11 @@ class StructuredAnswer:
     facts: tuple[tuple[str, str], ...]
 
 
-def _question_drugs(understood: UnderstoodQuestion) -> list[str]:
-    return list(dict.fromkeys(m.generic for m in understood.patient.medications if m.generic))
-
-
 def _dose_answer(understood: UnderstoodQuestion) -> StructuredAnswer | None:
     conditions = understood.patient.conditions
     if not conditions:
         return None  # a dose without an indication would be a guess among regimens
-    for generic in _question_drugs(understood):
+    for generic in understood.patient.generics:
         rows = [r for r in reference_for(generic, conditions) if covers_indication(r, conditions)]
         if not rows:
             continue
@@ -58,7 +54,7 @@ def _dose_answer(understood: UnderstoodQuestion) -> StructuredAnswer | None:
 
 
 def _monitoring_answer(understood: UnderstoodQuestion) -> StructuredAnswer | None:
-    for generic in _question_drugs(understood):
+    for generic in understood.patient.generics:
         row = monitoring_for(generic)
         if row is None:
             continue

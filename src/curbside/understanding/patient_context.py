@@ -131,6 +131,11 @@ class PatientContext(BaseModel):
         None, description="true: on an anticoagulant now; false: the text says not; null: not said"
     )
 
+    @property
+    def generics(self) -> list[str]:
+        """The generic names of the medications named, in order of first mention (one entry per drug)."""
+        return [m.generic for m in self.medications if m.generic]
+
 
 _WEIGHT = re.compile(
     r"(?:weigh(?:s|ing|t)?\s*(?:of\s+|is\s+|:\s*)?|\b)"

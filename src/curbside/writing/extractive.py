@@ -208,7 +208,7 @@ def answer_gap(evidence: EvidenceSet) -> str:
         wanted += " with an interval"
     about = _join(list(evidence.subject)) if evidence.subject else "this question"
     text = f"Not found in the knowledge base: no source gives {wanted} about {about}"
-    if getattr(evidence.understood.patient, "pregnant", None):
+    if evidence.understood.patient.pregnant:
         text += " in pregnancy"
     text += "."
     indirect = sorted({s.population_note for s in evidence.sentences if s.answers and s.population_note})
