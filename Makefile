@@ -12,7 +12,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test setup index samples serve system-deps clean-venv
+.PHONY: demo test setup index samples serve system-deps clean-venv encoder
 
 setup: $(STAMP) $(HTMX)
 
@@ -34,6 +34,11 @@ system-deps:
 
 index: setup
 	$(CURBSIDE) ingest starter --if-missing
+
+# Optional: the MiniLM encoder fine-tuned on BioASQ (about an hour on 2 cores, cached in ~/.cache/curbside/models;
+# needs ../shared/eval/bioasq). The `tuned` preset uses it: curbside --preset tuned ingest ...
+encoder: setup
+	$(CURBSIDE) train encoder --if-missing
 
 samples: index
 	$(CURBSIDE) samples

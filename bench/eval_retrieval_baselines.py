@@ -18,7 +18,8 @@ counts gold PMIDs the corpus lacks (what ``curbside eval retrieval`` reports), w
 retrieve and which lowers every figure. Ratios are to ``plain_bm25`` in the same run and by the same rule.
 
 The dev questions are split once into a tuning part and a report part by whole BioASQ batches
-(``bench/data/bioasq_dev_split.json``: seed and rule, checked on every run); figures are given for
+(``src/curbside/retrieval/data/bioasq_dev_split.json``: seed and rule, checked on every run; the
+encoder of the ``tuned`` preset is trained on the tuning part only); figures are given for
 both parts and for the whole. ``--ablations`` adds one row per retrieval setting changed on its own.
 
 Embeddings come from (and go to) ``DATA_DIR/cache/embeddings.sqlite``, so vectors are computed once.
@@ -33,8 +34,6 @@ import argparse
 import copy
 import itertools
 import json
-import random
-import re
 import sys
 import tempfile
 import time
@@ -43,20 +42,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tantivy
 
 from curbside.corpus.documents import IngestReport
 from curbside.corpus.loaders.bioasq import load_bioasq
 from curbside.engine import Curbside, validate_question
 from curbside.evaluation.metrics import mean, ndcg_at_k, ratio, recall_at_k, reciprocal_rank, unique_in_order
+from curbside.retrieval.finetune import SPLIT_FILE, read_split
+from curbside.retrieval.plain import PlainBM25
 from curbside.retrieval.dense import Embedder, EmbeddingCache, embed_with_cache
 from curbside.retrieval.index import embedding_text
 from curbside.retrieval.search import Searcher
 from curbside.settings import RetrievalSettings, load_settings
 from curbside.understanding import understand
 
-SPLIT_FILE = Path(__file__).parent / "data" / "bioasq_dev_split.json"
-_WORD = re.compile(r"[^\W_]+")
 METRICS = ("ndcg@10", "recall@10", "mrr@10")
 RULES = ("gold_in_corpus", "all_gold")
 
@@ -77,6 +75,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "no section field": {"section_boost": 0.0},
     "dense query = question as asked": {"dense_query": "question"},
     "dense query = question + expansions": {"dense_query": "search_text"},
+    "fusion: reciprocal rank": {"fusion": "rrf"},
+    "fusion: learned": {"fusion": "learned"},
     "fuse per passage": {"fuse_documents": False},
     "fuse per document": {"fuse_documents": True},
     "rrf k 20": {"rrf_k": 20},
@@ -89,51 +89,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 }
 
 
-# ---------------------------------------------------------------- the split
-
-
-def split_batches(batches: Sequence[str], seed: int, n_tuning: int) -> list[str]:
-    """The rule of the split: the sorted batch names, ``n_tuning`` of them drawn with ``random.Random(seed)``."""
-    return sorted(random.Random(seed).sample(sorted(set(batches)), n_tuning))
-
-
-def load_split(path: Path, questions: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """question id -> "tuning" or "report", checked against the seed and rule in ``path``."""
-    split = json.loads(path.read_text(encoding="utf-8"))
-    batches = [q["batch"] for q in questions]
-    drawn = split_batches(batches, split["seed"], len(split["tuning_batches"]))
-    if drawn != sorted(split["tuning_batches"]):
-        raise SystemExit(f"{path}: its tuning batches are not what its seed and rule draw ({drawn}).")
-    tuning = set(split["tuning_batches"])
-    return {q["id"]: ("tuning" if q["batch"] in tuning else "report") for q in questions}
-
-
 # ---------------------------------------------------------------- plain baselines
-
-
-def plain_bm25_index(corpus: Sequence[dict[str, Any]], folder: Path) -> tantivy.Index:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("pmid", stored=True, tokenizer_name="raw")
-    builder.add_text_field("text", stored=False, tokenizer_name="en_stem")
-    index = tantivy.Index(builder.build(), path=str(folder))
-    writer = index.writer(200_000_000, 1)
-    for record in corpus:
-        text = " ".join([record.get("title") or "", *(record.get("snippets") or [])]).strip()
-        writer.add_document(tantivy.Document(pmid=record["pmid"], text=text))
-    writer.commit()
-    writer.wait_merging_threads()
-    index.reload()
-    return index
-
-
-def plain_bm25_search(index: tantivy.Index, searcher: Any, question: str, n: int) -> list[str]:
-    words = _WORD.findall(question)
-    if not words:
-        return []
-    query = index.parse_query(" ".join(f'"{w}"' for w in words), ["text"])
-    hits = [(score, searcher.doc(address)["pmid"][0]) for score, address in searcher.search(query, limit=n).hits]
-    hits.sort(key=lambda h: (-h[0], h[1]))
-    return [pmid for _s, pmid in hits]
 
 
 def rrf(lists: Sequence[Sequence[str]], k: int = 60) -> list[str]:
@@ -239,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = [json.loads(line) for line in args.corpus.open(encoding="utf-8") if line.strip()]
     in_corpus = {r["pmid"] for r in corpus}
     questions = [json.loads(line) for line in args.questions.open(encoding="utf-8") if line.strip()]
-    part_of = load_split(args.split, questions)
+    part_of = read_split(args.split, questions)
     if args.part != "all":
         questions = [q for q in questions if part_of[q["id"]] == args.part]
     questions = questions[: args.limit] if args.limit else questions
@@ -262,10 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     runs: dict[str, dict[str, list[str]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        index = clock("plain_bm25_build", lambda: plain_bm25_index(corpus, Path(tmp)))
-        searcher = index.searcher()
+        plain = clock("plain_bm25_build", lambda: PlainBM25(
+            ((r["pmid"], " ".join([r.get("title") or "", *(r.get("snippets") or [])]).strip()) for r in corpus), Path(tmp)
+        ))
         runs["plain_bm25"] = {
-            q["id"]: clock("plain_bm25", lambda q=q: plain_bm25_search(index, searcher, q["question"], 100))
+            q["id"]: clock("plain_bm25", lambda q=q: plain.search(q["question"], 100))
             for q in questions
         }
     pmids, doc_vectors = clock("plain_dense_vectors", lambda: document_vectors(args.corpus, embedder))

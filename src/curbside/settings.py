@@ -64,7 +64,7 @@ class RetrievalSettings(_Section):
     """How a question becomes a BM25 query and a query vector, and how the two lists are fused.
 
     The defaults were chosen by the ablations of ``bench/eval_retrieval_baselines.py`` on the tuning part
-    of the BioASQ dev questions (``bench/data/bioasq_dev_split.json``); docs/benchmarks.md has the table.
+    of the BioASQ dev questions (``curbside/retrieval/data/bioasq_dev_split.json``); docs/benchmarks.md has the table.
     """
 
     lexical_candidates: int = Field(100, ge=1, le=2000)
@@ -92,6 +92,11 @@ class RetrievalSettings(_Section):
     stopwords: bool = Field(True, description="drop stopwords from the BM25 query (BM25's IDF weighs them anyway)")
     dense_query: Literal["search_text", "question"] = Field(
         "search_text", description="embed the clinical question with its expansions, or the question as asked"
+    )
+    fusion: Literal["rrf", "learned"] = Field(
+        "rrf",
+        description="how hybrid search combines its lists: reciprocal rank, or the fitted model of "
+        "retrieval/fusion.py (falls back to reciprocal rank when none is fitted for the index's model)",
     )
     fuse_documents: bool = Field(
         False,

@@ -237,6 +237,7 @@ def eval_group() -> None:
 
 from curbside.cli import (
     eval_commands,  # noqa: F401  (registers `curbside eval ...`)
+    train_commands,  # noqa: F401  (registers `curbside train ...`)
     web_commands,  # noqa: F401  (registers `curbside serve`, `users`, `samples`)
 )
 

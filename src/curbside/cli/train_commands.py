@@ -1,0 +1,88 @@
+"""``curbside train encoder``: a thin shell over :func:`curbside.retrieval.finetune.build_tuned_encoder`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from curbside.cli.main import _engine, _progress, cli
+from curbside.errors import ConfigurationError
+from curbside.evaluation.files import default_eval_file
+from curbside.retrieval.dense import TUNED_MODEL_NAME, models_dir
+from curbside.retrieval.finetune import SPLIT_FILE, EncoderRecipe, build_tuned_encoder
+
+
+@cli.group()
+def train() -> None:
+    """Build the models Curbside can train itself (cached; nothing binary is committed)."""
+
+
+@train.command("encoder")
+@click.option("--questions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="BioASQ questions with gold PMIDs (default ../shared/eval/bioasq/questions_dev.jsonl).")
+@click.option("--corpus", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Their documents (default ../shared/eval/bioasq/corpus.jsonl).")
+@click.option("--split", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Batches of the tuning and report parts; only the tuning part trains (default: the packaged "
+              "split, curbside/retrieval/data/bioasq_dev_split.json).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"Model folder (default: the models folder's {TUNED_MODEL_NAME}, where the tuned preset reads it).")
+@click.option("--epochs", type=click.IntRange(1, 20), default=EncoderRecipe().epochs, show_default=True)
+@click.option("--seed", type=int, default=EncoderRecipe().seed, show_default=True)
+@click.option("--if-missing", is_flag=True, help="Do nothing when the model folder already holds a built model.")
+def train_encoder(questions: Path | None, corpus: Path | None, split: Path | None, out: Path | None, epochs: int,
+                  seed: int, if_missing: bool) -> None:
+    """Fine-tune the bundled MiniLM on BioASQ questions (hard negatives from BM25) for the tuned preset.
+
+    About an hour on 2 cores (docs/benchmarks.md); the models folder is $CURBSIDE_MODELS, else
+    ~/.cache/curbside/models. Then build an index with it: curbside --preset tuned ingest ...
+    """
+    target = out or models_dir() / TUNED_MODEL_NAME
+    if if_missing and (target / "recipe.json").is_file():
+        click.echo(f"Encoder already built in {target}; skipping.", err=True)
+        return
+    questions = questions or default_eval_file(None, "bioasq", "questions_dev.jsonl")
+    corpus = corpus or default_eval_file(None, "bioasq", "corpus.jsonl")
+    if questions is None or corpus is None:
+        raise ConfigurationError(
+            "The BioASQ training data was not found beside the corpus (../shared/eval/bioasq); "
+            "give --questions and --corpus."
+        )
+    split = split or SPLIT_FILE
+    for path in (questions, corpus, split):
+        if not Path(path).is_file():
+            raise ConfigurationError(f"{path}: no such file.")
+    recipe = EncoderRecipe(epochs=epochs, seed=seed)
+    record = build_tuned_encoder(questions, corpus, split, recipe=recipe, out=target, progress=_progress)
+    click.echo(json.dumps({"model": str(target), **record}, indent=2))
+
+
+@train.command("fusion")
+@click.option("--questions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="BioASQ questions with gold PMIDs (default ../shared/eval/bioasq/questions_dev.jsonl).")
+@click.option("--split", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Batches of the tuning and report parts (default: the packaged split).")
+@click.option("--part", type=click.Choice(["tuning", "report"]), default="tuning", show_default=True)
+@click.option("--l2", type=click.FloatRange(min=0), default=1e-4, show_default=True, help="Regularisation.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Weights file to update (default: the packaged retrieval/data/fusion_weights.json).")
+@click.pass_context
+def train_fusion_command(ctx: click.Context, questions: Path | None, split: Path | None, part: str, l2: float,
+                         out: Path | None) -> None:
+    """Fit the learned fusion's weights for the index's embedding model (a BioASQ index; seconds).
+
+    Build the index first: curbside --data-dir DIR [--preset tuned] ingest bioasq corpus.jsonl.
+    """
+    from curbside.evaluation.fusion_training import train_fusion
+    from curbside.retrieval.fusion import WEIGHTS_FILE
+
+    questions = questions or default_eval_file(None, "bioasq", "questions_dev.jsonl")
+    if questions is None or not Path(questions).is_file():
+        raise ConfigurationError("The BioASQ questions were not found (../shared/eval/bioasq); give --questions.")
+    command = "curbside --data-dir DIR" + (f" --preset {ctx.find_root().obj['preset']}" if ctx.find_root().obj.get("preset") else "")
+    command += f" train fusion --part {part} --l2 {l2}"
+    entry = train_fusion(_engine(ctx), questions, split_path=split or SPLIT_FILE, part=part, l2=l2,
+                         out=out or WEIGHTS_FILE, command=command, progress=_progress)
+    click.echo(json.dumps(entry, indent=2))
