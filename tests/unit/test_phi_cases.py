@@ -1,7 +1,8 @@
-"""The hand-labelled PHI set (tests/fixtures/phi_cases.jsonl) is well formed.
+"""The hand-labelled PHI sets (tests/fixtures/phi_cases.jsonl and its held-back part) are well formed.
 
-Only its shape is tested here; the scrubber's recall and precision on it are measured by
-``python bench/eval_phi.py`` and reported in docs/benchmarks.md.
+Only their shape is tested here; the scrubber's recall and precision on them are measured by
+``python bench/eval_phi.py`` (``--cases tests/fixtures/phi_cases_heldback.jsonl`` for the held-back part,
+which the scrubber was never tuned on) and reported in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ import json
 from collections import Counter
 from pathlib import Path
 
-CASES = Path(__file__).resolve().parents[1] / "fixtures" / "phi_cases.jsonl"
+import pytest
 
 
-def _cases() -> list[dict]:
-    return [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CASES = FIXTURES / "phi_cases.jsonl"
+HELD_BACK = FIXTURES / "phi_cases_heldback.jsonl"
+
+
+def _cases(path: Path = CASES) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_at_least_100_cases_with_unique_ids() -> None:
@@ -24,8 +30,9 @@ def test_at_least_100_cases_with_unique_ids() -> None:
     assert not [i for i, n in ids.items() if n > 1]
 
 
-def test_every_case_has_the_fields_and_its_strings_occur_in_its_text() -> None:
-    for case in _cases():
+@pytest.mark.parametrize("path", [CASES, HELD_BACK], ids=["tuning", "held-back"])
+def test_every_case_has_the_fields_and_its_strings_occur_in_its_text(path: Path) -> None:
+    for case in _cases(path):
         assert set(case) == {"id", "text", "phi", "keep"}, case["id"]
         assert isinstance(case["text"], str) and case["text"], case["id"]
         assert case["phi"] or case["keep"], case["id"]
@@ -45,3 +52,12 @@ def test_the_set_has_identifiers_and_tricky_negatives() -> None:
     for negative in ("Parkinson", "Graves' disease", "Addison disease", "2 g/kg", "day 14", "age 45"):
         assert negative in kept, negative
     assert all(not c["phi"] for c in cases if c["id"].startswith("neg-"))
+
+
+def test_the_held_back_part_is_separate_and_has_lone_names_and_their_negatives() -> None:
+    tuning_ids = {c["id"] for c in _cases()}
+    held = _cases(HELD_BACK)
+    assert len(held) >= 40
+    assert not tuning_ids & {c["id"] for c in held}
+    assert sum(1 for c in held if c["phi"]) >= 20 and sum(1 for c in held if not c["phi"]) >= 20
+    assert all(not c["phi"] for c in held if c["id"].startswith("neg-"))
