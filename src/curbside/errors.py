@@ -53,6 +53,13 @@ class IngestError(CurbsideError):
     """A corpus file could not be ingested at all (not: some malformed lines, which are reported)."""
 
 
+class BackupError(CurbsideError):
+    """A backup cannot be made or restored: a target that is not empty, a damaged or missing backup, or one
+    from a database schema this version does not know."""
+
+    exit_code = 2
+
+
 class EvaluationError(CurbsideError):
     """An evaluation file is missing or not in the expected format."""
 

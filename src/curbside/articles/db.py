@@ -69,6 +69,14 @@ def upgrade_database(engine: Engine) -> None:
         ) from exc
 
 
+def migration_scripts() -> Any:
+    """The Alembic migration scripts of this Curbside (an ``alembic.script.ScriptDirectory``): which schema
+    revisions it knows, and its newest."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(resources.files(MIGRATIONS_PACKAGE)))
+
+
 def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or None before the first migration."""
     if "alembic_version" not in inspect(engine).get_table_names():
