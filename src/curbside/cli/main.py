@@ -236,6 +236,7 @@ def eval_group() -> None:
 
 
 from curbside.cli import (
+    backup_commands,  # noqa: F401  (registers `curbside backup`, `restore`)
     eval_commands,  # noqa: F401  (registers `curbside eval ...`)
     train_commands,  # noqa: F401  (registers `curbside train ...`)
     web_commands,  # noqa: F401  (registers `curbside serve`, `users`, `samples`)

@@ -39,6 +39,8 @@ LIBRARY_CALLS: dict[str, tuple[str, ...]] = {
     "users list": ("curbside.articles.accounts:Accounts.list_users",),
     "samples": ("curbside.articles.publisher:Publisher.samples",),
     "refresh": ("curbside.articles.publisher:Publisher.refresh",),
+    "backup": ("curbside.articles.backup:backup_data_dir",),
+    "restore": ("curbside.articles.backup:restore_data_dir",),
 }
 
 
