@@ -66,6 +66,17 @@ POSITIVE: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("Maria Lopez presents with dysphagia.", "[name] presents with dysphagia.", [("name", "Maria Lopez")]),
     ("Anna Maria Kowalski was admitted.", "[name] was admitted.", [("name", "Anna Maria Kowalski")]),
     ("Robert Brown is on rituximab.", "[name] is on rituximab.", [("name", "Robert Brown")]),
+    # names without a cue, from the census lists: a lone first name or surname, a name that is also an
+    # English word opening a sentence before a clinical verb, or mid-sentence in capitals
+    ("Jane has lupus.", "[name] has lupus.", [("name", "Jane")]),
+    ("Seen by Smith today.", "Seen by [name] today.", [("name", "Smith")]),
+    ("Should Kevin stop warfarin?", "Should [name] stop warfarin?", [("name", "Kevin")]),
+    ("Nguyen's eGFR is 28.", "[name]'s eGFR is 28.", [("name", "Nguyen")]),
+    ("Will has gout.", "[name] has gout.", [("name", "Will")]),
+    ("Grace takes prednisone.", "[name] takes prednisone.", [("name", "Grace")]),
+    ("May was started on apixaban.", "[name] was started on apixaban.", [("name", "May")]),
+    ("I spoke with Hope about it.", "I spoke with [name] about it.", [("name", "Hope")]),
+    ("Rebecca Thompson, 52, has scleroderma.", "[name], 52, has scleroderma.", [("name", "Rebecca Thompson")]),
 ]
 
 NEGATIVE = SEED_QUESTIONS + [
@@ -90,6 +101,15 @@ NEGATIVE = SEED_QUESTIONS + [
     "Medicare Advantage has rules. Blue Cross is a payer. Giant Cell arteritis has a jaw claudication sign.",
     "Patient has lupus. Patient is 45. The patient reports fever. Pt has RA.",
     "Kawasaki Disease presents in children. Lyme Disease is tick-borne. Bell Palsy is sudden.",
+    # census names that are also words, eponyms, drugs or institutions
+    "Will rituximab help? May I give IVIG? Mark the site. Hope of remission is low. Grace period applies.",
+    "Still febrile on day 5. Brown recluse bite. White blood cell count 2.1. Long-term prednisone.",
+    "Cushing was excluded. Addison and Graves together. Parkinson patients on levodopa.",
+    "Wilson disease, Gilbert syndrome, Turner syndrome, a Wells score of 6, Gleason score 7, a Foley catheter.",
+    "Stevens-Johnson syndrome, Kaplan-Meier curves, Child-Pugh class B, Bence Jones protein, Murphy sign.",
+    "She switched from Sprintec to Camila. Is Ella effective? Allegra or Zyrtec?",
+    "Johns Hopkins and the Mayo Clinic differ. Does Kaiser Permanente cover Wegovy? Rose Bengal staining.",
+    "Symptoms began in June and worsened in August.",
 ]
 
 
@@ -163,10 +183,27 @@ def test_scrubbing_is_deterministic_and_idempotent() -> None:
         "www." + "a" * 1996,
         "12 " * 600 + "Street",
         "March " * 333,
+        "Smith Jones " * 180,
+        "Will has " * 250,
     ],
 )
 def test_adversarial_input_is_fast(text: str) -> None:
     text = text[:2000]
+    scrub_phi("Jane Smith")  # the census name lists load once per process; this times the scrubbing
     started = time.perf_counter()
     scrub_phi(text)
     assert time.perf_counter() - started < 0.5
+
+
+def test_the_name_lists_come_from_the_census_files_and_the_exceptions_from_their_sources() -> None:
+    from curbside.articles.person_names import EXCEPTIONS_FILE, census_given_names, census_surnames, name_exceptions
+
+    given, surnames, exceptions = census_given_names(), census_surnames(), name_exceptions()
+    assert {"Jane", "Grace", "Will", "Olivia"} <= given and len(given) > 5000
+    assert {"Smith", "Nguyen", "Kowalski", "Hernandez"} <= surnames and 15000 < len(surnames) < 25000
+    assert exceptions["Parkinson"] == exceptions["Cushing"] == exceptions["Still"] == "eponym"
+    assert exceptions["Will"] == exceptions["Grace"] == exceptions["Hope"] == "english"
+    assert exceptions["Camila"] == exceptions["Ella"] == "drug"
+    assert "Jane" not in exceptions and "Nguyen" not in exceptions
+    header = EXCEPTIONS_FILE.read_text(encoding="utf-8")[:2000]
+    assert "MeSH" in header and "SCOWL" in header and "Drugs@FDA" in header and "Kevin Atkinson" in header

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = FIXTURES / "phi_cases.jsonl"
 HELD_BACK = FIXTURES / "phi_cases_heldback.jsonl"

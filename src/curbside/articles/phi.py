@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from curbside.articles.person_names import census_given_names, census_surnames, name_exceptions
 from curbside.vocabulary.ages import OLD_AGE, OLD_AGE_NOUN
 
 
@@ -238,6 +239,91 @@ _NOT_NAMES = frozenset(
 )
 
 
+# --- names without a cue, from the census lists (articles/person_names.py) ----------------------------
+
+# A capitalised word, not part of a hyphenated compound ("Kaplan-Meier", "Stevens-Johnson"), which are
+# eponyms far more often than double-barrelled names; a name after a cue keeps its hyphen ("Anne-Marie").
+_LONE_WORD = re.compile(r"(?<![\w'\u2019.-])[A-Z](?:[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})(?:[A-Z][a-z]{1,20})?(?![\w-]|['\u2019][a-rt-z])")
+# A word after a capitalised word that makes it an eponym, a test, a place or an institution, not a person:
+# "Wilson disease", "Wells score", "Foley catheter", "Bence Jones protein", "Framingham cohort".
+_EPONYM_HEADS = frozenset(
+    {
+        "disease", "diseases", "syndrome", "syndromes", "sign", "signs", "score", "scores", "criteria",
+        "classification", "scale", "test", "tests", "maneuver", "manoeuvre", "procedure", "operation",
+        "fracture", "lesion", "lesions", "node", "nodes", "nodule", "nodules", "protein", "catheter", "cyst",
+        "tear", "phenomenon", "palsy", "curve", "curves", "model", "equation", "formula", "method", "index",
+        "ratio", "reflex", "triad", "law", "rule", "rules", "stain", "staining", "tube", "repair", "shunt",
+        "cohort", "trial", "study", "ulcer", "hernia", "murmur", "spots", "disorder", "anomaly", "chorea",
+        "esophagus", "body", "bodies", "cell", "cells", "virus", "regimen", "protocol", "position",
+        "clinic", "hospital", "center", "centre", "institute", "university", "college", "foundation",
+        "county", "patients", "type", "stage", "grade", "class",
+    }
+)
+# Institutions and cohorts named after people or places, whose words are never a patient's name.
+_INSTITUTION = re.compile(
+    r"\b(?:Johns\s+Hopkins|Mayo|MD\s+Anderson|Dana[-\s]Farber|(?:Memorial\s+)?Sloan[-\s]Kettering|Kaiser"
+    r"(?:\s+Permanente)?|Mount\s+Sinai|Cedars[-\s]Sinai|Beth\s+Israel|Brigham(?:\s+and\s+Women's)?|"
+    r"Fred\s+Hutch(?:inson)?|Vanderbilt|Emory|Stanford|Harvard|Yale|Baylor|Tufts|Duke|Cleveland\s+Clinic|"
+    r"Mass(?:achusetts)?\s+General|Lahey|Geisinger|Ochsner|Scripps|Henry\s+Ford|Framingham)\b"
+)
+_MONTHS = frozenset({"January", "February", "March", "April", "May", "June", "July", "August", "September",
+                     "October", "November", "December"})
+_PERSONAL_VERB_AFTER = re.compile(rf"(?:['\u2019]s?)?\s{{1,3}}{_CLINICAL_VERB}\b")
+_NEXT_WORD = re.compile(r"(?:['\u2019]s?)?\s{1,3}([A-Za-z][\w-]*)")
+
+
+def _census_kind(word: str) -> str | None:
+    """'name' for a census name that is no other word, its exception kind for one that is, else None."""
+    if word not in census_given_names() and word not in census_surnames():
+        return None
+    return name_exceptions().get(word, "name")
+
+
+def _lone_names(text: str) -> Iterator[_Span]:
+    """Census names without a cue: runs of capitalised words that are all names ("Grace Liu"), or one
+    name that is no other word ("Jane has lupus", "Seen by Smith today"), or a name that is also a word
+    opening a sentence before a clinical verb ("Will has gout"). Eponyms, drugs and institutions stay."""
+    protected = {i for m in _INSTITUTION.finditer(text) for i in range(m.start(), m.end())}
+    words = [m for m in _LONE_WORD.finditer(text) if m.start() not in protected]
+    i = 0
+    while i < len(words):
+        run = [words[i]]
+        while i + len(run) < len(words) and re.fullmatch(r" {1,2}", text[run[-1].end() : words[i + len(run)].start()]):
+            run.append(words[i + len(run)])
+        i += len(run)
+        before = text[: run[0].start()].rstrip(" \t\"'([*-")
+        opening = not before or before[-1] in ".!?:;\n"
+        # A sentence's first word is capitalised anyway: it joins the run only if it is a name itself.
+        if opening and len(run) > 1 and _census_kind(run[0].group()) != "name":
+            run, opening = run[1:], False
+        following = _NEXT_WORD.match(text, run[-1].end())
+        if following and (following.group(1).lower() in _EPONYM_HEADS or _MEDICAL_SUFFIX.search(following.group(1).lower())):
+            continue  # "Wilson disease", "Gleason score", "Burkitt lymphoma"
+        kinds = [_census_kind(w.group()) for w in run]
+        if len(run) > 1:
+            if all(k in ("name", "english") for k in kinds) and "name" in kinds and not any(
+                w.group() in _NOT_NAMES or w.group() in _NOT_NAMES_AT_OPENING for w in run
+            ):
+                yield _Span("name", run[0].start(), run[-1].end(), "[name]")
+            continue  # a run with another word is a heading, a brand or an institution ("Rose Bengal")
+        word, kind = run[0].group(), kinds[0]
+        before_verb = bool(_PERSONAL_VERB_AFTER.match(text, run[0].end()))
+        if kind is None or kind == "eponym":
+            continue
+        if word in _MONTHS:
+            is_name = opening and before_verb  # "June reports night sweats", not "in June"
+        elif word in _NOT_NAMES or word in _NOT_NAMES_AT_OPENING:
+            is_name = False
+        elif kind == "name":
+            is_name = True
+        elif opening:
+            is_name = before_verb  # "Will has gout", not "Will rituximab help?"
+        else:
+            is_name = kind == "english"  # "asked Grace", not "switched to Camila"
+        if is_name:
+            yield _Span("name", run[0].start(), run[0].end(), "[name]")
+
+
 def _words_are_a_name(words: str) -> bool:
     parts = [w for w in re.split(r"\s+", words) if not re.fullmatch(r"[A-Z]\.", w)]
     return bool(parts) and parts[0] not in _NOT_NAMES
@@ -301,6 +387,7 @@ def _names(text: str) -> Iterator[_Span]:
     for m in _NAME_OPENING.finditer(text):
         if _opening_is_a_name(m.group(1)):
             yield _Span("name", m.start(1), m.end(1), "[name]")
+    yield from _lone_names(text)
 
 
 def _urls(text: str) -> Iterator[_Span]:
