@@ -235,6 +235,8 @@ _NOT_NAMES = frozenset(
         "Also", "Then", "Now", "Recently", "Currently", "Here", "There", "Since", "After", "Before", "During",
         "Meanwhile", "However", "Which", "Whether", "Where", "Why", "Whom", "Whose", "Consider",
         "Treating", "Managing", "For", "In", "On", "At", "Of", "From", "Diagnosis", "Question", "Case", "Note",
+        # words the census lists hold as names that open a sentence in informal questions ("Ok, ...", "So is ...")
+        "Ok", "Okay", "So", "An", "See", "Many", "Else", "Soon", "Thanks",
     }
 )
 
