@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CURBSIDE := $(BIN)/curbside
 HTMX := src/curbside/web/static/vendor/htmx.min.js
+SWAGGER_UI := src/curbside/web/static/vendor/swagger-ui/swagger-ui-bundle.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
@@ -14,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: demo test setup index samples serve system-deps clean-venv encoder
 
-setup: $(STAMP) $(HTMX)
+setup: $(STAMP) $(HTMX) $(SWAGGER_UI)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # htmx only enhances the pages (they work without it), so a failed download is a warning.
-$(HTMX): scripts/fetch-htmx.sh
+$(HTMX): scripts/fetch-htmx.sh scripts/fetch-npm-files.sh
 	bash scripts/fetch-htmx.sh || echo "warning: htmx could not be fetched; pages work without it" >&2
+
+# Swagger UI for /docs, served from this origin (the API works without it; /docs then says how to fetch it).
+$(SWAGGER_UI): scripts/fetch-swagger-ui.sh scripts/fetch-npm-files.sh
+	bash scripts/fetch-swagger-ui.sh || echo "warning: Swagger UI could not be fetched; /docs will say so" >&2
 
 # Debian's chromium (browser tests) and PostgreSQL (tests against a real server), when missing.
 system-deps:

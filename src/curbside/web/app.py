@@ -23,18 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from curbside.articles.publisher import Publisher
 from curbside.errors import CurbsideError
 from curbside.settings import Settings
-from curbside.web import api, pages
-from curbside.web.security import VISITOR_COOKIE, YEAR_SECONDS, set_cookie
+from curbside.web import api, api_docs, pages
+from curbside.web.security import VISITOR_COOKIE, YEAR_SECONDS, add_security_headers, set_cookie
 
 log = logging.getLogger(__name__)
-
-# No inline scripts anywhere, so scripts are limited to this origin.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-# FastAPI's /docs page loads its assets from a CDN, which this policy (and an offline machine) would block.
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 class _BodyTooLarge(Exception):
@@ -124,6 +116,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
         summary="Guideline-first, cited answers to clinical questions, reviewed by a Medical Advisory Board.",
         version="1.0",
         lifespan=lifespan,
+        # /docs is served from this origin by api_docs (FastAPI's loads a CDN and an inline script); no /redoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.publisher = publisher
     app.state.templates = pages.make_templates()
@@ -131,7 +126,8 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
-    # Added before the headers middleware, so it runs inside it and a 413 still gets the security headers.
+    app.include_router(api_docs.router)
+    # A 413 from here still gets the security headers: add_security_headers wraps the whole stack.
     app.add_middleware(BodySizeLimit, limit=settings.web.max_request_bytes)
 
     def openapi() -> dict[str, Any]:
@@ -158,13 +154,8 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.middleware("http")
-    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def visitor_cookie(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        if not request.url.path.startswith(DOCS_PATHS):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
         if getattr(request.state, "new_visitor", False):
             set_cookie(request, response, VISITOR_COOKIE, request.state.visitor_id, YEAR_SECONDS)
         return response
@@ -193,4 +184,6 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
             message = "There is no page here."
         return pages.error_page(request, exc.status_code, message)
 
+    # Outermost, around Starlette's error handler too: every response carries the security headers.
+    add_security_headers(app, settings.web.trusted_proxies)
     return app

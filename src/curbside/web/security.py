@@ -1,4 +1,5 @@
-"""Who is asking: session cookies for pages, bearer tokens for the API, CSRF tokens for forms.
+"""Who is asking: session cookies for pages, bearer tokens for the API, CSRF tokens for forms; and the security
+headers every response carries (``add_security_headers``).
 
 The CSRF token is an HMAC of the visitor's random cookie id under the server's secret key, so it needs no
 server-side storage and cannot be forged without the key. The API ignores cookies entirely (bearer tokens
@@ -13,6 +14,8 @@ import ipaddress
 import secrets
 
 from fastapi import Request, Response
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from curbside.articles.accounts import UserInfo
 from curbside.articles.publisher import Publisher
@@ -123,3 +126,82 @@ def client_address(request: Request) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return host[:64]
+
+
+# --- Security headers on every response -------------------------------------------------------------------------
+
+# No inline scripts or styles anywhere (Swagger UI on /docs included: its assets and its starter script are files
+# of this origin), so one policy serves the pages, the API and /docs. Swagger UI's stylesheet uses data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # For browsers that predate CSP's frame-ancestors.
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+# Drafts and patient context are private to their asker and reviewers: no shared cache may keep any page or
+# API answer. Only the static assets (the same for everyone) may be cached.
+NO_STORE = "no-store"
+STATIC_PREFIX = "/static/"
+# Sent only on a request that arrived over https (directly, or as a trusted proxy says): over plain http it
+# would be ignored, and on a test setup it would pin the host to https for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
+class SecurityHeaders:
+    """ASGI middleware that adds ``SECURITY_HEADERS`` (and HSTS over https, and ``Cache-Control: no-store`` outside
+    /static/) to every response that does not set them itself. It wraps the whole app, Starlette's error handler
+    included, so a 500, a 404, a 413 and the static files get them too."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
+        self.app = app
+        self.trusted_proxies = trusted_proxies
+
+    def _over_https(self, scope: Scope) -> bool:
+        if scope.get("scheme") == "https":
+            return True
+        peer = (scope.get("client") or ("", 0))[0]
+        if not (self.trusted_proxies and _in_networks(peer, self.trusted_proxies)):
+            return False
+        forwarded = [v for k, v in scope.get("headers", []) if k == b"x-forwarded-proto"]
+        # The last value is the one the nearest (trusted) proxy wrote.
+        return bool(forwarded) and forwarded[-1].decode("latin-1").split(",")[-1].strip().lower() == "https"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = dict(SECURITY_HEADERS)
+        if not scope.get("path", "").startswith(STATIC_PREFIX):
+            extra["Cache-Control"] = NO_STORE
+        if self._over_https(scope):
+            extra["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+        encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in encoded if name not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def add_security_headers(app: Starlette, trusted_proxies: list[str]) -> None:
+    """Wrap ``app``'s whole middleware stack (built on its first request) in ``SecurityHeaders``: outside
+    Starlette's ServerErrorMiddleware, which user middleware cannot reach, so even a 500 carries the headers."""
+    build_stack = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build_stack(), trusted_proxies)
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
