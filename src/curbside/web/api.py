@@ -30,6 +30,7 @@ class ErrorResponse(BaseModel):
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     words = {
+        400: "the body could not be parsed at all (for example bytes that are not text, sent as JSON)",
         401: "not signed in, or an unknown, revoked or expired token",
         403: "the user's role does not allow this",
         404: "no such article (or a draft the user may not see)",
@@ -41,8 +42,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorResponse, "description": words[code]} for code in codes}
 
 
-# Every route may answer 413 (body too large) and 422 (request not valid).
-router = APIRouter(prefix="/api", tags=["api"], responses=_errors(413, 422))
+# Every route may answer 400 (body unparseable), 413 (body too large) and 422 (request not valid).
+router = APIRouter(prefix="/api", tags=["api"], responses=_errors(400, 413, 422))
 
 
 class TokenRequest(BaseModel):
