@@ -11,6 +11,7 @@ class CurbsideError(Exception):
 
     exit_code: int = 1
     http_status: int = 500  # what the web API answers
+    retry_after: int | None = None  # seconds, sent as Retry-After with a 429 or 503
 
 
 class ConfigurationError(CurbsideError):
@@ -109,3 +110,25 @@ class RateLimitedError(CurbsideError):
 
     exit_code = 5
     http_status = 429
+
+
+class BusyError(CurbsideError):
+    """Every article-build slot of this worker is taken; ask again after ``retry_after`` seconds."""
+
+    exit_code = 6
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailableError(CurbsideError):
+    """A dependency the request needs (the index, the database) is not there now; try again later."""
+
+    exit_code = 3
+    http_status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

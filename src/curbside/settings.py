@@ -139,6 +139,20 @@ class WebSettings(_Section):
         default_factory=list,
         description="addresses or networks of reverse proxies whose X-Forwarded-For is believed (default: none)",
     )
+    build_queue_limit: int = Field(
+        8, ge=1, description="article builds waiting or running per worker process; beyond it asks get 429 with "
+                             "Retry-After"
+    )
+    build_sweep_seconds: float = Field(
+        10.0, gt=0, le=3600, description="how often an idle worker looks for builds a crashed worker left behind "
+                                         "and retries opening an index that failed"
+    )
+    build_lease_seconds: int = Field(
+        600, ge=10, description="a build claimed this long ago by a worker on another host is built again"
+    )
+    database_busy_seconds: float = Field(
+        30.0, ge=0, le=600, description="SQLite: how long a write waits for another writer's lock before 503"
+    )
 
 
 class Settings(_Section):

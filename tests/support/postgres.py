@@ -190,6 +190,16 @@ class TempCluster:
         server.url = server.url.set(database=SESSION_DATABASE)
         return server
 
+    def stop_server(self) -> None:
+        """Stop the server (fast shutdown: sessions are cut), keeping its data: an outage or a restart."""
+        self._check("pg_ctl stop", self._run([self.bindir / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "30",
+                                              "stop"]))
+
+    def start_server(self) -> None:
+        """Start the stopped server again on the same port."""
+        self._check("pg_ctl start", self._run([self.bindir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t",
+                                               "60", "-o", f"-p {self.port}", "start"]))
+
     def stop(self) -> None:
         if self.running:
             self.running = False

@@ -20,14 +20,22 @@ from curbside.errors import ConfigurationError
 MIGRATIONS_PACKAGE = "curbside.articles.migrations"
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on, a busy timeout and WAL so readers never block the builder."""
-    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+def create_database_engine(url: str, *, busy_seconds: float = 30.0) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on, a busy timeout and WAL so readers never block the builder.
+
+    A write that finds SQLite locked by another writer is retried by SQLite's busy handler for ``busy_seconds``.
+    Pooled connections are pinged before use, so a restarted PostgreSQL server is reconnected to by itself.
+    Statement parameters (questions, notes) are never put into error messages, which may be logged.
+    """
+    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": busy_seconds, "check_same_thread": False}
+    elif url.startswith("postgresql"):
+        # A server that is down or unreachable fails the request within seconds instead of hanging it.
+        kwargs["connect_args"] = {"connect_timeout": 5}
     try:
         engine = create_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -88,9 +96,9 @@ def schema_revision(engine: Engine) -> str | None:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, busy_seconds: float = 30.0) -> None:
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, busy_seconds=busy_seconds)
         if migrate:
             upgrade_database(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

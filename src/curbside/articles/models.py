@@ -119,6 +119,10 @@ class ArticleVersion(Base):
     context: Mapped[str | None] = mapped_column(Text, nullable=True)
     build_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | building | ready | failed
     build_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    build_owner: Mapped[str | None] = mapped_column(
+        String(128), nullable=True, doc="the worker building it (host:pid), so another can take over if it dies"
+    )
+    build_claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     article_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     corpus_snapshot: Mapped[str | None] = mapped_column(String(128), nullable=True)
     diff_from_previous: Mapped[str | None] = mapped_column(Text, nullable=True)

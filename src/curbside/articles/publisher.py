@@ -8,6 +8,7 @@ refresh`` is :meth:`Publisher.refresh`, and ``curbside users ...`` are :attr:`Pu
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from curbside.articles.db import Database
 from curbside.articles.samples import SamplesResult, make_samples
 from curbside.articles.store import ArticleRef, ArticleStore
 from curbside.engine import Curbside
+from curbside.errors import IndexError_, ServiceUnavailableError
+from curbside.retrieval.index import index_dir
+from curbside.retrieval.snapshots import index_stamp
 from curbside.settings import Settings
 from curbside.writing.article import Article as ArticleDocument
 
@@ -60,14 +64,19 @@ class Publisher:
     def __init__(self, settings: Settings, engine: Curbside | None = None) -> None:
         self.settings = settings
         self.engine = engine if engine is not None else Curbside(settings)
-        self.db = Database(settings.database_url())
+        self.db = Database(settings.database_url(), busy_seconds=settings.web.database_busy_seconds)
         self.accounts = Accounts(self.db, settings.web)
         self.store = ArticleStore(self.db, settings)
-        self.builder = ArticleBuilder(self.store, self._ask, self._embed)
+        web = settings.web
+        self.builder = ArticleBuilder(self.store, self._ask, self._embed, queue_limit=web.build_queue_limit,
+                                      sweep_seconds=web.build_sweep_seconds, lease_seconds=web.build_lease_seconds,
+                                      on_sweep=self._check_engine)
         self.store.on_version_created = self.builder.enqueue
         # Only the builder thread touches the engine; these say how it is doing, for /api/health and pages.
         self.engine_state = "starting"  # starting | ready | failed
         self.engine_error: str | None = None
+        self.corpus_snapshot: str | None = None  # of the index the engine has open
+        self._index_stamp: tuple[int, int] | None = None
 
     @cached_property
     def secret_key(self) -> str:
@@ -75,12 +84,21 @@ class Publisher:
         return load_secret_key(self.settings)
 
     def _ask(self, question: str, context: str | None, article_id: str) -> ArticleDocument:
-        return self.engine.ask(question, context=context, article_id=article_id)
+        self._follow_index_switch()
+        try:
+            return self.engine.ask(question, context=context, article_id=article_id)
+        except IndexError_ as exc:  # the index went away or was damaged under the running server
+            self._engine_failed(exc)
+            raise
 
     def _embed(self, question: str) -> np.ndarray | None:
-        # Related questions use the index's own embedder; without one, articles simply have no neighbours.
+        # Related questions use the index's own embedder; without one (an index built without embeddings, as
+        # the `fast` preset does), articles simply have no neighbours and no model is loaded.
         try:
-            return self.engine.index.embedder.encode([question])[0]
+            embedder = self.engine.index.embedder
+            if not embedder.settings.enabled:
+                return None
+            return embedder.encode([question])[0]
         except Exception:
             log.warning("could not embed the question for related questions", exc_info=True)
             return None
@@ -94,19 +112,78 @@ class Publisher:
     def warm_up(self) -> None:
         """Open the index and load the embedding model (in the builder thread, before the first build)."""
         try:
-            self.engine.index.embedder.encode(["warm up"])
-        except Exception as exc:  # noqa: BLE001 - reported on /api/health and on each failed build
-            self.engine_state, self.engine_error = "failed", str(exc)
-            log.warning("engine warm-up failed; articles will fail until the index is built: %s", exc)
+            stamp = index_stamp(index_dir(self.settings.data_dir))
+            embedder = self.engine.index.embedder
+            if embedder.settings.enabled:
+                embedder.encode(["warm up"])
+            # Reads every part of the index once: a damaged one fails here, not at the first question.
+            self.engine.search("warm up", k=1)
+        except Exception as exc:  # noqa: BLE001 - reported on /api/health and by 503s to new questions
+            self.engine.close()
+            self._engine_failed(exc)
             return
-        self.engine_state = "ready"
+        if self.engine_state == "failed":
+            log.warning("the index opened again (corpus snapshot %s); articles are built again",
+                        self.engine.index.corpus_snapshot)
+        self._index_stamp, self.corpus_snapshot = stamp, self.engine.index.corpus_snapshot
+        self.engine_state, self.engine_error = "ready", None
+
+    def _engine_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, IndexError_) else (
+            f"The index could not be opened ({type(exc).__name__}: {exc}). Rebuild it with "
+            f"`curbside --data-dir {self.settings.data_dir} ingest starter`.")
+        if message != self.engine_error:  # one log line per new problem, not one per retry
+            log.error("the index is not usable; new questions get 503 until it is: %s", message)
+        self.engine_state, self.engine_error = "failed", message
+
+    def _follow_index_switch(self) -> None:
+        """Reopen the index when a new snapshot was switched into place since it was opened (builder thread)."""
+        if self.engine_state == "ready" and index_stamp(index_dir(self.settings.data_dir)) != self._index_stamp:
+            log.warning("a new index snapshot was switched into place; reopening it")
+            self.engine.close()
+            self.warm_up()
+
+    def _check_engine(self) -> None:
+        """On each sweep of the builder: retry an index that failed, follow a switched one."""
+        if self.engine_state == "failed":
+            self.warm_up()
+        else:
+            self._follow_index_switch()
+
+    def require_engine(self) -> None:
+        """Refuse new work with 503 while the index is missing or damaged (reading articles still works)."""
+        if self.engine_state == "failed":
+            raise ServiceUnavailableError(
+                f"Articles cannot be built now: {self.engine_error} Nothing was saved; try again later.",
+                retry_after=max(1, math.ceil(self.settings.web.build_sweep_seconds)),
+            )
 
     def ask(self, asker: UserInfo | None, question: object, context: object = None, parent_id: str | None = None,
             *, wait_seconds: float = 0.0) -> ArticleRef:
-        ref = self.store.create_article(asker, question, context, parent_id)
+        """A new article (``POST /api/articles``, the ask form): 503 while the index is unusable, 429 when this
+        worker's build slots are all taken; nothing is written then."""
+        self.require_engine()
+        with self.builder.admission():
+            ref = self.store.create_article(asker, question, context, parent_id)
         if wait_seconds > 0:
             self.builder.wait_idle(wait_seconds)
         return ref
+
+    def new_version(self, actor: UserInfo | None, article_id: str, note: object, *, question: object = None,
+                    context: object = None, wait_seconds: float = 0.0) -> ArticleRef:
+        """:meth:`ArticleStore.new_version`, admitted like :meth:`ask`."""
+        self.require_engine()
+        with self.builder.admission():
+            ref = self.store.new_version(article_id, actor, note, question=question, context=context)
+        if wait_seconds > 0:
+            self.builder.wait_idle(wait_seconds)
+        return ref
+
+    def retry(self, actor: UserInfo | None, article_id: str) -> ArticleRef:
+        """:meth:`ArticleStore.retry_build`, admitted like :meth:`ask`."""
+        self.require_engine()
+        with self.builder.admission():
+            return self.store.retry_build(article_id, actor)
 
     def samples(self, *, wait_seconds: float = 600.0) -> SamplesResult:
         """Demo accounts and sample articles, built before returning (``curbside samples``); idempotent."""

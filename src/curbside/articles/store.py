@@ -138,6 +138,11 @@ class BuildJob:
     context: str | None
     previous_article_json: str | None
     needs_vector: bool
+    owner: str = ""  # the worker that claimed it (host:pid)
+
+
+# Whether a build claimed by (owner, claimed_at) was abandoned, so another worker may take it over.
+AbandonedClaim = Callable[[str | None, datetime | None], bool]
 
 
 @dataclass(frozen=True)
@@ -642,27 +647,49 @@ class ArticleStore:
         ][:k]
 
     # --- builds (used by the builder) ----------------------------------------------------------------------
-    def unfinished_builds(self) -> list[int]:
-        """Versions whose build is pending or was interrupted (a crash mid-build is simply built again)."""
+    def unfinished_builds(self, abandoned: AbandonedClaim) -> list[int]:
+        """Versions whose build is pending, or was claimed by a worker that is gone (a crash mid-build is simply
+        built again; a build another live worker is running is left to it)."""
         with self.db.session() as session:
-            return list(session.scalars(
-                select(ArticleVersion.id)
+            rows = session.execute(
+                select(ArticleVersion.id, ArticleVersion.build_state, ArticleVersion.build_owner,
+                       ArticleVersion.build_claimed_at)
                 .where(ArticleVersion.build_state.in_([BuildState.PENDING, BuildState.BUILDING]))
                 .order_by(ArticleVersion.id)
-            ))
+            ).all()
+        return [row.id for row in rows
+                if row.build_state == BuildState.PENDING or abandoned(row.build_owner, row.build_claimed_at)]
 
-    def claim_build(self, version_id: int) -> BuildJob | None:
+    def claim_build(self, version_id: int, owner: str, abandoned: AbandonedClaim) -> BuildJob | None:
+        """Claim a pending (or abandoned) build for ``owner``; None when there is nothing to build or another
+        worker claimed it first (a conditional UPDATE, so exactly one worker wins)."""
         with self.db.session() as session:
             row = session.get(ArticleVersion, version_id)
-            if row is None or row.build_state == BuildState.READY:
+            if row is None or row.build_state not in (BuildState.PENDING, BuildState.BUILDING):
                 return None
-            row.build_state = BuildState.BUILDING
+            if row.build_state == BuildState.BUILDING and not abandoned(row.build_owner, row.build_claimed_at):
+                return None
+            same_claim = (ArticleVersion.build_owner.is_(None) if row.build_owner is None
+                          else ArticleVersion.build_owner == row.build_owner)
+            claimed = session.execute(
+                update(ArticleVersion)
+                .where(ArticleVersion.id == version_id, ArticleVersion.build_state == row.build_state, same_claim)
+                .values(build_state=BuildState.BUILDING, build_owner=owner, build_claimed_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                return None
             previous = None
             if row.number > 1:
                 previous = session.scalar(select(ArticleVersion.article_json).where(
                     ArticleVersion.article_id == row.article_id, ArticleVersion.number == row.number - 1))
             return BuildJob(version_id, row.article_id, row.number, row.question, row.context, previous,
-                            needs_vector=row.article.question_vector is None or row.number > 1)
+                            needs_vector=row.article.question_vector is None or row.number > 1, owner=owner)
+
+    @staticmethod
+    def _still_claimed(row: ArticleVersion, job: BuildJob) -> bool:
+        # Another worker took the build over (this one was thought dead): its result wins, not this one's.
+        return row.build_state == BuildState.BUILDING and row.build_owner == job.owner
 
     def finish_build(self, job: BuildJob, document: ArticleDocument, question_vector: np.ndarray | None) -> None:
         article_json = document.to_json(indent=None)
@@ -671,12 +698,13 @@ class ArticleStore:
             diff = version_diff(job.previous_article_json, article_json, previous=job.number - 1, current=job.number)
         with self.db.session() as session:
             row = session.get(ArticleVersion, job.version_id)
-            if row is None:
+            if row is None or not self._still_claimed(row, job):
                 return
             row.article_json = article_json
             row.corpus_snapshot = document.corpus_snapshot
             row.build_state = BuildState.READY
             row.build_error = None
+            row.build_owner = None
             row.built_at = utcnow()
             row.diff_from_previous = diff
             if question_vector is not None:
@@ -689,9 +717,10 @@ class ArticleStore:
     def fail_build(self, job: BuildJob, message: str) -> None:
         with self.db.session() as session:
             row = session.get(ArticleVersion, job.version_id)
-            if row is not None:
+            if row is not None and self._still_claimed(row, job):
                 row.build_state = BuildState.FAILED
                 row.build_error = message[:2000]
+                row.build_owner = None
 
     def retry_build(self, article_id: str, actor: UserInfo | None) -> ArticleRef:
         """Build a failed version again (after the index was rebuilt, say)."""

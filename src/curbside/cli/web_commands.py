@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -22,22 +23,32 @@ def _settings(ctx: click.Context) -> Settings:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes sharing the database and the index; each builds articles and loads the "
+                   "embedding model (about 0.5 GB), and a dead one is replaced.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web app and the JSON API (articles, review, accounts) over the data directory."""
     import uvicorn
 
-    from curbside.web.app import create_app
+    from curbside.web.app import SETTINGS_ENV, create_app
 
     settings = _settings(ctx)
     if host not in ("127.0.0.1", "localhost", "::1") and settings.web.cookie_secure:
         click.echo("Note: session cookies are Secure; serve this site behind HTTPS when it is not on localhost.",
                    err=True)
-    app = create_app(settings)
-    click.echo(f"Curbside is serving {settings.data_dir} at http://{host}:{port}/ (API docs at /docs)", err=True)
+    click.echo(f"Curbside is serving {settings.data_dir} at http://{host}:{port}/ with {workers} worker "
+               f"process(es) (API docs at /docs)", err=True)
     # X-Forwarded-For is read by the app itself, and only from web.trusted_proxies; uvicorn must not rewrite the
     # client address from it (by default it believes any client on loopback).
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+        return
+    # Each worker is a fresh process that builds its own app from the settings resolved here; uvicorn's
+    # supervisor shares the listening socket among them and starts a new one when one dies.
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    uvicorn.run("curbside.web.app:create_app_from_environment", factory=True, workers=workers, host=host,
+                port=port, log_level="info", proxy_headers=False)
 
 
 @cli.group()

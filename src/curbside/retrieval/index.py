@@ -7,8 +7,8 @@ Layout of ``DATA_DIR/index/``:
 - ``manifest.json``: written last; lists every file with its size. No manifest, or a file that does
   not match it, means the index is incomplete.
 
-A build writes into ``DATA_DIR/index.building/`` and only replaces ``index/`` once complete, so an
-interrupted build never destroys a working index. The embedding cache lives in
+A build writes into ``DATA_DIR/index.building/`` and only replaces ``index/`` once complete (an atomic
+exchange, :mod:`curbside.retrieval.snapshots`), so an interrupted build never destroys a working index. The embedding cache lives in
 ``DATA_DIR/cache/embeddings.sqlite``, outside the index, and survives rebuilds.
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import tokenize
 from curbside.corpus.versions import Supersession, supersessions
-from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError
+from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError, IngestError
 from curbside.retrieval.dense import (
     Embedder,
     EmbeddingCache,
@@ -40,6 +40,7 @@ from curbside.retrieval.dense import (
     onnx_dir,
 )
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION, LexicalIndex, LexicalIndexWriter
+from curbside.retrieval.snapshots import is_disk_full, switch_into_place
 from curbside.retrieval.store import MetadataStore
 from curbside.settings import EmbeddingSettings, Settings
 
@@ -106,7 +107,25 @@ def _file_sizes(folder: Path) -> dict[str, int]:
     }
 
 
-def build_index(
+def build_index(data_dir: Path, documents: Iterable[Document], settings: Settings, *, rebuild_command: str,
+                **options: Any) -> Manifest:
+    """Build a complete index from ``documents`` beside the live one and switch it into place atomically
+    (:mod:`curbside.retrieval.snapshots`); returns its manifest. A build that fails (a full disk, an interrupt)
+    leaves no half-written index behind and the live one untouched."""
+    try:
+        return _build_and_switch(data_dir, documents, settings, rebuild_command=rebuild_command, **options)
+    except BaseException as exc:
+        shutil.rmtree(_building_dir(data_dir), ignore_errors=True)
+        if is_disk_full(exc):
+            raise IngestError(
+                f"The disk holding {data_dir} is full, so the new index could not be written ({exc}). The partial "
+                "build was removed and the live index (if any) is unchanged. Free some space and run "
+                f"`{rebuild_command}` again."
+            ) from exc
+        raise
+
+
+def _build_and_switch(
     data_dir: Path,
     documents: Iterable[Document],
     settings: Settings,
@@ -118,7 +137,6 @@ def build_index(
     mesh_names: Iterable[tuple[str, str]] = (),
     progress: Progress | None = None,
 ) -> Manifest:
-    """Build a complete index from ``documents`` and swap it into place; returns its manifest."""
     say = progress or (lambda _msg: None)
     started = time.monotonic()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -209,15 +227,7 @@ def build_index(
     )
     manifest.write(building / "manifest.json")  # last: its presence marks the build complete
 
-    live = index_dir(data_dir)
-    retired = data_dir / "index.retired"
-    if retired.exists():
-        shutil.rmtree(retired)
-    if live.exists():
-        live.rename(retired)
-    building.rename(live)
-    if retired.exists():
-        shutil.rmtree(retired)
+    switch_into_place(building, index_dir(data_dir))
     return manifest
 
 

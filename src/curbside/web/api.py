@@ -37,13 +37,17 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "the workflow does not allow this move now (or someone else acted first)",
         413: "the request body is larger than web.max_request_bytes",
         422: "the request is not valid (a field missing, too long, out of range, or not JSON)",
-        429: "too many failed sign-ins from this address for this email; try again later",
+        429: "too many failed sign-ins from this address for this email, or (asking, a new version, a retry) every "
+             "article-build slot of this worker is taken (web.build_queue_limit); try again after Retry-After seconds",
+        503: "the index or the database is unavailable just now; nothing was changed; try again after Retry-After "
+             "seconds",
     }
     return {code: {"model": ErrorResponse, "description": words[code]} for code in codes}
 
 
-# Every route may answer 400 (body unparseable), 413 (body too large) and 422 (request not valid).
-router = APIRouter(prefix="/api", tags=["api"], responses=_errors(400, 413, 422))
+# Every route may answer 400 (body unparseable), 413 (body too large), 422 (request not valid) and 503 (database
+# unavailable).
+router = APIRouter(prefix="/api", tags=["api"], responses=_errors(400, 413, 422, 503))
 
 
 class TokenRequest(BaseModel):
@@ -160,7 +164,7 @@ def me(user: UserInfo | None = Depends(api_user)) -> dict[str, Any]:
     return {"authenticated": True, "email": user.email, "role": user.role}
 
 
-@router.post("/articles", status_code=201, response_model=ArticleRefResponse, responses=_errors(401, 403, 404),
+@router.post("/articles", status_code=201, response_model=ArticleRefResponse, responses=_errors(401, 403, 404, 429),
              summary="Ask a question (or a follow-up); the article starts in status submitted")
 def ask(body: AskRequest, request: Request, wait: bool = Query(True, description="wait for the build (bounded)"),
         user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
@@ -224,14 +228,13 @@ def comment(article_id: str, body: CommentRequest, request: Request,
 
 @router.post("/articles/{article_id}/versions", status_code=201, response_model=ArticleRefResponse,
              summary="Make a new version (after changes were requested, or to refresh against a new corpus)",
-             responses=_errors(401, 403, 404, 409))
+             responses=_errors(401, 403, 404, 409, 429))
 def new_version(article_id: str, body: NewVersionRequest, request: Request,
                 wait: bool = Query(True, description="wait for the build (bounded)"),
                 user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
     publisher = publisher_of(request)
-    ref = publisher.store.new_version(article_id, user, body.note, question=body.question, context=body.context)
-    if wait:
-        publisher.builder.wait_idle(publisher.settings.web.build_wait_seconds)
+    ref = publisher.new_version(user, article_id, body.note, question=body.question, context=body.context,
+                                wait_seconds=publisher.settings.web.build_wait_seconds if wait else 0)
     return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
 
 
@@ -249,13 +252,14 @@ def versions(article_id: str, request: Request, user: UserInfo | None = Depends(
 
 
 @router.post("/articles/{article_id}/retry", response_model=ArticleRefResponse, summary="Build a failed version again",
-             responses=_errors(401, 403, 404, 409))
+             responses=_errors(401, 403, 404, 409, 429))
 def retry(article_id: str, request: Request, user: UserInfo | None = Depends(api_user)) -> ArticleRefResponse:
-    ref = publisher_of(request).store.retry_build(article_id, user)
+    ref = publisher_of(request).retry(user, article_id)
     return ArticleRefResponse(id=ref.id, status=ref.status, version=ref.version)
 
 
-@router.get("/health", summary="Liveness, and whether the engine's index is ready")
+@router.get("/health", summary="Liveness, whether the engine's index is ready, and its corpus snapshot")
 def health(request: Request) -> dict[str, Any]:
     publisher = publisher_of(request)
-    return {"ok": True, "engine": publisher.engine_state, "engine_error": publisher.engine_error}
+    return {"ok": True, "engine": publisher.engine_state, "engine_error": publisher.engine_error,
+            "corpus_snapshot": publisher.corpus_snapshot}

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -17,16 +18,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from curbside.articles.publisher import Publisher
-from curbside.errors import CurbsideError
+from curbside.errors import ConfigurationError, CurbsideError, ServiceUnavailableError
 from curbside.settings import Settings
 from curbside.web import api, api_docs, pages
 from curbside.web.security import VISITOR_COOKIE, YEAR_SECONDS, add_security_headers, set_cookie
 
 log = logging.getLogger(__name__)
+
+# `curbside serve --workers N` hands each worker process its settings in this variable (JSON).
+SETTINGS_ENV = "_CURBSIDE_SERVE_SETTINGS"
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class _BodyTooLarge(Exception):
@@ -163,8 +170,27 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     @app.exception_handler(CurbsideError)
     async def curbside_error(request: Request, exc: CurbsideError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(exc), "status": exc.http_status}, status_code=exc.http_status)
-        return pages.error_page(request, exc.http_status, str(exc))
+            response: Response = JSONResponse({"error": str(exc), "status": exc.http_status},
+                                              status_code=exc.http_status)
+        else:
+            response = pages.error_page(request, exc.http_status, str(exc))
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        # A PostgreSQL server restarting or unreachable, or SQLite locked past web.database_busy_seconds. The
+        # message names the driver's error only: statement parameters (questions, notes) are never logged.
+        cause = getattr(exc, "orig", None) or exc
+        detail = (str(cause).strip().splitlines() or [""])[0][:200]
+        log.warning("database unavailable (%s: %s); answered 503", type(cause).__name__, detail)
+        return await curbside_error(request, ServiceUnavailableError(
+            "The database is unavailable or busy just now; nothing was changed. Try again in a few seconds.",
+            retry_after=DATABASE_RETRY_AFTER_SECONDS,
+        ))
+
+    for database_error in (OperationalError, InterfaceError, SQLAlchemyTimeoutError):
+        app.add_exception_handler(database_error, database_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -187,3 +213,12 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     # Outermost, around Starlette's error handler too: every response carries the security headers.
     add_security_headers(app, settings.web.trusted_proxies)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker process of `curbside serve --workers N` (a uvicorn factory): the settings are the
+    ones the command resolved, handed over in ``$_CURBSIDE_SERVE_SETTINGS``."""
+    raw = os.environ.get(SETTINGS_ENV)
+    if not raw:
+        raise ConfigurationError(f"${SETTINGS_ENV} is not set; start the workers with `curbside serve --workers N`.")
+    return create_app(Settings.model_validate_json(raw))

@@ -266,14 +266,14 @@ def followup(request: Request, article_id: str, question: str = Form(""), contex
 @router.post("/articles/{article_id}/versions", dependencies=[Depends(check_csrf)])
 def new_version(request: Request, article_id: str, note: str = Form(""), question: str = Form(""),
                 context: str = Form(""), user: UserInfo | None = Depends(page_user)) -> Response:
-    ref = publisher_of(request).store.new_version(article_id, user, note, question=question or None,
-                                                  context=context if context.strip() else None)
+    ref = publisher_of(request).new_version(user, article_id, note, question=question or None,
+                                            context=context if context.strip() else None)
     return redirect(f"/articles/{article_id}", f"Version {ref.version} was submitted.")
 
 
 @router.post("/articles/{article_id}/retry", dependencies=[Depends(check_csrf)])
 def retry(request: Request, article_id: str, user: UserInfo | None = Depends(page_user)) -> Response:
-    publisher_of(request).store.retry_build(article_id, user)
+    publisher_of(request).retry(user, article_id)
     return redirect(f"/articles/{article_id}", "The build was queued again.")
 
 
