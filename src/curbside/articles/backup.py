@@ -139,15 +139,20 @@ def _sqlite_online_copy(source: Path, target: Path) -> None:
 
 
 def _data_files(data_dir: Path, skip: set[Path]) -> Iterator[Path]:
-    """The plain files of the data directory, less ``skip`` (folders or files) and SQLite's live companions."""
+    """The plain files of the data directory, less ``skip`` (folders or files), the index and its half-built or
+    retired siblings (``index.building``, ``index.retired``: looked at as the walk goes, a build may make one)
+    and SQLite's live companions."""
+    index_name = index_dir(data_dir).name
+
+    def skipped(path: Path) -> bool:
+        top = path.relative_to(data_dir).parts[0]
+        return (path in skip or path.is_symlink() or top == index_name or top.startswith(f"{index_name}.")
+                or _is_sqlite_companion(path))
+
     for root, dirs, files in os.walk(data_dir):
         here = Path(root)
-        dirs[:] = sorted(d for d in dirs if (here / d) not in skip and not (here / d).is_symlink())
-        for name in sorted(files):
-            path = here / name
-            if path in skip or path.is_symlink() or _is_sqlite_companion(path):
-                continue
-            yield path
+        dirs[:] = sorted(d for d in dirs if not skipped(here / d))
+        yield from (here / name for name in sorted(files) if not skipped(here / name))
 
 
 def _copy_index(live: Path, target: Path) -> dict[str, Any]:
@@ -301,8 +306,7 @@ def backup_data_dir(settings: Settings, dest: Path) -> BackupManifest:
         database, written = _backup_database(url, work)
         database_file = _sqlite_path(url)
         live_index = index_dir(data_dir)
-        # The index and its half-built or retired siblings (index.building, index.retired) are not plain state.
-        skip = {live_index, live_index.resolve(), *data_dir.glob(f"{live_index.name}.*")}
+        skip = {live_index.resolve()}  # where the index lives, should it be a link
         if database_file is not None:
             skip.add(database_file.resolve())
         index = None
