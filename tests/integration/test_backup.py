@@ -210,6 +210,7 @@ def test_backup_while_serving_restores_every_record(source: Source, tmp_path: Pa
                      database_url=settings.web.database_url)
         assert quiet.exit_code == 0, quiet.output
         assert quiet.stdout.startswith("Backed up") and "3 articles" in quiet.stdout
+        assert (tmp_path / "quiet").stat().st_mode & 0o077 == 0  # password hashes, private text, the secret key
         source_rows = _rows(database_url)
     target = tmp_path / "restored"
     restored_url = _restore(source, tmp_path / "quiet", target)
@@ -310,6 +311,18 @@ def test_refusals_exit_2_with_one_line_and_write_nothing(source: Source, tmp_pat
     other = None if source.settings.web.database_url else "postgresql+psycopg://nobody@127.0.0.1:1/none"
     assert "database" in _refused(["--data-dir", str(tmp_path / "t6"), "restore", str(backup)], database_url=other)
     assert not (tmp_path / "t6").exists()
+
+    # An index of another format is not restored (the articles are), and the command says how to rebuild it.
+    old_index = tmp_path / "old-index"
+    shutil.copytree(backup, old_index)
+    raw = json.loads((old_index / MANIFEST_NAME).read_text())
+    raw["index"]["format_version"] -= 1
+    (old_index / MANIFEST_NAME).write_text(json.dumps(raw))
+    result = _cli("--data-dir", str(tmp_path / "t7"), "restore", str(old_index),
+                  database_url=source.new_database_url())
+    assert result.exit_code == 0, result.output
+    assert "Note: " in result.stderr and "ingest starter" in result.stderr
+    assert not index_dir(tmp_path / "t7").exists() and (tmp_path / "t7" / SECRET_FILE).is_file()
 
 
 def test_an_older_schema_is_migrated_on_restore(tmp_path: Path) -> None:
