@@ -37,6 +37,7 @@ from curbside.articles.publisher import SECRET_FILE, Publisher
 from curbside.cli.main import cli
 from curbside.engine import Curbside
 from curbside.retrieval.index import index_dir
+from curbside.retrieval.snapshots import switch_into_place
 from curbside.settings import Settings, load_settings
 from curbside.web.app import create_app
 
@@ -362,8 +363,7 @@ def test_an_index_swapped_in_during_the_copy_is_copied_again(fixture_engine: Cur
     def copy_then_swap(source_file: Path, target: Path) -> object:
         copied = real_copyfile(source_file, target)
         if building.exists():  # as build_index swaps a finished build in: the copy in progress is stale
-            live.rename(data_dir / f"{live.name}.retired")
-            building.rename(live)
+            switch_into_place(building, live)
         return copied
 
     monkeypatch.setattr("curbside.articles.backup.shutil.copyfile", copy_then_swap)

@@ -38,6 +38,7 @@ from curbside.articles.db import create_database_engine, migration_scripts, sche
 from curbside.errors import BackupError
 from curbside.retrieval.index import INDEX_FORMAT_VERSION, Manifest, index_dir
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION
+from curbside.retrieval.snapshots import index_stamp
 from curbside.settings import Settings
 
 BACKUP_FORMAT = "curbside-backup"
@@ -156,10 +157,12 @@ def _data_files(data_dir: Path, skip: set[Path]) -> Iterator[Path]:
 
 
 def _copy_index(live: Path, target: Path) -> dict[str, Any]:
-    """Copy the index against its manifest; retried when a rebuild swaps a new index in during the copy."""
+    """Copy the index against its manifest; retried when a rebuild swaps a new index in during the copy (the
+    swap exchanges whole folders, so a copy whose manifest is still the live one at the end is one snapshot)."""
     for _attempt in range(INDEX_COPY_ATTEMPTS):
         folder = live.resolve()
         try:
+            stamp = index_stamp(folder)
             manifest_bytes = (folder / "manifest.json").read_bytes()
             manifest = Manifest(**json.loads(manifest_bytes))
             if target.exists():
@@ -172,7 +175,8 @@ def _copy_index(live: Path, target: Path) -> dict[str, Any]:
                 if copied.stat().st_size != size:
                     raise FileNotFoundError(name)  # changed while copied: try again
             (target / "manifest.json").write_bytes(manifest_bytes)
-            if live.resolve() == folder and (folder / "manifest.json").read_bytes() == manifest_bytes:
+            unchanged = index_stamp(folder) == stamp and (folder / "manifest.json").read_bytes() == manifest_bytes
+            if live.resolve() == folder and unchanged:
                 return {"corpus_snapshot": manifest.corpus_snapshot, "format_version": manifest.format_version,
                         "lexical_schema_version": manifest.lexical_schema_version, "kind": manifest.kind}
         except (FileNotFoundError, NotADirectoryError):
