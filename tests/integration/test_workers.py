@@ -26,10 +26,11 @@ FAST = ("--preset", "fast")
 def test_several_workers_share_one_postgresql_database(fresh_postgres_url: str, fast_index: Path,
                                                         tmp_path: Path) -> None:
     data_dir = data_dir_with_index(fast_index, tmp_path / "data")
-    tokens = add_users(fresh_postgres_url, clinician="clinician", reviewer="reviewer")
-    clinician = {"Authorization": f"Bearer {tokens['clinician']}"}
     env = {"CURBSIDE_WEB__DATABASE_URL": fresh_postgres_url}
+    # An empty database: `serve` creates the schema once before the workers start (they would race to).
     with ServedCurbside(data_dir, workers=2, extra_args=FAST, env=env) as site:
+        tokens = add_users(fresh_postgres_url, clinician="clinician", reviewer="reviewer")
+        clinician = {"Authorization": f"Bearer {tokens['clinician']}"}
         workers = site.worker_pids()
         assert len(workers) == 2 and site.process is not None and site.process.pid not in workers
         site.wait_engine()

@@ -24,13 +24,14 @@ def _settings(ctx: click.Context) -> Settings:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes sharing the database and the index; each builds articles and loads the "
-                   "embedding model (about 0.5 GB), and a dead one is replaced.")
+              help="Worker processes sharing the database and the index; each holds its own engine and builds "
+                   "articles, and a dead one is replaced.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web app and the JSON API (articles, review, accounts) over the data directory."""
     import uvicorn
 
+    from curbside.articles.db import Database
     from curbside.web.app import SETTINGS_ENV, create_app
 
     settings = _settings(ctx)
@@ -44,6 +45,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
         return
+    # The schema is migrated once, here, before the workers start: they would otherwise race to create it.
+    Database(settings.database_url(), busy_seconds=settings.web.database_busy_seconds).dispose()
     # Each worker is a fresh process that builds its own app from the settings resolved here; uvicorn's
     # supervisor shares the listening socket among them and starts a new one when one dies.
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
