@@ -112,23 +112,24 @@ class RateLimitedError(CurbsideError):
     http_status = 429
 
 
-class BusyError(CurbsideError):
-    """Every article-build slot of this worker is taken; ask again after ``retry_after`` seconds."""
+
+class RetryLaterError(CurbsideError):
+    """A refusal that passes: the client should try again after ``retry_after`` seconds (sent as Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BusyError(RetryLaterError):
+    """Every article-build slot of this worker is taken."""
 
     exit_code = 6
     http_status = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
-
-class ServiceUnavailableError(CurbsideError):
-    """A dependency the request needs (the index, the database) is not there now; try again later."""
+class ServiceUnavailableError(RetryLaterError):
+    """A dependency the request needs (the index, the database) is not there now."""
 
     exit_code = 3
     http_status = 503
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
