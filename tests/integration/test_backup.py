@@ -271,6 +271,7 @@ def test_refusals_exit_2_with_one_line_and_write_nothing(source: Source, tmp_pat
     data_dir = str(source.settings.data_dir)
 
     assert "not empty" in _refused(["--data-dir", data_dir, "backup", str(backup)])
+    assert "backup failed" in _refused(["--data-dir", data_dir, "backup", str(backup / MANIFEST_NAME / "b")])
     if source.settings.web.database_url:  # a database that already holds tables
         line = _refused(["--data-dir", str(tmp_path / "t0"), "restore", str(backup)],
                         database_url=source.settings.web.database_url)
@@ -305,13 +306,23 @@ def test_refusals_exit_2_with_one_line_and_write_nothing(source: Source, tmp_pat
     assert "9999_from_the_future" in line and "does not know" in line
     assert not (tmp_path / "t4").exists()
 
+    raw["database"]["schema_revision"] = manifest.database["schema_revision"]
+    raw["files"]["data/../../escaped"] = raw["files"].pop(f"data/{SECRET_FILE}")
+    (newer / MANIFEST_NAME).write_text(json.dumps(raw))
+    assert "outside the backup" in _refused(["--data-dir", str(tmp_path / "t4"), "restore", str(newer)])
+
     (newer / MANIFEST_NAME).write_text("{not json")
     assert "damaged" in _refused(["--data-dir", str(tmp_path / "t5"), "restore", str(newer)])
 
     # A backup restored into the other kind of database is refused, not half-done.
-    other = None if source.settings.web.database_url else "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    other = None if source.settings.web.database_url else unreachable
     assert "database" in _refused(["--data-dir", str(tmp_path / "t6"), "restore", str(backup)], database_url=other)
     assert not (tmp_path / "t6").exists()
+    if source.settings.web.database_url:  # a database server that cannot be reached
+        assert "restore failed" in _refused(["--data-dir", str(tmp_path / "t6"), "restore", str(backup)],
+                                            database_url=unreachable)
+        assert not (tmp_path / "t6").exists()
 
     # An index of another format is not restored (the articles are), and the command says how to rebuild it.
     old_index = tmp_path / "old-index"

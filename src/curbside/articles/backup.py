@@ -25,6 +25,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -33,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from curbside.articles.db import create_database_engine, migration_scripts, schema_revision, upgrade_database
 from curbside.errors import BackupError
@@ -292,9 +294,28 @@ def _check_empty_target(path: Path, what: str) -> None:
         raise BackupError(f"{what} {path} is not empty; give a new or empty folder.")
 
 
+@contextmanager
+def _one_line_errors(what: str) -> Iterator[None]:
+    """A file or database that fails as one line saying what could not be done (exit 2), not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        detail = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+        raise BackupError(f"{what}: {detail}.") from exc
+    except SQLAlchemyError as exc:
+        # The driver's own message (e.g. connection refused), not the statement and its parameters.
+        detail = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0]
+        raise BackupError(f"{what}: {detail}.") from exc
+
+
 def backup_data_dir(settings: Settings, dest: Path) -> BackupManifest:
     """A consistent backup of the data directory and the web database into ``dest`` (new or empty), while the
     server may be running. Returns the backup's manifest."""
+    with _one_line_errors("The backup failed"):
+        return _backup_data_dir(settings, dest)
+
+
+def _backup_data_dir(settings: Settings, dest: Path) -> BackupManifest:
     data_dir = Path(settings.data_dir).resolve()
     dest = Path(dest).absolute()
     if not data_dir.is_dir():
@@ -352,6 +373,8 @@ def verify_backup(src: Path) -> BackupManifest:
     """The backup's manifest, once every file it lists is present with its size and checksum."""
     manifest = BackupManifest.read(src)
     for name, expected in manifest.files.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise BackupError(f"The backup manifest in {src} names a file outside the backup ({name}); refused.")
         path = src / name
         if not path.is_file():
             raise BackupError(f"The backup in {src} is incomplete: {name} is missing.")
@@ -394,15 +417,22 @@ def _restore_sqlite(backup_file: Path, target: Path, manifest: BackupManifest) -
     partial.rename(target)
 
 
-def _restore_postgresql(backup_file: Path, url: URL, manifest: BackupManifest) -> None:
+def _check_empty_database(url: URL) -> None:
     engine = create_database_engine(url.render_as_string(hide_password=False))
     try:
         tables = inspect(engine).get_table_names()
-        if tables:
-            raise BackupError(
-                f"The database {url.render_as_string(hide_password=True)} is not empty ({len(tables)} tables); "
-                "restore into a new, empty database."
-            )
+    finally:
+        engine.dispose()
+    if tables:
+        raise BackupError(
+            f"The database {url.render_as_string(hide_password=True)} is not empty ({len(tables)} tables); "
+            "restore into a new, empty database."
+        )
+
+
+def _restore_postgresql(backup_file: Path, url: URL, manifest: BackupManifest) -> None:
+    engine = create_database_engine(url.render_as_string(hide_password=False))
+    try:
         pg_restore = _pg_tool("pg_restore", engine)
         command, env = _pg_command(pg_restore, url, "--no-owner", "--no-privileges", "--single-transaction",
                                    "--exit-on-error", str(backup_file))
@@ -421,6 +451,11 @@ def restore_data_dir(settings: Settings, src: Path) -> RestoreResult:
     database is refused; an older one is migrated after the restore), an empty target. A failure part-way
     leaves the data directory empty again.
     """
+    with _one_line_errors("The restore failed"):
+        return _restore_data_dir(settings, src)
+
+
+def _restore_data_dir(settings: Settings, src: Path) -> RestoreResult:
     src = Path(src).absolute()
     manifest = verify_backup(src)
     _check_schema(manifest, src)
@@ -438,6 +473,8 @@ def restore_data_dir(settings: Settings, src: Path) -> RestoreResult:
             )
         if database_file is not None and database_file.exists():
             raise BackupError(f"The database file {database_file} already exists; restore into an empty place.")
+        if kind == "postgresql":
+            _check_empty_database(url)
     notes: list[str] = []
     index_name = index_dir(data_dir).name
     index = manifest.index
