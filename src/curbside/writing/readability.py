@@ -5,6 +5,7 @@ on the project's own sentence splitter so decimal points and abbreviation period
 from __future__ import annotations
 
 import re
+import threading
 
 import textstat
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +21,23 @@ class Readability(BaseModel):
     words: int
     sentences: int
     scope: str
+
+
+# textstat loads the CMU pronouncing dictionary on its first syllable count (about 1.5 s and 15 MB) and caches
+# it without a lock: fifty article pages asked at once on a fresh server each loaded their own copy, one after
+# another on the GIL (a minute for every page; bench/bench_load.py). The first count now runs once, under a lock.
+_dictionary_lock = threading.Lock()
+_dictionary_loaded = False
+
+
+def _load_dictionary_once() -> None:
+    global _dictionary_loaded
+    if _dictionary_loaded:
+        return
+    with _dictionary_lock:
+        if not _dictionary_loaded:
+            textstat.syllable_count("dictionary")
+            _dictionary_loaded = True
 
 
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
@@ -47,6 +65,7 @@ def readability(text: str, scope: str = "the text given") -> Readability:
     measured = _measurable(text)
     if not measured:
         return Readability(flesch_kincaid_grade=0.0, flesch_reading_ease=0.0, words=0, sentences=0, scope=scope)
+    _load_dictionary_once()
     return Readability(
         flesch_kincaid_grade=round(float(textstat.flesch_kincaid_grade(measured)), 1),
         flesch_reading_ease=round(float(textstat.flesch_reading_ease(measured)), 1),
