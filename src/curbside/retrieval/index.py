@@ -37,6 +37,7 @@ from curbside.retrieval.dense import (
     VectorIndex,
     build_onnx_encoder,
     embed_with_cache,
+    model_path,
     onnx_dir,
 )
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION, LexicalIndex, LexicalIndexWriter
@@ -112,6 +113,8 @@ def build_index(data_dir: Path, documents: Iterable[Document], settings: Setting
     """Build a complete index from ``documents`` beside the live one and switch it into place atomically
     (:mod:`curbside.retrieval.snapshots`); returns its manifest. A build that fails (a full disk, an interrupt)
     leaves no half-written index behind and the live one untouched."""
+    if settings.embedding.enabled:
+        model_path(settings.embedding.for_queries())  # a query model not built yet: say so before any work
     try:
         return _build_and_switch(data_dir, documents, settings, rebuild_command=rebuild_command, **options)
     except BaseException as exc:
@@ -205,7 +208,8 @@ def _build_and_switch(
         n_vectors = len(vector_keys)
         # The fast query encoder (cached under cache/onnx/); without it queries load torch, which works but is slow.
         try:
-            build_onnx_encoder(data_dir, settings.embedding, embedder)
+            queries = settings.embedding.for_queries()
+            build_onnx_encoder(data_dir, queries, embedder if queries == settings.embedding else None)
         except Exception as exc:  # noqa: BLE001 - optional: onnx missing, or an export that does not match
             say(f"No ONNX query encoder ({exc}); queries will load torch")
 
@@ -280,7 +284,7 @@ class Index:
             self.vector_doc_types = np.load(folder / "vector_doc_types.npy")
             self.vector_years = np.load(folder / "vector_years.npy")
         # The query embedder must match the one that built the vectors, whatever the current settings say.
-        embedding = EmbeddingSettings.model_validate(manifest.settings["embedding"])
+        embedding = EmbeddingSettings.model_validate(manifest.settings["embedding"]).for_queries()
         self.embedder = Embedder(embedding, onnx_folder=onnx_dir(data_dir, embedding))
 
     @property
