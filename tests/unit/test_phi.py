@@ -207,3 +207,34 @@ def test_the_name_lists_come_from_the_census_files_and_the_exceptions_from_their
     assert "Jane" not in exceptions and "Nguyen" not in exceptions
     header = EXCEPTIONS_FILE.read_text(encoding="utf-8")[:2000]
     assert "MeSH" in header and "SCOWL" in header and "Drugs@FDA" in header and "Kevin Atkinson" in header
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spoke to Thandiwe about the biopsy.", "Spoke to [name] about the biopsy."),
+        ("Reviewed with Kofi: keep the heparin.", "Reviewed with [name]: keep the heparin."),
+        ("Could Yevgenia stop her apixaban?", "Could [name] stop her apixaban?"),
+        ("Is it safe for Baraka to swim?", "Is it safe for [name] to swim?"),
+        ("Tadeusz Wiśniewski has gout.", "[name] has gout."),
+        ("Halvorsen, Ragnhild: new AF.", "[name]: new AF."),
+        ("Mobile 07700 900123 after 5 pm.", "Mobile [phone] after 5 pm."),
+    ],
+)
+def test_names_outside_the_census_lists_by_position(text: str, expected: str) -> None:
+    assert scrub_phi(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Takayasu arteritis on tocilizumab.",
+        "Returning from Mombasa with fever.",
+        "The Glasgow Coma Scale was 9.",
+        "Crohn and Barrett both raise cancer risk.",
+        "Symptoms began after the second dose.",
+        "Treated with Xarelto for 3 months.",
+    ],
+)
+def test_eponyms_places_brands_and_openings_are_kept(text: str) -> None:
+    assert scrub_phi(text).text == text

@@ -25,6 +25,8 @@ SURNAME_MIN_PERCENT = 0.001
 EXCEPTION_KINDS = ("eponym", "english", "drug")
 
 EXCEPTIONS_FILE = Path(__file__).resolve().parent / "data" / "name_exceptions.tsv"
+# Capitalised words outside the census lists that are not names: eponyms, places, departments, brands.
+KNOWN_WORDS_FILE = Path(__file__).resolve().parent / "data" / "known_words.txt"
 
 
 def _census_file(name: str, min_percent: float = 0.0) -> list[tuple[str, float]]:
@@ -65,3 +67,10 @@ def name_exceptions() -> dict[str, str]:
             word, kind = line.split("\t")
             out[word] = kind
     return out
+
+
+@cache
+def known_words() -> frozenset[str]:
+    """Capitalised words, outside the census lists, that are not a person's name (MeSH, Drugs@FDA brands)."""
+    lines = KNOWN_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from curbside.articles.person_names import census_given_names, census_surnames, name_exceptions
+from curbside.articles.person_names import census_given_names, census_surnames, known_words, name_exceptions
 from curbside.vocabulary.ages import OLD_AGE, OLD_AGE_NOUN
 
 
@@ -118,6 +118,9 @@ _ID = re.compile(
 _LONG_NUMBER = re.compile(r"(?<![\w.,/-])(?<!PMID )(?<!PMID: )\d{8,}(?![\w.,/-]\d)")
 _PHONE = re.compile(
     r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w/-])"
+    # UK mobiles ("07700 900123", "+44 7700 900123") and other numbers written with a country code
+    r"|(?<![\w+])(?:\+44\s?7\d{3}|07\d{3})\s?\d{3}\s?\d{3}(?![\w/-])"
+    r"|(?<![\w+])\+\d{1,3}(?:[\s.-]?\d{2,5}){2,4}(?![\w/-])"
     r"|\b(?:phone|tel|telephone|cell|mobile|fax|pager)\s{0,3}(?:number|no\.?|#)?\s{0,3}[:#]?\s{0,3}(\d{7,11})\b",
     re.IGNORECASE,
 )
@@ -281,6 +284,20 @@ def _census_kind(word: str) -> str | None:
     return name_exceptions().get(word, "name")
 
 
+_EPONYM_BEFORE = re.compile(r"([A-Z][a-z]{2,24})(?:['\u2019]s)?(?:,| and| or)\s{1,2}$")
+_EPONYM_AFTER = re.compile(r"(?:,| and| or)\s{1,2}([A-Z][a-z]{2,24})\b")
+
+
+def _beside_an_eponym(text: str, start: int, end: int) -> bool:
+    """Whether a word is listed with an eponym ("Crohn and Barrett", "Barrett or Crohn")."""
+    before = _EPONYM_BEFORE.search(text[max(0, start - 40) : start])
+    after = _EPONYM_AFTER.match(text, end)
+    return any(
+        m is not None and (m.group(1) in known_words() or name_exceptions().get(m.group(1)) == "eponym")
+        for m in (before, after)
+    )
+
+
 def _lone_names(text: str) -> Iterator[_Span]:
     """Census names without a cue: runs of capitalised words that are all names ("Grace Liu"), or one
     name that is no other word ("Jane has lupus", "Seen by Smith today"), or a name that is also a word
@@ -302,6 +319,8 @@ def _lone_names(text: str) -> Iterator[_Span]:
         if following and (following.group(1).lower() in _EPONYM_HEADS or _MEDICAL_SUFFIX.search(following.group(1).lower())):
             continue  # "Wilson disease", "Gleason score", "Burkitt lymphoma"
         kinds = [_census_kind(w.group()) for w in run]
+        if _beside_an_eponym(text, run[0].start(), run[-1].end()):
+            continue  # "Crohn and Barrett": a word listed beside an eponym is one too
         if len(run) > 1:
             if all(k in ("name", "english") for k in kinds) and "name" in kinds and not any(
                 w.group() in _NOT_NAMES or w.group() in _NOT_NAMES_AT_OPENING for w in run
@@ -324,6 +343,135 @@ def _lone_names(text: str) -> Iterator[_Span]:
             is_name = kind == "english"  # "asked Grace", not "switched to Camila"
         if is_name:
             yield _Span("name", run[0].start(), run[0].end(), "[name]")
+
+
+# --- names outside the census lists, by position ---------------------------------------------------------
+
+# A capitalised word with any Latin letters ("Bjørn", "Oluwaseun"), or two joined by a hyphen ("Tanaka-Lindgren").
+_ANY_NAME_WORD = (
+    r"[A-Z\u00c0-\u00de\u0100-\u017f][a-z\u00df-\u00ff\u0100-\u017f]{1,24}"
+    r"(?:-[A-Z\u00c0-\u00de\u0100-\u017f][a-z\u00df-\u00ff\u0100-\u017f]{1,24})?"
+)
+_UNLISTED_WORD = re.compile(rf"(?<![\w'\u2019.-]){_ANY_NAME_WORD}(?![\w-])")
+# Words before a person rather than a drug or a place: "discussed with", "seen by", "spoke to", "letter from",
+# "asked", "mother of", "for ... to" ("safe for Mahmoud to fast").
+_PERSON_VERB = (
+    r"(?:spoke|speak|spoken|talked|talk|discussed|discuss|handed\s+over|handover|referred|referral|seen|saw|"
+    r"reviewed|letter|note|notes|message|call|called|phone\s+call|email|e-mail|update|chat|consulted|consult|"
+    r"met|meeting|sent|wrote|written|signed|examined|reported|result|results|request|requested|advice|"
+    r"handed|passed|introduced|explained|"
+    rf"{_RELATIVE}(?:-in-law)?)"
+)
+_BEFORE_UNLISTED_NAME = re.compile(
+    rf"(?:\b{_PERSON_VERB}\s{{1,3}}(?:\w+\s{{1,3}})?(?:with|to|by|from|of)"
+    r"|\b(?:by|called|named|asked|ask|told|tell|saw|see|examined|phone|phoned|rang|ring|paged|page|emailed|"
+    r"messaged|visited|met|thank|thanked|informed|reassured|counsell?ed|advised|reminded|treating|[Pp]er)"
+    r"|(?i:[Dd]ear|[Hh]i|[Hh]ello))\s{1,3}$",
+    re.IGNORECASE,
+)
+# "Can Oleksandr restart ...", "Does Fatoumata need ...": a question about what a person does, not a drug's action.
+_QUESTION_BEFORE = re.compile(r"(?:^|[.!?]\s{1,3})(?:Can|Could|Does|Did|Do|Should|Would|Will|Must|May|Might)\s{1,3}$")
+_PERSON_ACTION = re.compile(
+    r"\s{1,3}(?:need|take|have|get|start|restart|stop|continue|receive|go|travel|fly|fast|eat|drink|breastfeed|"
+    r"exercise|return|use|keep|drive|work|swim|undergo|try|switch|resume|come|see|visit|still)\b"
+)
+# "safe for Mahmoud to fast"
+_FOR_BEFORE = re.compile(r"\bfor\s{1,3}$")
+_TO_VERB_AFTER = re.compile(r"\s{1,3}to\s{1,3}[a-z]{2,}")
+# Words before a place or a time, never a person: "travel to Lagos", "in Kerala", "during Ramadan".
+_BEFORE_PLACE = re.compile(r"\b(?:in|at|near|to|from|into|across|around|during|visiting|via|of|on)\s{1,3}$", re.IGNORECASE)
+_AFTER_UNLISTED_NAME = re.compile(rf"(?:['\u2019]s\b|\s{{1,3}}(?:{_CLINICAL_VERB}|and\s+(?:his|her|their))\b)")
+# A word opening a sentence is capitalised anyway ("Symptoms began"): there only a person's verb makes it a name.
+_PERSONAL_VERB_ONLY = re.compile(
+    r"(?:['\u2019]s\s{1,3}[A-Za-z]|\s{1,3}(?:reports|reported|complains|complained|presents|presented|underwent|"
+    r"takes|took|denies|denied|suffers|suffered|(?:was|is|has\s+been)\s+(?:started|diagnosed|seen|admitted|"
+    r"referred|given|treated|taking|allergic|pregnant))\b)"
+)
+# "Lopez, Maria:" or "Nguyen, Thi Lan -": a surname, a comma, given names, then a colon or dash.
+_SURNAME_FIRST = re.compile(
+    rf"(?:^|(?<=[.!?\n])\s{{0,3}})({_ANY_NAME_WORD},\s{{1,2}}{_ANY_NAME_WORD}(?:\s{_ANY_NAME_WORD})?)(?=\s{{0,2}}(?:[:;]|\s-|\s\u2013))",
+    re.MULTILINE,
+)
+
+
+def _unknown_word(word: str) -> bool:
+    """A capitalised word that is no census name, no listed word (eponym, brand, MeSH term) and no medical word:
+    in a person's position ("discussed with Oluwaseun") it can only be a name."""
+    return (
+        word not in census_given_names()
+        and word not in census_surnames()
+        and word not in known_words()
+        and not any(part in known_words() for part in word.split("-"))
+        and word not in _NOT_NAMES
+        and word not in _NOT_NAMES_AT_OPENING
+        and word not in _MONTHS
+        and not _MEDICAL_SUFFIX.search(word.lower())
+    )
+
+
+def _name_kind(word: str) -> str | None:
+    """'unknown' for a word no list knows, else the census kind ('name', 'english', ...), else None."""
+    return "unknown" if _unknown_word(word) else _census_kind(word)
+
+
+def _unlisted_names(text: str) -> Iterator[_Span]:
+    """Names outside the census lists, by position: a word no list knows after a person's cue ("spoke to
+    Sunil", "Can Oleksandr restart"), before a clinical verb or a possessive ("Xiaoming reports", "Khalid's
+    HbA1c"), in a run of names ("Ngozi Adeyemi"), surname first ("Kowalczyk, Zofia:"), or joined by "and" to a
+    name found ("Gunnhild and Eirik"). A word before an eponym head ("Takayasu arteritis") or after a place
+    word ("travel to Lagos") is kept."""
+    for m in _SURNAME_FIRST.finditer(text):
+        parts = re.split(r",?\s+", m.group(1))
+        part_kinds = [_name_kind(w) for w in parts]
+        if all(k in ("unknown", "name", "english") for k in part_kinds) and part_kinds[0] != "english":
+            yield _Span("name", m.start(1), m.end(1), "[name]")
+    protected = {i for m in _INSTITUTION.finditer(text) for i in range(m.start(), m.end())}
+    words = [m for m in _UNLISTED_WORD.finditer(text) if m.start() not in protected]
+    kinds = [_name_kind(m.group()) for m in words]
+
+    def opens_sentence(m: re.Match[str]) -> bool:
+        before = text[: m.start()].rstrip(" \t\"'([*-")
+        return not before or before[-1] in ".!?:;\n"
+
+    def run_partners(index: int) -> list[int]:
+        return [j for j in (index - 1, index + 1) if 0 <= j < len(words)
+                and re.fullmatch(r" {1,2}", text[min(words[j].end(), words[index].end()) : max(words[j].start(), words[index].start())])]
+
+    found: set[int] = set()
+    for index, m in enumerate(words):
+        if kinds[index] != "unknown" or m.group().lower() in _EPONYM_HEADS:
+            continue
+        following = _NEXT_WORD.match(text, m.end())
+        if following and (following.group(1).lower() in _EPONYM_HEADS or _MEDICAL_SUFFIX.search(following.group(1).lower())):
+            continue  # "Takayasu arteritis"
+        partners = run_partners(index)
+        if any(kinds[j] not in ("unknown", "name") for j in partners if not opens_sentence(words[j])):
+            continue  # a run with a listed word is a term, a brand or a place ("Glasgow Coma Scale")
+        before = text[max(0, m.start() - 60) : m.start()]
+        run_has_name = any(kinds[j] in ("unknown", "name") and not opens_sentence(words[j]) or kinds[j] == "name" for j in partners)
+        if (
+            _BEFORE_UNLISTED_NAME.search(before)
+            or (_QUESTION_BEFORE.search(before) and _PERSON_ACTION.match(text, m.end()))
+            or (_FOR_BEFORE.search(before) and _TO_VERB_AFTER.match(text, m.end()))
+            or (run_has_name and not opens_sentence(m))
+            or (run_has_name and _AFTER_UNLISTED_NAME.match(text, words[max(partners + [index])].end()))
+        ):
+            found.add(index)
+        elif opens_sentence(m):
+            if _PERSONAL_VERB_ONLY.match(text, m.end()):
+                found.add(index)
+        elif not _BEFORE_PLACE.search(before) and _AFTER_UNLISTED_NAME.match(text, m.end()):
+            found.add(index)
+    # A name's partners in a run or a pair ("Ngozi Adeyemi", "Daniel Okonkwo", "Gunnhild and Eirik").
+    partners_found: set[int] = set()
+    for index in found:
+        for j in (index - 1, index + 1):
+            if 0 <= j < len(words) and j not in found and kinds[j] in ("unknown", "name"):
+                gap = text[min(words[j].end(), words[index].end()) : max(words[j].start(), words[index].start())]
+                if re.fullmatch(r" {1,2}| and | or |, ", gap) and (kinds[j] == "name" or not opens_sentence(words[j]) or gap != " "):
+                    partners_found.add(j)
+    for index in sorted(found | partners_found):
+        yield _Span("name", words[index].start(), words[index].end(), "[name]")
 
 
 def _words_are_a_name(words: str) -> bool:
@@ -390,6 +538,7 @@ def _names(text: str) -> Iterator[_Span]:
         if _opening_is_a_name(m.group(1)):
             yield _Span("name", m.start(1), m.end(1), "[name]")
     yield from _lone_names(text)
+    yield from _unlisted_names(text)
 
 
 def _urls(text: str) -> Iterator[_Span]:
@@ -450,6 +599,9 @@ def scrub_phi(text: str) -> ScrubResult:
     kept: list[_Span] = []
     for _, _, _, span in candidates:
         if kept and span.start < kept[-1].end:
+            continue
+        if kept and span.kind == kept[-1].kind == "name" and re.fullmatch(r" {1,2}", text[kept[-1].end : span.start]):
+            kept[-1] = _Span("name", kept[-1].start, span.end, "[name]")  # one name of several words
             continue
         kept.append(span)
     out: list[str] = []
