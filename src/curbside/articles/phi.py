@@ -365,8 +365,8 @@ _PERSON_VERB = (
 _BEFORE_UNLISTED_NAME = re.compile(
     rf"(?:\b{_PERSON_VERB}\s{{1,3}}(?:\w+\s{{1,3}})?(?:with|to|by|from|of)"
     r"|\b(?:by|called|named|asked|ask|told|tell|saw|see|examined|phone|phoned|rang|ring|paged|page|emailed|"
-    r"messaged|visited|met|thank|thanked|informed|reassured|counsell?ed|advised|reminded|treating|[Pp]er)"
-    r"|(?i:[Dd]ear|[Hh]i|[Hh]ello))\s{1,3}$",
+    r"messaged|visited|met|thank|thanked|informed|reassured|counsell?ed|advised|reminded|treating|per|dear|hi|hello))"
+    r"\s{1,3}$",
     re.IGNORECASE,
 )
 # "Can Oleksandr restart ...", "Does Fatoumata need ...": a question about what a person does, not a drug's action.
