@@ -169,6 +169,10 @@ class WebSettings(_Section):
     database_busy_seconds: float = Field(
         30.0, ge=0, le=600, description="SQLite: how long a write waits for another writer's lock before 503"
     )
+    article_cache_entries: int = Field(
+        512, ge=0, le=100_000, description="published article renderings (one per version and audience) and related-"
+                                          "question lists each worker keeps in memory; 0 turns the cache off"
+    )
 
 
 class Settings(_Section):

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -619,6 +619,18 @@ class ArticleStore:
             return entries
 
     # --- related questions -----------------------------------------------------------------------------
+    def publication_stamp(self) -> tuple[Any, ...]:
+        """Changes with every publication and only then: a first approval adds to the count, a later one raises
+        the article's published version (an approved version is final, and numbers only grow). What readers see
+        of published articles (the published versions, their questions, parents and follow-ups as published, and
+        related questions) can be kept under it. One aggregate query, so every worker sees every approval at once."""
+        with self.db.session() as session:
+            row = session.execute(
+                select(func.count(), func.coalesce(func.sum(ArticleRecord.published_version), 0))
+                .where(ArticleRecord.published_version.is_not(None))
+            ).one()
+        return tuple(row)
+
     def related(self, article_id: str, limit: int | None = None) -> list[tuple[str, str, float]]:
         """The nearest published articles by the meaning of their questions (never the article itself)."""
         k = self.settings.web.related_questions if limit is None else limit

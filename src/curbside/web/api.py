@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from curbside.articles.accounts import UserInfo
-from curbside.articles.store import MAX_INT, MAX_NOTE_CHARS, ArticleView, BuildState
+from curbside.articles.store import MAX_INT, MAX_NOTE_CHARS, BuildState
 from curbside.articles.workflow import ReviewAction
 from curbside.errors import AuthenticationError, InvalidInputError
+from curbside.web.read_cache import ArticleRead, read_cache_of
 from curbside.web.security import api_user, bearer_token, client_address, publisher_of
-from curbside.writing.article import Article as ArticleDocument
-from curbside.writing.audience import AUDIENCES, Audience, parse_audience, view_for_audience
+from curbside.writing.audience import AUDIENCES, Audience
 
 
 
@@ -96,21 +96,15 @@ class NewVersionRequest(BaseModel):
     context: str | None = None
 
 
-def article_payload(request: Request, view: ArticleView, audience: str) -> dict[str, Any]:
+def article_payload(read: ArticleRead, audience: str) -> dict[str, Any]:
     """The engine's article JSON (for the chosen audience) plus the workflow fields."""
-    publisher = publisher_of(request)
+    view = read.view
     payload: dict[str, Any] = {}
     readability = None
-    if view.article is not None:
-        audience_view = view_for_audience(ArticleDocument.model_validate(view.article), parse_audience(audience))
-        payload.update(audience_view.article.model_dump(mode="json"))
-        readability = audience_view.readability.model_dump()
-    related = []
-    if view.published_version is not None:
-        related = [
-            {"id": rid, "question": question, "similarity": score}
-            for rid, question, score in publisher.store.related(view.id)
-        ]
+    if read.rendering is not None:
+        payload.update(read.rendering.article)  # a shallow copy: the kept rendering is shared, never changed
+        readability = read.rendering.readability.model_dump()
+    related = [{"id": rid, "question": question, "similarity": score} for rid, question, score in read.related]
     payload.update({
         "id": view.id,
         "status": view.status,
@@ -195,10 +189,10 @@ def get_article(article_id: str, request: Request, audience: Audience = "physici
                 user: UserInfo | None = Depends(api_user)) -> JSONResponse:
     if audience not in AUDIENCES:
         raise InvalidInputError(f"Unknown audience {audience!r}.")
-    view = publisher_of(request).store.get(article_id, user, version=version)
-    payload = article_payload(request, view, audience)
+    read = read_cache_of(request).read(publisher_of(request).store, article_id, user, audience, version=version)
+    payload = article_payload(read, audience)
     # 202 while the version is still being built: the workflow fields are there, the article is not yet.
-    status = 202 if view.build_state in (BuildState.PENDING, BuildState.BUILDING) else 200
+    status = 202 if read.view.build_state in (BuildState.PENDING, BuildState.BUILDING) else 200
     return JSONResponse(payload, status_code=status)
 
 

@@ -27,6 +27,7 @@ from curbside.articles.publisher import Publisher
 from curbside.errors import ConfigurationError, CurbsideError, ServiceUnavailableError
 from curbside.settings import Settings
 from curbside.web import api, api_docs, pages
+from curbside.web.read_cache import ReadCache
 from curbside.web.security import VISITOR_COOKIE, YEAR_SECONDS, add_security_headers, set_cookie
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     )
     app.state.publisher = publisher
     app.state.templates = pages.make_templates()
+    app.state.read_cache = ReadCache(settings.web.article_cache_entries)
     static_dir = resources.files("curbside.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.include_router(api.router)

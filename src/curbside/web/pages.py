@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from curbside.articles.accounts import UserInfo
 from curbside.articles.store import ArticleView, BuildState
@@ -28,13 +29,8 @@ from curbside.web.security import (
     publisher_of,
     set_cookie,
 )
-from curbside.writing.article import Article as ArticleDocument
-from curbside.writing.audience import (
-    AUDIENCE_LABELS,
-    AUDIENCES,
-    parse_audience,
-    view_for_audience,
-)
+from curbside.web.read_cache import ArticleRead, AudienceRendering, read_cache_of
+from curbside.writing.audience import AUDIENCE_LABELS, AUDIENCES, parse_audience
 from curbside.writing.render import template_labels
 
 router = APIRouter(include_in_schema=False)
@@ -194,14 +190,24 @@ def ask(request: Request, question: str = Form(""), context: str = Form(""), par
 
 
 # --- the article page --------------------------------------------------------------------------------------
-def _article_context(request: Request, view: ArticleView, audience: str) -> dict[str, Any]:
-    publisher = publisher_of(request)
-    body = readability = None
-    if view.article is not None:
-        audience_view = view_for_audience(ArticleDocument.model_validate(view.article), parse_audience(audience))
-        body = audience_view.article.model_dump(mode="json")
-        readability = audience_view.readability
-    related = publisher.store.related(view.id) if view.published_version is not None else []
+def _article_body_html(request: Request, rendering: AudienceRendering, audience: str) -> Markup:
+    """The article body (``_article_body.html``) of one rendering; kept with it, so a published version's body is
+    rendered once per audience. It depends on the article and the audience only, never on who is reading."""
+    if rendering.body_html is None:
+        template = request.app.state.templates.get_template("_article_body.html")
+        rendering.body_html = Markup(template.render(
+            article=rendering.article, audience=audience, evidence_levels=evidence_level_labels(),
+        ))
+    return rendering.body_html
+
+
+def _article_context(request: Request, read: ArticleRead, audience: str) -> dict[str, Any]:
+    view, rendering = read.view, read.rendering
+    body = body_html = readability = None
+    if rendering is not None:
+        body, readability = rendering.article, rendering.readability
+        body_html = _article_body_html(request, rendering, audience)
+    related = read.related
     bullets = []
     if view.article is not None and view.can_review:
         bullets.append(("bottom_line", 0, "Bottom line: " + view.article["bottom_line"][:90]))
@@ -209,7 +215,7 @@ def _article_context(request: Request, view: ArticleView, audience: str) -> dict
             for i, bullet in enumerate(section["bullets"]):
                 bullets.append((section["id"], i, f"{section['heading']} #{i + 1}: {bullet['text'][:90]}"))
     return {
-        "view": view, "article": body, "audience": audience, "readability": readability, "related": related,
+        "view": view, "article": body, "article_body_html": body_html, "audience": audience, "readability": readability, "related": related,
         "steps": tracker(view), "building": view.build_state in (BuildState.PENDING, BuildState.BUILDING),
         "failed": view.build_state == BuildState.FAILED, "evidence_levels": evidence_level_labels(),
         "comment_targets": bullets, "approved": view.status == Status.APPROVED.value,
@@ -222,9 +228,9 @@ def _article_context(request: Request, view: ArticleView, audience: str) -> dict
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 def article_page(request: Request, article_id: str, version: int | None = None,
                  user: UserInfo | None = Depends(page_user)) -> Response:
-    view = publisher_of(request).store.get(article_id, user, version=version)
     audience = chosen_audience(request)
-    response = render(request, "article.html", **_article_context(request, view, audience))
+    read = read_cache_of(request).read(publisher_of(request).store, article_id, user, audience, version=version)
+    response = render(request, "article.html", **_article_context(request, read, audience))
     if request.query_params.get("audience") == audience:
         set_cookie(request, response, AUDIENCE_COOKIE, audience, YEAR_SECONDS)
     return response
