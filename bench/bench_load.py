@@ -7,14 +7,15 @@
 Starts `curbside serve` on 127.0.0.1 (a free port, a fresh SQLite database in a temporary folder, the index of
 --data-dir), adds a clinician and a reviewer, asks and approves --articles questions, then for --seconds runs
 --readers readers (each in a loop: a random published article's page, then the same article from the API, as an
-anonymous reader) and --askers clinicians (each in a loop: POST /api/articles, waiting for the build; a 429 is the
-build pool saying it is full, and the asker then waits the Retry-After it was given) on one asyncio httpx client.
-Every loop stops by itself when the time is up.
+anonymous reader, on its own keep-alive connection) and --askers clinicians (each in a loop: POST /api/articles,
+waiting for the build; a 429 is the build pool saying it is full, and the asker then waits the Retry-After it was
+given; an asyncio httpx client), all in one asyncio loop. Every loop stops by itself when the time is up.
 
 Prints JSON: per route the requests, throughput, p50/p95/p99/max in ms and the answers by status; the errors
 (anything but 2xx and the deliberate 429s); the server's resident memory (all its processes) sampled every
 second, at the start and end of the load, its peak and its trend; and whether the goals are met (p95 < 200 ms for
-article pages and the article API, no errors but 429s, memory flat: the last 10 s within 10% of the first 10 s).
+article pages and the article API, no errors but 429s, memory flat: the last 10 s within 10% of the first 10 s);
+and the cores the server and this client kept busy, with the machine's load average over the run.
 Not a test: figures vary by machine.
 """
 
@@ -55,20 +56,104 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def process_tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants (uvicorn workers), from /proc."""
-    total_kb = 0
-    pending = [pid]
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its live descendants (uvicorn workers), from /proc."""
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
         try:
+            children = [int(c) for task in Path(f"/proc/{current}/task").iterdir()
+                        for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        found.append(current)
+        pending += children
+    return found
+
+
+def process_tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants, from /proc."""
+    total_kb = 0
+    for current in process_tree(pid):
+        try:
             status = Path(f"/proc/{current}/status").read_text()
             total_kb += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue
     return total_kb / 1024
+
+
+class KeepAliveConnection:
+    """One reader's HTTP/1.1 keep-alive connection, like a browser's, for GET requests only.
+
+    The readers do not use httpx: its connection pool costs about 7 ms of CPU a request with 50 connections open
+    (measured against /api/health), so on 2 cores the load client took most of a core from the server it measured.
+    This one costs a small fraction of that. It keeps the cookies the server sets (the visitor id), as a browser
+    does, and reconnects when the server closes the connection.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.cookies: dict[str, str] = {}
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        for attempt in range(2):
+            if self._streams is None:
+                self._streams = await asyncio.open_connection(self.host, self.port)
+            reader, writer = self._streams
+            head = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+            if self.cookies:
+                head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            try:
+                await writer.drain()
+                status_line = await reader.readline()
+                if not status_line:
+                    raise ConnectionResetError("the server closed the connection")
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                if attempt:
+                    raise
+                continue  # a keep-alive connection the server had closed: once more on a new one
+            status = int(status_line.split()[1])
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                name, value = name.strip().lower(), value.strip()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "transfer-encoding":
+                    raise ValueError(f"a {value} response: this client reads Content-Length bodies only")
+                elif name == "connection" and value.lower() == "close":
+                    close = True
+                elif name == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    self.cookies[key] = rest.split(";", 1)[0]
+            body = await reader.readexactly(length)
+            if close:
+                await self.close()
+            return status, body
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process so far, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and its live descendants (uvicorn workers)."""
+    return sum(process_cpu_seconds(p) for p in process_tree(pid))
 
 
 class Recorder:
@@ -88,15 +173,28 @@ class Recorder:
         self.statuses[route][str(response.status_code)] += 1
         return response
 
+    async def get(self, connection: KeepAliveConnection, route: str, path: str) -> None:
+        started = time.perf_counter()
+        try:
+            status, _ = await connection.get(path)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+            self.statuses[route][type(error).__name__] += 1
+            return
+        self.latencies[route].append((time.perf_counter() - started) * 1000)
+        self.statuses[route][str(status)] += 1
 
-async def reader(client: httpx.AsyncClient, rec: Recorder, article_ids: list[str], deadline: float,
+
+async def reader(connection: KeepAliveConnection, rec: Recorder, article_ids: list[str], deadline: float,
                  rng: random.Random) -> None:
-    while time.monotonic() < deadline:
-        article_id = rng.choice(article_ids)
-        await rec.request(client, "GET /articles/{id}", "GET", f"/articles/{article_id}")
-        if time.monotonic() >= deadline:
-            break
-        await rec.request(client, "GET /api/articles/{id}", "GET", f"/api/articles/{article_id}")
+    try:
+        while time.monotonic() < deadline:
+            article_id = rng.choice(article_ids)
+            await rec.get(connection, "GET /articles/{id}", f"/articles/{article_id}")
+            if time.monotonic() >= deadline:
+                break
+            await rec.get(connection, "GET /api/articles/{id}", f"/api/articles/{article_id}")
+    finally:
+        await connection.close()
 
 
 async def asker(client: httpx.AsyncClient, rec: Recorder, token: str, questions: list[str], deadline: float,
@@ -110,10 +208,12 @@ async def asker(client: httpx.AsyncClient, rec: Recorder, token: str, questions:
             await asyncio.sleep(max(0.0, min(retry_after, deadline - time.monotonic())))
 
 
-async def sample_memory(pid: int, samples: list[tuple[float, float]], deadline: float) -> None:
+async def sample_memory(pid: int, samples: list[tuple[float, float]], loads: list[float], deadline: float) -> None:
+    """The server's memory, and the machine's 1-minute load average (other work on it counts), each second."""
     started = time.monotonic()
     while time.monotonic() < deadline:
         samples.append((time.monotonic() - started, process_tree_rss_mb(pid)))
+        loads.append(os.getloadavg()[0])
         await asyncio.sleep(1.0)
     samples.append((time.monotonic() - started, process_tree_rss_mb(pid)))
 
@@ -155,24 +255,30 @@ def summary(rec: Recorder, seconds: float) -> dict[str, dict[str, object]]:
     return out
 
 
-async def run_load(base_url: str, pid: int, args: argparse.Namespace) -> dict[str, object]:
+async def run_load(port: int, pid: int, args: argparse.Namespace) -> dict[str, object]:
+    base_url = f"http://{HOST}:{port}"
     # Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive timeout closes them under a request.
-    limits = httpx.Limits(max_connections=args.readers + args.askers + 5, keepalive_expiry=2.0)
+    limits = httpx.Limits(max_connections=args.askers + 5, keepalive_expiry=2.0)
     # trust_env=False: no proxy from the environment may catch loopback requests.
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30, trust_env=False) as client:
         token, article_ids = await prepare(client, args.articles)
         rec = Recorder()
         memory: list[tuple[float, float]] = []
+        loads: list[float] = []
         deadline = time.monotonic() + args.seconds
         rng = random.Random(13)
         started = time.monotonic()
+        client_cpu, server_cpu = process_cpu_seconds(os.getpid()), process_tree_cpu_seconds(pid)
         await asyncio.gather(
-            sample_memory(pid, memory, deadline),
-            *(reader(client, rec, article_ids, deadline, random.Random(rng.random())) for _ in range(args.readers)),
+            sample_memory(pid, memory, loads, deadline),
+            *(reader(KeepAliveConnection(HOST, port), rec, article_ids, deadline, random.Random(rng.random()))
+              for _ in range(args.readers)),
             *(asker(client, rec, token, QUESTIONS[args.articles:], deadline, random.Random(rng.random()))
               for _ in range(args.askers)),
         )
         elapsed = time.monotonic() - started
+        client_cpu = process_cpu_seconds(os.getpid()) - client_cpu
+        server_cpu = process_tree_cpu_seconds(pid) - server_cpu
     routes = summary(rec, elapsed)
     errors = {route: {s: n for s, n in r["statuses"].items() if not (s.startswith("2") or s == "429")}  # type: ignore[union-attr]
               for route, r in routes.items()}
@@ -183,6 +289,10 @@ async def run_load(base_url: str, pid: int, args: argparse.Namespace) -> dict[st
     return {
         "readers": args.readers, "askers": args.askers, "seconds": round(elapsed, 1), "workers": args.workers,
         "published_articles": len(article_ids), "cpus": os.cpu_count(),
+        # Cores busy on average: the server (all its processes), this load client, and the machine's load average
+        # (everything runnable on it, other work included).
+        "cpu_cores_used": {"server": round(server_cpu / elapsed, 2), "load_client": round(client_cpu / elapsed, 2)},
+        "load_average_1min": {"min": min(loads), "mean": round(statistics.fmean(loads), 2), "max": max(loads)},
         "routes": routes,
         "errors": errors,
         "memory_mb": {"first_10s": round(first, 1), "last_10s": round(last, 1),
@@ -239,7 +349,7 @@ def main() -> None:
                                   stderr=open(f"{tmp}/server.log", "wb"), start_new_session=True)
         try:
             wait_until_ready(base_url, server)
-            result = asyncio.run(run_load(base_url, server.pid, args))
+            result = asyncio.run(run_load(port, server.pid, args))
         finally:
             server.send_signal(signal.SIGINT)
             try:
