@@ -3,6 +3,7 @@ serves a version that is no longer the published one: not in this worker, nor af
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -180,3 +181,34 @@ def test_bounded_lru_keeps_the_most_recently_used() -> None:
     assert lru.get_or_make(("b",), make("b")) == 4 and made == ["a", "b", "c", "b"]
     lru.discard_if(lambda key: key == ("b",))
     assert len(lru) == 1
+
+
+def test_a_missing_entry_is_made_once_for_requests_that_want_it_at_once() -> None:
+    lru: BoundedLRU[str] = BoundedLRU(4)
+    calls: list[int] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow_make() -> str:
+        calls.append(1)
+        started.set()
+        assert release.wait(10)
+        return "made"
+
+    results: list[str] = []
+    first = threading.Thread(target=lambda: results.append(lru.get_or_make(("k",), slow_make)))
+    first.start()
+    assert started.wait(10)
+    waiters = [threading.Thread(target=lambda: results.append(lru.get_or_make(("k",), slow_make))) for _ in range(5)]
+    for t in waiters:
+        t.start()
+    release.set()
+    for t in (first, *waiters):
+        t.join(10)
+    assert results == ["made"] * 6 and len(calls) == 1
+
+    def failing() -> str:
+        raise LookupError("no such article")
+
+    with pytest.raises(LookupError):  # a failure is not kept: the next request makes it again
+        lru.get_or_make(("gone",), failing)
+    assert lru.get_or_make(("gone",), lambda: "back") == "back"

@@ -29,6 +29,7 @@ from curbside.retrieval.index import index_dir
 from curbside.retrieval.snapshots import index_stamp
 from curbside.settings import Settings
 from curbside.writing.article import Article as ArticleDocument
+from curbside.writing.readability import readability
 
 log = logging.getLogger(__name__)
 SECRET_FILE = "web-secret-key"
@@ -111,6 +112,9 @@ class Publisher:
 
     def warm_up(self) -> None:
         """Open the index and load the embedding model (in the builder thread, before the first build)."""
+        # Article pages measure readability, whose first use loads textstat's syllable dictionary (about 1.5 s):
+        # loaded here, the first readers after a start do not wait for it (bench/bench_load.py: a p99 of 8 s).
+        readability("Warm up.")
         try:
             stamp = index_stamp(index_dir(self.settings.data_dir))
             embedder = self.engine.index.embedder

@@ -32,31 +32,46 @@ Value = TypeVar("Value")
 
 
 class BoundedLRU(Generic[Value]):
-    """A thread-safe least-recently-used map of at most ``capacity`` entries (0: keeps nothing)."""
+    """A thread-safe least-recently-used map of at most ``capacity`` entries (0: keeps nothing).
+
+    A missing entry is made once: requests that want it meanwhile wait for it rather than each making their own
+    (fifty readers arriving at once on a fresh server otherwise made fifty copies, one after another on the GIL).
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[tuple[Any, ...], Value] = OrderedDict()
+        self._making: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def get_or_make(self, key: tuple[Any, ...], make: Callable[[], Value]) -> Value:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]
-            self.misses += 1
-        # Made outside the lock: two threads may both make a missing entry; the values are equal.
-        value = make()
-        if self.capacity > 0:
+        while True:
             with self._lock:
-                self._entries[key] = value
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.capacity:
-                    self._entries.popitem(last=False)
-        return value
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return self._entries[key]
+                being_made = self._making.get(key)
+                if being_made is None or self.capacity == 0:
+                    self.misses += 1
+                    done = self._making[key] = threading.Event()
+                    break
+            being_made.wait()  # then look again; made afresh below if its maker failed
+        try:
+            value = make()
+            if self.capacity > 0:
+                with self._lock:
+                    self._entries[key] = value
+                    while len(self._entries) > self.capacity:
+                        self._entries.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                if self._making.get(key) is done:
+                    del self._making[key]
+            done.set()
 
     def discard_if(self, stale: Callable[[tuple[Any, ...]], bool]) -> None:
         with self._lock:
