@@ -623,9 +623,10 @@ class ArticleStore:
         """Changes with every publication and only then: a first approval adds to the count, a later one raises
         the article's published version (an approved version is final, and numbers only grow). What readers see
         of published articles (the published versions, their questions, parents and follow-ups as published, and
-        related questions) can be kept under it. One aggregate query, so every worker sees every approval at once."""
-        with self.db.session() as session:
-            row = session.execute(
+        related questions) can be kept under it. One aggregate query, so every worker sees every approval at once;
+        on a plain connection, as it runs for every article read (a third of the cost of an ORM session)."""
+        with self.db.engine.connect() as connection:
+            row = connection.execute(
                 select(func.count(), func.coalesce(func.sum(ArticleRecord.published_version), 0))
                 .where(ArticleRecord.published_version.is_not(None))
             ).one()
