@@ -40,10 +40,14 @@ system-deps:
 index: setup
 	$(CURBSIDE) ingest starter --if-missing
 
-# Optional: the MiniLM encoder fine-tuned on BioASQ (about an hour on 2 cores, cached in ~/.cache/curbside/models;
-# needs ../shared/eval/bioasq). The `tuned` preset uses it: curbside --preset tuned ingest ...
+# Optional: the MiniLM query encoder fine-tuned on BioASQ for the `tuned` preset (needs ../shared/eval/bioasq).
+# It trains against a BioASQ index built with the default preset (in BIOASQ_DATA; built first if missing,
+# minutes with an empty embedding cache); the model is cached in ~/.cache/curbside/models.
+BIOASQ_DATA ?= $(HOME)/.local/share/curbside-bioasq
+BIOASQ_CORPUS ?= ../shared/eval/bioasq/corpus.jsonl
 encoder: setup
-	$(CURBSIDE) train encoder --if-missing
+	test -f $(BIOASQ_DATA)/index/manifest.json || $(CURBSIDE) --data-dir $(BIOASQ_DATA) ingest bioasq $(BIOASQ_CORPUS)
+	$(CURBSIDE) --data-dir $(BIOASQ_DATA) train encoder --if-missing
 
 samples: index
 	$(CURBSIDE) samples
