@@ -175,6 +175,45 @@ class WebSettings(_Section):
     )
 
 
+WriterName = Literal["extractive", "llm"]  # the writers; one definition for settings and the CLI
+
+
+class LLMWriterSettings(_Section):
+    """The LLM writer: any OpenAI-compatible Chat Completions endpoint (OpenAI, Azure, vLLM, llama.cpp, Ollama).
+
+    Every claim it returns is checked against the passages it cites (``writing/verification.py``); when the
+    endpoint is unreachable, slow or answers unusably twice, the extractive writer writes the article instead.
+    """
+
+    base_url: str | None = Field(None, description="the endpoint's base URL, e.g. http://127.0.0.1:8080/v1")
+    model: str | None = Field(None, description="the model name the endpoint serves")
+    api_key_env: str | None = Field(
+        "OPENAI_API_KEY", description="the environment variable holding the API key (the key itself is never a setting)"
+    )
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=600)
+    timeout_seconds: float = Field(120.0, gt=0, le=3600, description="the longest wait for one response")
+    max_tokens: int = Field(1024, ge=16, le=32_768)
+    temperature: float = Field(0.0, ge=0, le=2)
+    attempts: int = Field(2, ge=1, le=5, description="requests before falling back to the extractive writer")
+    on_unsupported: Literal["remove", "mark"] = Field(
+        "remove", description="a claim its passages do not support is removed, or kept and marked for a reviewer"
+    )
+    local: bool = Field(
+        False, description="the endpoint runs on this machine or network: text sent to it is not PHI-scrubbed"
+    )
+    min_overlap: float = Field(
+        0.5, ge=0, le=1, description="share of a claim's content words that its cited passages must contain"
+    )
+    min_similarity: float = Field(
+        0.6, ge=-1, le=1, description="cosine between a claim and its best cited sentence, where embeddings are used"
+    )
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The API key from ``api_key_env`` (None when unset: local servers need none)."""
+        env = os.environ if environ is None else environ
+        return env.get(self.api_key_env) if self.api_key_env else None
+
+
 class Settings(_Section):
     """Everything configurable. Build one with :func:`load_settings`."""
 
@@ -187,6 +226,8 @@ class Settings(_Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     web: WebSettings = WebSettings()
+    writer: WriterName = Field("extractive", description="which writer composes articles")
+    llm: LLMWriterSettings = LLMWriterSettings()
 
     def database_url(self) -> str:
         """The web app's database: ``web.database_url``, or SQLite in the data directory."""
