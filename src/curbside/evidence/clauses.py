@@ -70,6 +70,7 @@ _NEGATORS = frozenset({
     "lacked", "absence", "absent", "cannot", "unable", "nothing", "n't", "didn't", "don't", "doesn't",
     "wasn't", "weren't", "isn't", "aren't",
 })
+NEGATORS = _NEGATORS  # public: the claim verifier (writing/verification.py) reads negation with the same words
 # Words that mark the next arm mention as the reference ("than placebo", "compared with control").
 _REFERENCE_MARKERS = frozenset({
     "than", "compared", "comparing", "comparison", "versus", "vs", "v", "relative", "against", "unlike",
