@@ -28,7 +28,13 @@ from curbside.errors import ConfigurationError, CurbsideError, ServiceUnavailabl
 from curbside.settings import Settings
 from curbside.web import api, api_docs, pages
 from curbside.web.read_cache import ReadCache
-from curbside.web.security import VISITOR_COOKIE, YEAR_SECONDS, add_security_headers, set_cookie
+from curbside.web.security import (
+    VISITOR_COOKIE,
+    YEAR_SECONDS,
+    add_security_headers,
+    redact_access_log,
+    set_cookie,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +119,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()  # here, not earlier: uvicorn configures its loggers before the app starts
         if start_builder:
             publisher.start()
         yield

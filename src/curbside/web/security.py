@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
 
 from fastapi import Request, Response
@@ -205,3 +206,22 @@ def add_security_headers(app: Starlette, trusted_proxies: list[str]) -> None:
         return SecurityHeaders(build_stack(), trusted_proxies)
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
+
+
+class AccessLogRedactor(logging.Filter):
+    """Drops the query string from uvicorn's access log lines: a search (``/articles?q=...``) or any other
+    parameter may carry patient text, and logs must never hold it. The path and status stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?[query removed]", *args[3:])
+        return True
+
+
+def redact_access_log(logger_name: str = "uvicorn.access") -> None:
+    """Install :class:`AccessLogRedactor` on the access logger once (after the server configured logging)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, AccessLogRedactor) for f in logger.filters):
+        logger.addFilter(AccessLogRedactor())
+
