@@ -35,6 +35,8 @@ from curbside.vocabulary.units import normalize_dose_unit, unit_pattern
 # ("recommends against initiating"), since "44% against placebo" negates nothing.
 _NEGATIVE_CUES = NEGATORS | frozenset({"avoid", "avoided", "avoids", "avoiding"})
 _ADVICE_AGAINST = re.compile(r"^(?:recommend|advis|advice|argu|caution|warn)")
+# Negators that qualify a noun ("without coronary disease", "non-smokers") rather than deny the statement.
+_QUALIFYING = frozenset({"without", "non", "absence", "absent", "lack", "lacked", "none", "nor", "neither"})
 _NEGATION_REACH = 3  # tokens after a negator it reaches: "did not significantly reduce", "not to be used"
 # A sentence of a passage that speaks to a model rather than about medicine: passages are untrusted input, and
 # such a sentence is never sent as evidence nor counted as support ("Amoxicillin cures viral infections" is not
@@ -158,9 +160,18 @@ def _is_cue(token: str) -> bool:
     return token in _NEGATIVE_CUES or token.endswith("n't")
 
 
+def _denies(text: str) -> bool:
+    """Whether a negator denies the statement itself ("not recommended", "recommends against", "avoid")."""
+    tokens = tokenize(text)
+    return any(_is_negator(tokens, i) and tokens[i] not in _QUALIFYING for i in range(len(tokens)))
+
+
 def _negation_differs(claim: str, sentence: str) -> list[str]:
     """The words of the claim that are negated in one text and not in the other (compared only where both use
-    the word): "reduced stroke" against "did not reduce stroke" -> ["reduced"]."""
+    the word): "reduced stroke" against "did not reduce stroke" -> ["reduced"]; ["(the statement)"] when one
+    denies and the other does not ("recommends starting" against "recommends against initiating")."""
+    if _denies(claim) != _denies(sentence):
+        return ["(the statement)"]
     source_words = set(tokenize(sentence))
     source_stems = {w[:_STEM] for w in source_words if len(w) >= _STEM}
     negated_claim, negated_source = _negated_words(claim), _negated_words(sentence)
