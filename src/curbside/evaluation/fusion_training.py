@@ -19,14 +19,13 @@ import numpy as np
 from curbside.engine import Curbside
 from curbside.errors import EvaluationError
 from curbside.retrieval.finetune import SPLIT_FILE, read_jsonl, read_split
-from curbside.retrieval.fusion import FEATURES, WEIGHTS_FILE, candidate_features, fit_logistic
+from curbside.retrieval.fusion import FEATURES, WEIGHTS_FILE, fit_logistic
 
 
 def fusion_rows(cb: Curbside, questions: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, int]:
     """Features and labels over every question's candidates; and how many questions had a gold candidate."""
     searcher = cb.searcher
-    vectors = cb.index.vectors
-    if vectors is None:
+    if cb.index.vectors is None:
         raise EvaluationError("This index has no vectors: fusion needs a hybrid index (not the fast preset).")
     rrf_k = searcher.settings.rrf_k
     features: list[np.ndarray] = []
@@ -36,8 +35,7 @@ def fusion_rows(cb: Curbside, questions: Sequence[dict[str, Any]]) -> tuple[np.n
         found = searcher.candidates(cb.understand(q["question"]), mode="hybrid")
         if found.vector is None:
             continue
-        union = list(dict.fromkeys([key for key, _s in found.lexical] + [key for key, _s in found.dense]))
-        keys, rows = candidate_features(found.lexical, found.dense, vectors.cosines(found.vector, union), rrf_k)
+        keys, rows = searcher.fusion_features(found, rrf_k)
         passages = cb.index.store.passages_by_keys(keys)
         gold = set(q["gold_pmids"])
         label = np.array([cb.index.store.document_by_key(passages[key][1]).doc_id in gold for key in keys], float)

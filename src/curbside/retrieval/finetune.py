@@ -129,47 +129,7 @@ def data_hash(examples: Sequence[TrainingExample], row_doc_ids: Sequence[str]) -
     for e in examples:
         digest.update("\x1f".join([e.question_id, e.question, *map(str, e.gold_rows)]).encode("utf-8"))
         digest.update(b"\x1e")
-    digest.update("\x1f".join(row_doc_ids).encode("utf-8"))
-    return digest.hexdigest()
-
-
-# ---------------------------------------------------------------- training data
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with Path(path).open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def training_examples(questions: Sequence[dict[str, Any]], row_doc_ids: Sequence[str]) -> list[TrainingExample]:
-    """One example per question with a gold document among the vectors' documents, in question-id order."""
-    rows_of: dict[str, list[int]] = {}
-    for row, doc_id in enumerate(row_doc_ids):
-        rows_of.setdefault(doc_id, []).append(row)
-    examples = []
-    for q in sorted(questions, key=lambda q: q["id"]):
-        rows = tuple(row for pmid in dict.fromkeys(q["gold_pmids"]) for row in rows_of.get(pmid, ()))
-        if rows:
-            examples.append(TrainingExample(q["id"], q["question"], rows))
-    return examples
-
-
-def index_vectors(index: Index) -> tuple[np.ndarray, list[str]]:
-    """The index's vector matrix and the document id of each row."""
-    if index.vectors is None:
-        raise ConfigurationError("This index has no vectors (the fast preset?): build it with the default preset.")
-    keys = [int(k) for k in index.vectors.keys.tolist()]
-    found = index.store.passages_by_keys(keys)
-    doc_ids = [index.store.document_by_key(found[key][1]).doc_id for key in keys]
-    return np.asarray(index.vectors.vectors, dtype=np.float32), doc_ids
-
-
-def data_hash(examples: Sequence[TrainingExample], vectors: np.ndarray) -> str:
-    digest = hashlib.sha256()
-    for e in examples:
-        digest.update("\x1f".join([e.question_id, e.question, *map(str, e.gold_rows)]).encode("utf-8"))
-        digest.update(b"\x1e")
-    digest.update(np.ascontiguousarray(vectors).tobytes())
+    digest.update(np.asarray(row_doc_ids, dtype=str).tobytes())  # fixed-width UTF-32: the same on every machine
     return digest.hexdigest()
 
 

@@ -151,10 +151,16 @@ class Searcher:
         model = fusion_model(self.index.embedder.model_id)
         if model is None:
             return None
-        union = list(dict.fromkeys([key for key, _s in lexical] + [key for key, _s in dense]))
-        cosines = self.index.vectors.cosines(vector, union)
-        keys, features = candidate_features(lexical, dense, cosines, model.rrf_k)
+        keys, features = self.fusion_features(Candidates("hybrid", lexical, dense, vector), model.rrf_k)
         return dict(zip(keys, model.score(features).tolist()))
+
+    def fusion_features(self, found: Candidates, rrf_k: int) -> tuple[list[int], np.ndarray]:
+        """The candidate passages of both lists and their fusion features (what the fusion model scores and is
+        fitted on), with exact cosines for every candidate."""
+        union = list(dict.fromkeys([key for key, _s in found.lexical] + [key for key, _s in found.dense]))
+        vectors = self.index.vectors
+        cosines = vectors.cosines(found.vector, union) if vectors is not None and found.vector is not None else {}
+        return candidate_features(found.lexical, found.dense, cosines, rrf_k)
 
     def candidates(
         self,
