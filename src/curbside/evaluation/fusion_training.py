@@ -52,16 +52,18 @@ def train_fusion(
     cb: Curbside,
     questions_path: Path,
     *,
-    split_path: Path = SPLIT_FILE,
+    split_path: Path | None = None,
     part: str = "tuning",
     l2: float = 1e-4,
-    out: Path = WEIGHTS_FILE,
+    out: Path | None = None,
     command: str = "",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Fit on the ``part`` questions of ``questions_path`` and record the weights in ``out``; returns the entry."""
     started = time.monotonic()
     questions = read_jsonl(questions_path)
+    split_path = split_path or SPLIT_FILE  # None: the packaged split and weights file
+    out = out or WEIGHTS_FILE
     part_of = read_split(split_path, questions)
     chosen = [q for q in questions if part_of[q["id"]] == part]
     x, y, used = fusion_rows(cb, chosen)

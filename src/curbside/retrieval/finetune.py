@@ -224,7 +224,7 @@ def train_query_encoder(
 def build_tuned_encoder(
     index: Index,
     questions_path: Path,
-    split_path: Path = SPLIT_FILE,
+    split_path: Path | None = None,
     *,
     recipe: EncoderRecipe = EncoderRecipe(),
     out: Path | None = None,
@@ -239,7 +239,7 @@ def build_tuned_encoder(
             f"from {recipe.base_model!r} against that model's vectors. Build the index with the default preset."
         )
     questions = read_jsonl(questions_path)
-    part_of = read_split(split_path, questions)
+    part_of = read_split(split_path or SPLIT_FILE, questions)  # None: the packaged split
     chosen = [q for q in questions if part_of[q["id"]] == recipe.part]
     vectors, row_doc_ids = index_vectors(index)
     examples = training_examples(chosen, row_doc_ids)

@@ -118,7 +118,7 @@ def build_index(data_dir: Path, documents: Iterable[Document], settings: Setting
     try:
         return _build_and_switch(data_dir, documents, settings, rebuild_command=rebuild_command, **options)
     except BaseException as exc:
-        shutil.rmtree(_building_dir(data_dir), ignore_errors=True)
+        _remove_build(_building_dir(data_dir))
         if is_disk_full(exc):
             raise IngestError(
                 f"The disk holding {data_dir} is full, so the new index could not be written ({exc}). The partial "
@@ -126,6 +126,15 @@ def build_index(data_dir: Path, documents: Iterable[Document], settings: Setting
                 f"`{rebuild_command}` again."
             ) from exc
         raise
+
+
+def _remove_build(building: Path, attempts: int = 5) -> None:
+    """Remove a failed build's folder; again if a file appeared in it meanwhile (a writer thread stopping)."""
+    for attempt in range(attempts):
+        shutil.rmtree(building, ignore_errors=True)
+        if not building.exists():
+            return
+        time.sleep(0.05 * (attempt + 1))
 
 
 def _build_and_switch(
@@ -150,6 +159,32 @@ def _build_and_switch(
 
     store = MetadataStore.create(building / "metadata.sqlite")
     lexical = LexicalIndexWriter(building / "tantivy")
+    try:
+        return _fill_and_switch(data_dir, building, store, lexical, documents, settings, kind=kind,
+                                corpus_snapshot=corpus_snapshot, rebuild_command=rebuild_command,
+                                drug_names=drug_names, mesh_names=mesh_names, say=say, started=started)
+    except BaseException:
+        lexical.abort()
+        store.close()
+        raise
+
+
+def _fill_and_switch(
+    data_dir: Path,
+    building: Path,
+    store: MetadataStore,
+    lexical: LexicalIndexWriter,
+    documents: Iterable[Document],
+    settings: Settings,
+    *,
+    kind: str,
+    corpus_snapshot: str,
+    rebuild_command: str,
+    drug_names: Iterable[tuple[str, str]],
+    mesh_names: Iterable[tuple[str, str]],
+    say: Callable[[str], None],
+    started: float,
+) -> Manifest:
     full_types = set(settings.embedding.embed_doc_types)
     vector_keys: list[int] = []
     vector_texts: list[str] = []

@@ -72,6 +72,15 @@ class LexicalIndexWriter:
         self._writer.commit()
         self._writer.wait_merging_threads()
 
+    def abort(self) -> None:
+        """Stop writing after a failed build: the indexing thread must not write segment files into the build
+        folder while it is being removed."""
+        try:
+            self._writer.rollback()
+            self._writer.wait_merging_threads()
+        except Exception:  # noqa: BLE001 - the build has failed already; removing its folder is what matters
+            pass
+
 
 class LexicalIndex:
     """Read side of the tantivy index."""
