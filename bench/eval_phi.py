@@ -1,4 +1,4 @@
-"""Recall and precision of the PHI scrubber (`curbside.articles.phi.scrub_phi`) on a hand-labelled set.
+"""Recall and precision of the PHI scrubber (`curbside.understanding.phi.scrub_phi`) on a hand-labelled set.
 
     python bench/eval_phi.py                               # tests/fixtures/phi_cases.jsonl
     python bench/eval_phi.py --cases FILE --show-text      # another set; print each miss's scrubbed text
@@ -28,7 +28,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from curbside.articles.phi import scrub_phi
+from curbside.understanding.phi import scrub_phi
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "phi_cases.jsonl"
 

@@ -1,5 +1,5 @@
-"""Write src/curbside/articles/data/name_exceptions.tsv (census names that are also words) and
-src/curbside/articles/data/known_words.txt (capitalised words that are not a person's name).
+"""Write src/curbside/vocabulary/data/name_exceptions.tsv (census names that are also words) and
+src/curbside/vocabulary/data/known_words.txt (capitalised words that are not a person's name).
 
     .venv/bin/python scripts/build_name_exceptions.py [--shared ../shared] [--dict /usr/share/dict/american-english]
 
@@ -29,7 +29,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from curbside.articles.person_names import (
+from curbside.vocabulary.person_names import (
     EXCEPTIONS_FILE,
     KNOWN_WORDS_FILE,
     SURNAME_MIN_PERCENT,

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from curbside.articles.phi import PhiFinding, ScrubResult, scrub_phi
+from curbside.understanding.phi import PhiFinding, ScrubResult, scrub_phi
 
 SEED_QUESTIONS = [
     (
@@ -196,7 +196,7 @@ def test_adversarial_input_is_fast(text: str) -> None:
 
 
 def test_the_name_lists_come_from_the_census_files_and_the_exceptions_from_their_sources() -> None:
-    from curbside.articles.person_names import EXCEPTIONS_FILE, census_given_names, census_surnames, name_exceptions
+    from curbside.vocabulary.person_names import EXCEPTIONS_FILE, census_given_names, census_surnames, name_exceptions
 
     given, surnames, exceptions = census_given_names(), census_surnames(), name_exceptions()
     assert {"Jane", "Grace", "Will", "Olivia"} <= given and len(given) > 5000

@@ -31,7 +31,7 @@ from curbside.articles.models import (
     User,
     utcnow,
 )
-from curbside.articles.phi import scrub_phi
+from curbside.understanding.phi import scrub_phi
 from curbside.articles.workflow import (
     NEW_VERSION_FROM,
     Permission,

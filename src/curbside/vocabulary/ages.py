@@ -1,7 +1,7 @@
 """Ages as they are written: a patient's age in a question ("a 45-year-old", "62 yo F", "aged 7"), an age
 of 90 or more that de-identification generalises, and a population's age range in a statement
 ("aged 18 to 65 years", "65 years or older"). Every age pattern of the project is here, one set; the
-readers (understanding.story, articles.phi, evidence.selection) keep only what they do with a match.
+readers (understanding.story, understanding.phi, evidence.selection) keep only what they do with a match.
 
 Public API
 ----------

@@ -1,4 +1,4 @@
-"""First names and surnames for the PHI scrubber (articles/phi.py), from a public list.
+"""First names and surnames for the PHI scrubber (understanding/phi.py), from a public list.
 
 The lists are the 1990 US Census name files (``dist.female.first``, ``dist.male.first``,
 ``dist.all.last``: public domain, US government work) as shipped by the ``names`` package on PyPI
