@@ -20,6 +20,10 @@ HELD_BACK = FIXTURES / "phi_cases_heldback.jsonl"
 # Written by a later session before it changed the scrubber, and never tuned on: names from outside the
 # census lists, names surname first or after a cue word, eponyms, brands and places that are not the patient's.
 FRESH = FIXTURES / "phi_cases_fresh.jsonl"
+# Written in session 4 before the scrubber was changed again (names opening a sentence before a plain verb,
+# titles, possessives, initials, lower-case names after cues, names that are English words, names from many
+# languages; negatives: eponyms, drugs and labs opening a sentence, organisms, brands, trials, headings, places).
+FRESH2 = FIXTURES / "phi_cases_fresh2.jsonl"
 
 
 def _cases(path: Path = CASES) -> list[dict]:
@@ -33,7 +37,7 @@ def test_at_least_100_cases_with_unique_ids() -> None:
     assert not [i for i, n in ids.items() if n > 1]
 
 
-@pytest.mark.parametrize("path", [CASES, HELD_BACK, FRESH], ids=["tuning", "held-back", "fresh"])
+@pytest.mark.parametrize("path", [CASES, HELD_BACK, FRESH, FRESH2], ids=["tuning", "held-back", "fresh", "fresh2"])
 def test_every_case_has_the_fields_and_its_strings_occur_in_its_text(path: Path) -> None:
     for case in _cases(path):
         assert set(case) == {"id", "text", "phi", "keep"}, case["id"]
@@ -73,3 +77,17 @@ def test_the_fresh_set_is_separate_from_the_others_and_has_names_and_negatives()
     assert not earlier & {c["id"] for c in fresh}
     assert sum(1 for c in fresh if c["phi"]) >= 20 and sum(1 for c in fresh if not c["phi"]) >= 20
     assert all(not c["phi"] for c in fresh if c["id"].startswith("neg-"))
+
+
+def test_the_second_fresh_set_is_separate_has_100_cases_and_new_names() -> None:
+    earlier = _cases() + _cases(HELD_BACK) + _cases(FRESH)
+    fresh2 = _cases(FRESH2)
+    assert len(fresh2) >= 100
+    assert not {c["id"] for c in earlier} & {c["id"] for c in fresh2}
+    assert sum(1 for c in fresh2 if c["phi"]) >= 50 and sum(1 for c in fresh2 if not c["phi"]) >= 50
+    assert all(not c["phi"] for c in fresh2 if c["id"].startswith("neg-"))
+    # Its names are new: no labelled name word of an earlier set is labelled again.
+    def name_words(cases: list[dict]) -> set[str]:
+        return {w for c in cases if c["id"].startswith("name") for p in c["phi"] for w in p.replace(",", " ").split() if not w.endswith(".")}
+
+    assert not name_words(earlier) & name_words(fresh2)
