@@ -54,6 +54,14 @@ class IngestError(CurbsideError):
     """A corpus file could not be ingested at all (not: some malformed lines, which are reported)."""
 
 
+class LiveSearchError(CurbsideError):
+    """PubMed's E-utilities could not be searched or fetched from: unreachable, refusing, or answering
+    something that is not E-utilities' (the message names the address, never the API key)."""
+
+    exit_code = 7
+    http_status = 502
+
+
 class BackupError(CurbsideError):
     """A backup cannot be made or restored: a target that is not empty, a damaged or missing backup, or one
     from a database schema this version does not know."""

@@ -214,6 +214,38 @@ class LLMWriterSettings(_Section):
         return env.get(self.api_key_env) if self.api_key_env else None
 
 
+class LivePubmedSettings(_Section):
+    """PubMed through NCBI E-utilities (``curbside ingest pubmed``, ``ask --live-pubmed``): where, as whom, how fast.
+
+    NCBI allows 3 requests a second without an API key and 10 with one; the client never sends faster.
+    Only search terms built from the question's concepts leave the machine (``corpus/eutils.py``).
+    """
+
+    base_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/", description="the E-utilities address")
+    api_key: str | None = Field(None, description="an NCBI API key (raises the limit to 10 requests a second)")
+    tool: str | None = Field("curbside", description="the tool name NCBI asks clients to send")
+    email: str | None = Field(None, description="a contact address NCBI asks clients to send (the operator's)")
+    batch_size: int = Field(200, ge=1, le=10_000, description="citations per efetch request")
+    connect_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    timeout_seconds: float = Field(60.0, gt=0, le=3600, description="the longest wait for one response")
+    max_retries: int = Field(5, ge=0, le=20, description="retries of a request after 429, 5xx or a lost connection")
+    backoff_seconds: float = Field(1.0, ge=0, le=600, description="the first retry's wait; it doubles each retry")
+    max_backoff_seconds: float = Field(60.0, ge=0, le=3600, description="the longest wait between retries")
+    requests_per_second: float | None = Field(
+        None, gt=0, le=1000, description="None: NCBI's limit (3 a second, 10 with an API key); more only for a "
+                                         "server of your own (a mirror, a test server)"
+    )
+    on_ask: bool = Field(
+        False, description="answer questions with live PubMed when the index holds too little (the web app and "
+                           "Curbside.ask; `ask --live-pubmed` turns it on for one command)"
+    )
+    ask_max_results: int = Field(20, ge=1, le=200, description="citations fetched for one question")
+    ask_min_sentences: int = Field(
+        1, ge=1, le=50, description="the index holds too little when fewer selected sentences than this come from "
+                                    "guidelines or research written for the question's population"
+    )
+
+
 class Settings(_Section):
     """Everything configurable. Build one with :func:`load_settings`."""
 
@@ -228,6 +260,7 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
     writer: WriterName = Field("extractive", description="which writer composes articles")
     llm: LLMWriterSettings = LLMWriterSettings()
+    live_pubmed: LivePubmedSettings = LivePubmedSettings()
 
     def database_url(self) -> str:
         """The web app's database: ``web.database_url``, or SQLite in the data directory."""
