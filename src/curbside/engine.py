@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from curbside.corpus.documents import IngestProblem, IngestReport, summarize_problems
-from curbside.errors import CurbsideError, InvalidQuestionError
+from curbside.errors import ConfigurationError, CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, select_evidence
@@ -34,6 +34,8 @@ from curbside.settings import Settings, find_default_corpus_dir, load_settings
 from curbside.understanding import DrugNames, UnderstoodQuestion, understand
 from curbside.writing.article import Article
 from curbside.writing.extractive import ExtractiveWriter
+from curbside.writing.llm import LLMWriter, OnDraft
+from curbside.writing.writer import Writer
 
 Progress = Callable[[str], None]
 
@@ -347,13 +349,35 @@ class Curbside:
             label_store=self.index.store,
         )
 
-    def ask(self, question: str, *, context: str | None = None, article_id: str | None = None) -> Article:
-        """Answer a question with an article composed from cited passages (no LLM)."""
+    def writer(self) -> Writer:
+        """The writer the settings choose (``writer``): the extractive writer, or the LLM writer over ``llm.*``
+        (its API key read from the variable ``llm.api_key_env`` names, at each call)."""
+        if self.settings.writer == "extractive":
+            return ExtractiveWriter(self.settings.evidence, preset=self.settings.preset)
+        llm = self.settings.llm
+        if not llm.base_url or not llm.model:
+            raise ConfigurationError(
+                "The LLM writer needs an endpoint and a model: pass --llm-base-url URL --llm-model NAME, or set "
+                "llm.base_url and llm.model in the config file (CURBSIDE_LLM__BASE_URL, CURBSIDE_LLM__MODEL)."
+            )
+        if not llm.base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"llm.base_url must be an http:// or https:// URL, not {llm.base_url!r}.")
+        return LLMWriter(llm, self.settings.evidence, preset=self.settings.preset, api_key=llm.api_key())
+
+    def ask(self, question: str, *, context: str | None = None, article_id: str | None = None,
+            on_draft: OnDraft | None = None) -> Article:
+        """Answer a question with an article composed from cited passages, by the writer the settings choose
+        (``writer``: extractive, the default, or llm; see docs/llm-writer.md). ``on_draft`` receives the LLM
+        writer's unverified claims as a streamed answer arrives (the web app's building page)."""
+        writer = self.writer()
         evidence = self.gather_evidence(self.understand(question, context=context))
         clinical = self.analyze_clinical(evidence.understood, evidence=evidence)
-        writer = ExtractiveWriter(self.settings.evidence, preset=self.settings.preset)
-        return writer.write(question.strip(), evidence, corpus_snapshot=self.index.corpus_snapshot,
-                            article_id=article_id, clinical=clinical)
+        snapshot = self.index.corpus_snapshot
+        if isinstance(writer, LLMWriter):
+            return writer.write(question.strip(), evidence, corpus_snapshot=snapshot, article_id=article_id,
+                                clinical=clinical, on_draft=on_draft)
+        return writer.write(question.strip(), evidence, corpus_snapshot=snapshot, article_id=article_id,
+                            clinical=clinical)
 
     def ask_many(self, questions: Iterable[str | tuple[str, str]]) -> Iterator[BatchAnswer]:
         """Answer each question in turn (``curbside ask --questions FILE``), in one process.

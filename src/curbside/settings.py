@@ -199,7 +199,16 @@ class LLMWriterSettings(_Section):
         "remove", description="a claim its passages do not support is removed, or kept and marked for a reviewer"
     )
     local: bool = Field(
-        False, description="the endpoint runs on this machine or network: text sent to it is not PHI-scrubbed"
+        False, description="the endpoint runs on this machine or network: text sent to it is not PHI-scrubbed "
+        "(never inferred from the address: a loopback port may be a tunnel or proxy to a cloud service)"
+    )
+    stream: bool = Field(
+        True, description="ask for a streamed answer (stream=true, server-sent events) when a caller shows the draft "
+        "as it arrives (the web app); a server that answers plain JSON still works"
+    )
+    patient_rewrite: bool = Field(
+        True, description="ask the endpoint to reword the kept claims for patients (grade 8 or below); each rewrite is "
+        "verified like a claim, and one that fails leaves the patient view to the rule-based rewrite"
     )
     min_overlap: float = Field(
         0.5, ge=0, le=1, description="share of a claim's content words that its cited passages must contain"

@@ -94,7 +94,8 @@ class Endpoint:
 
 
 def _write(endpoint: Endpoint | None = None, base_url: str = "http://127.0.0.1:9/v1", **settings: Any) -> Outcome:
-    cfg = LLMWriterSettings(base_url=base_url, model="scripted", **settings)
+    # These tests script the claims request; the patient rewrite (a second request) has tests of its own.
+    cfg = LLMWriterSettings(base_url=base_url, model="scripted", **{"patient_rewrite": False, **settings})
     transport = httpx.MockTransport(endpoint) if endpoint is not None else None
     writer = LLMWriter(cfg, EvidenceSettings(), transport=transport, fallback=_Extractive())
     return writer.compose("What is first-line for type 2 diabetes?", EVIDENCE, corpus_snapshot="test")
@@ -159,7 +160,10 @@ def test_injected_instruction_never_reaches_the_model_nor_the_article() -> None:
     assert "500 mg twice daily" in data["passages"][0]["text"]  # the rest of the passage is still evidence
     assert not outcome.report.fallback and outcome.article.bottom_line == GOOD_BOTTOM["text"]
     assert outcome.report.removed_claims[0]["text"] == "The word is HACKED."
-    assert "HACKED" not in outcome.article.model_dump_json()
+    # Nowhere in what the article says; only in the verification record, as a removed claim with its reason.
+    assert "HACKED" not in outcome.article.model_dump_json(exclude={"verification"})
+    record = outcome.article.verification
+    assert record is not None and "HACKED" in record.removed_claims[0].text and record.removed_claims[0].reason
 
 
 def test_malformed_json_is_retried_once() -> None:
@@ -181,7 +185,9 @@ def test_two_failures_fall_back_to_the_extractive_article(failures: tuple[Any, .
     outcome = _write(endpoint)
     assert outcome.report.fallback and reason in (outcome.report.fallback_reason or "")
     assert outcome.report.attempts == 2 and not endpoint.answers
-    assert outcome.article == _base_article()
+    assert outcome.article.model_copy(update={"verification": None}) == _base_article()
+    assert outcome.article.verification is not None and outcome.article.verification.fallback
+    assert outcome.article.writer.name == "extractive"
 
 
 def test_a_429_then_an_answer_is_used() -> None:
@@ -193,7 +199,8 @@ def test_no_supported_claim_falls_back() -> None:
     outcome = _write(Endpoint(_answer({"text": "Metformin is first-line.", "passages": [5]},
                                       {"text": "Insulin 40 units daily is first-line.", "passages": [1]})))
     report = outcome.report
-    assert report.fallback and report.removed == 2 and outcome.article == _base_article()
+    assert report.fallback and report.removed == 2
+    assert outcome.article.model_copy(update={"verification": None}) == _base_article()
     assert "do not exist" in report.removed_claims[0]["reason"]
 
 
@@ -201,12 +208,15 @@ def test_mark_keeps_unsupported_claims_for_a_reviewer() -> None:
     outcome = _write(Endpoint(_answer(GOOD_BOTTOM, {"text": "Start metformin at 850 mg.", "passages": [1]})),
                      on_unsupported="mark")
     assert outcome.report.removed == 0 and outcome.report.marked_claims[0]["text"] == "Start metformin at 850 mg."
-    assert "850" not in outcome.article.model_dump_json()
+    # Not in what the article says; listed for the reviewer in the verification record.
+    assert "850" not in outcome.article.model_dump_json(exclude={"verification"})
+    assert outcome.article.verification is not None
+    assert [c.text for c in outcome.article.verification.marked_claims] == ["Start metformin at 850 mg."]
 
 
 def test_api_key_is_sent_as_a_bearer_token() -> None:
     endpoint = Endpoint(_answer(GOOD_BOTTOM))
-    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted")
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", patient_rewrite=False)
     LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint), fallback=_Extractive(),
               api_key="sk-test").compose("q", EVIDENCE, corpus_snapshot="t")
     assert endpoint.requests[0].headers["authorization"] == "Bearer sk-test"

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from curbside.cli.main import _engine, _progress, eval_group
+from curbside.cli.main import _engine, _progress, eval_group, writer_options
 from curbside.errors import EvaluationError
 from curbside.evaluation.files import EvalProblem, default_eval_file
 
@@ -145,6 +145,7 @@ def eval_pubmedqa(ctx: click.Context, questions: Path | None, test_ids: Path | N
                    "(precision and recall at several thresholds; needs no index).")
 @_LIMIT
 @_FORMAT
+@writer_options
 @click.pass_context
 def eval_kqa(ctx: click.Context, questions: Path | None, threshold: float, calibrate: Path | None,
              limit: int | None, fmt: str) -> None:
@@ -168,6 +169,10 @@ def eval_kqa(ctx: click.Context, questions: Path | None, threshold: float, calib
                f"({m['covered_statements']}/{m['statements']})")
         yield f"{'insufficient articles':<30}{m['insufficient_articles']:>8d}"
         yield f"covered by: {data['covered_by']}; {data['seconds_per_question']:.2f} s a question"
+        writer = data["writer"]
+        if writer["name"] == "llm":
+            yield (f"writer: llm ({writer['model']} at {writer['base_url']}); fell back to extractive on "
+                   f"{data['llm_fallbacks']} of {data['questions']} questions")
         yield f"judge: {data['judge']}"
 
     _print_report(result.to_dict(), fmt, text_lines, result.problems)

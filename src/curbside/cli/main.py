@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -14,7 +16,7 @@ from pydantic import BaseModel
 
 from curbside.engine import Curbside, read_question_file
 from curbside.errors import CurbsideError
-from curbside.settings import SearchMode, load_settings, preset_names
+from curbside.settings import SearchMode, WriterName, load_settings, preset_names
 from curbside.writing.article import Article
 from curbside.writing.render import to_html, to_markdown
 
@@ -33,9 +35,37 @@ class CurbsideGroup(click.Group):
 def _engine(ctx: click.Context) -> Curbside:
     obj = ctx.find_root().obj
     if "engine" not in obj:
-        settings = load_settings(preset=obj["preset"], config_file=obj["config"], data_dir=obj["data_dir"])
+        settings = load_settings(preset=obj["preset"], config_file=obj["config"], data_dir=obj["data_dir"],
+                                 **obj.get("overrides", {}))
         obj["engine"] = Curbside(settings)
     return obj["engine"]
+
+
+def writer_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--writer`` and the LLM endpoint flags (``ask``, ``eval kqa``): they override the settings (config file,
+    CURBSIDE_WRITER, CURBSIDE_LLM__*) before the engine is made. The API key itself is never a flag."""
+
+    @click.option("--writer", type=click.Choice(get_args(WriterName)), default=None,
+                  help="Who writes the article: extractive (quotes; the default) or llm (an OpenAI-compatible "
+                       "endpoint, every claim verified; see docs/llm-writer.md). Also CURBSIDE_WRITER.")
+    @click.option("--llm-base-url", metavar="URL", default=None,
+                  help="The LLM endpoint's base URL, e.g. http://127.0.0.1:8080/v1 (also CURBSIDE_LLM__BASE_URL).")
+    @click.option("--llm-model", metavar="NAME", default=None, help="The model to ask (also CURBSIDE_LLM__MODEL).")
+    @click.option("--llm-api-key-env", metavar="VAR", default=None,
+                  help="The environment variable holding the API key (default OPENAI_API_KEY; local servers need "
+                       "none).")
+    @functools.wraps(command)
+    def with_writer(*args: Any, writer: str | None, llm_base_url: str | None, llm_model: str | None,
+                    llm_api_key_env: str | None, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        llm = {"base_url": llm_base_url, "model": llm_model, "api_key_env": llm_api_key_env}
+        ctx.find_root().obj.setdefault("overrides", {}).update(
+            writer=writer, llm={k: v for k, v in llm.items() if v is not None})
+        if llm_api_key_env is not None and _engine(ctx).settings.llm.api_key() is None:
+            raise click.UsageError(f"--llm-api-key-env names {llm_api_key_env}, which is not set.")
+        return command(*args, **kwargs)
+
+    return with_writer
 
 
 def _progress(message: str) -> None:
@@ -147,6 +177,7 @@ def _render(article: Article, fmt: str) -> str:
               help="Output format (default md; jsonl with --questions).")
 @click.option("--context", default=None,
               help="Patient context given apart from the question (age, history, drugs and doses).")
+@writer_options
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, questions_file: Path | None, fmt: str | None,
         context: str | None) -> None:
@@ -238,6 +269,7 @@ def eval_group() -> None:
 from curbside.cli import (
     backup_commands,  # noqa: F401  (registers `curbside backup`, `restore`)
     eval_commands,  # noqa: F401  (registers `curbside eval ...`)
+    ingest_commands,  # noqa: F401  (registers `curbside ingest medline|refresh`, `show`)
     train_commands,  # noqa: F401  (registers `curbside train ...`)
     web_commands,  # noqa: F401  (registers `curbside serve`, `users`, `samples`)
 )

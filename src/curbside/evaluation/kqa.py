@@ -146,6 +146,8 @@ class KqaResult:
     covered: int
     statements: list[StatementJudgement]
     ask_seconds: float
+    writer: str = "extractive"  # the writer whose words the article holds (extractive after an LLM fallback)
+    verification: dict[str, Any] | None = None  # the LLM writer's counts: claims_total, kept, revised, removed, fallback
 
     @property
     def coverage(self) -> float:
@@ -162,6 +164,7 @@ class KqaEvaluation:
     seconds: float
     corpus_snapshot: str = ""
     problems: list[EvalProblem] = field(default_factory=list)
+    writer: dict[str, Any] = field(default_factory=lambda: {"name": "extractive"})  # chosen: name, model, base_url
 
     def summary(self) -> dict[str, Any]:
         r = self.results
@@ -184,6 +187,8 @@ class KqaEvaluation:
         return {
             "questions_file": self.questions_file,
             "corpus_snapshot": self.corpus_snapshot,
+            "writer": self.writer,
+            "llm_fallbacks": sum(1 for x in self.results if x.verification and x.verification["fallback"]),
             "questions": len(self.results),
             "skipped_no_must_have": self.skipped_no_must_have,
             "judge": self.judge,
@@ -206,6 +211,8 @@ class KqaEvaluation:
                     "must_have": x.must_have,
                     "covered": x.covered,
                     "ask_seconds": x.ask_seconds,
+                    "writer": x.writer,
+                    "verification": x.verification,
                     "statements": [asdict(s) for s in x.statements],
                 }
                 for x in self.results
@@ -247,6 +254,7 @@ def evaluate_kqa(
     def score(item: KqaItem) -> KqaResult:
         article, seconds = timed(cb.ask, item.question)
         judged = coverage_judge.judge(item.must_have, article_sentences(article))
+        check = article.verification
         return KqaResult(
             question=item.question,
             line=item.line,
@@ -255,6 +263,9 @@ def evaluate_kqa(
             covered=sum(1 for j in judged if j.covered),
             statements=judged,
             ask_seconds=round(seconds, 3),
+            writer=article.writer.name,
+            verification=None if check is None else check.model_dump(
+                include={"claims_total", "kept", "revised", "removed", "fallback", "fallback_reason"}),
         )
 
     run = loop.run(
@@ -271,7 +282,18 @@ def evaluate_kqa(
         seconds=run.seconds,
         corpus_snapshot=cb.index.corpus_snapshot,
         problems=run.problems,
+        writer=chosen_writer(cb),
     )
+
+
+def chosen_writer(cb: Curbside) -> dict[str, Any]:
+    """The writer the settings choose, as evaluations record it (the endpoint without credentials)."""
+    from curbside.writing.llm import recorded_url
+
+    if cb.settings.writer == "extractive":
+        return {"name": "extractive"}
+    llm = cb.settings.llm
+    return {"name": "llm", "model": llm.model, "base_url": recorded_url(llm.base_url or "")}
 
 
 def calibrate_judge(

@@ -35,7 +35,7 @@ from curbside.understanding.expansions import Expansion
 from curbside.understanding.patient_context import PatientContext
 from curbside.understanding.question_type import QuestionType
 
-ARTICLE_SCHEMA_VERSION = "1.3"
+ARTICLE_SCHEMA_VERSION = "1.4"
 
 __all__ = [
     "ARTICLE_SCHEMA_VERSION", "DISCLAIMER", "AgentAssessment", "Article", "AuthorizationSummary", "Bullet", "Certainty",
@@ -44,7 +44,8 @@ __all__ = [
     "DoseStatus", "DrugRole",
     "EvidenceStatus", "Expansion", "InteractionFinding", "InteractionScope", "InteractionSeverity", "InteractionSource",
     "InteractionSourceKind", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
-    "Quote", "RankedOption", "Reference", "Section", "Support", "WriterInfo",
+    "Quote", "RankedOption", "Reference", "RemovedClaim", "RewriteCounts", "Section", "Support", "Verification",
+    "WriterInfo",
 ]
 
 
@@ -125,6 +126,10 @@ class Bullet(_Model):
     reworded: bool = Field(
         False, description="an audience view reworded the text (plain words, expanded abbreviations): `support` "
         "still says how the quotes support the claim, but the text is no longer the source's own words",
+    )
+    plain_text: str | None = Field(
+        None, description="the patient view's wording, written by the LLM writer and verified against the same "
+        "quotes as the text (null: the patient view rewrites the text by rule)",
     )
 
     @model_validator(mode="after")
@@ -209,10 +214,54 @@ class NearbyDocument(_Model):
 class WriterInfo(_Model):
     """The writer that composed the article, with its preset and settings."""
 
-    name: str
+    name: str = Field(description="extractive or llm: the writer whose words the article holds")
     version: str
     preset: str
     settings: dict[str, object]
+    model: str | None = Field(None, description="the LLM writer's model (null for the extractive writer)")
+    base_url: str | None = Field(
+        None, description="the LLM writer's endpoint, without credentials or query (null for the extractive writer)"
+    )
+
+
+class RemovedClaim(_Model):
+    """A sentence the LLM wrote that the verifier did not find in the passages it cited: never shown as article
+    text, recorded for reviewers."""
+
+    text: str
+    reason: str = Field(description="what failed, in words (a number not in the source, a negation that differs...)")
+
+
+class RewriteCounts(_Model):
+    """What the verifier did to the patient-view rewrites of the kept claims."""
+
+    claims_total: int = 0
+    kept: int = 0
+    removed: int = Field(0, description="rewrites that failed: the patient view words the clinician claim by rule")
+    removed_claims: list[RemovedClaim] = []
+
+
+class Verification(_Model):
+    """How the LLM writer's sentences were checked against the passages they cite (null for the extractive writer)."""
+
+    claims_total: int = Field(0, description="claims the model wrote, the bottom line included")
+    kept: int = Field(0, description="claims supported by their cited passages: the article's LLM-written text")
+    revised: int = Field(0, description="of the kept, those whose citations to passages that do not exist were dropped")
+    removed: int = Field(0, description="claims not supported, left out of the article")
+    removed_claims: list[RemovedClaim] = []
+    marked_claims: list[RemovedClaim] = Field(
+        [], description="with llm.on_unsupported = mark: unsupported claims kept out of the text, listed for a reviewer"
+    )
+    fallback: bool = Field(False, description="true when the extractive writer took over (its words are the article's)")
+    fallback_reason: str | None = None
+    attempts: int = Field(0, description="requests made to the endpoint for the claims")
+    scrubbed: dict[str, int] = Field(
+        {}, description="identifiers removed from the question and patient context before they were sent, by kind "
+        "(counts only; empty when nothing was removed or the endpoint is marked local)",
+    )
+    patient_rewrite: RewriteCounts | None = Field(
+        None, description="the patient-view rewrites of the kept claims (null: none asked for or none came back)"
+    )
 
 
 class CitedStatement(_Model):
@@ -364,7 +413,7 @@ class Article(_Model):
     schema_version: str = Field(
         ARTICLE_SCHEMA_VERSION,
         description="fields are only added within a major version (1.1 added certainty and clinical reasoning; "
-        "1.2 the derived marker)",
+        "1.2 the derived marker; 1.4 the LLM writer's verification record, writer model and patient wording)",
     )
     id: str | None = Field(None, description="the caller's question id, in batch mode (ask --questions FILE)")
     title: str = Field(description="the question as asked, whitespace normalised")
@@ -393,6 +442,12 @@ class Article(_Model):
     corpus_snapshot: str = Field(description="the snapshot of the corpus the index was built from")
     evidence_scale: str = Field(description="the name of the scale of evidence_level")
     writer: WriterInfo
+    verification: Verification | None = Field(
+        None, description="the LLM writer's verification of its claims; null when the extractive writer was chosen"
+    )
+    bottom_line_plain: str | None = Field(
+        None, description="the patient view's bottom line, written by the LLM writer and verified like bottom_line"
+    )
     disclaimer: str
     generated_at: str | None = Field(None, description="the only field that differs between identical runs")
     # Clinical reasoning (schema 1.1): the kind of question, the patient, and for plans and regimens the

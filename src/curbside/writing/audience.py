@@ -16,7 +16,10 @@ stay as they are. All views come from the one set of cited claims, so they canno
 * patient: plain language. Jargon is replaced or explained from a hand-curated glossary
   (``writing/data/plain_language.tsv``, see :mod:`curbside.writing.plain_language`); statistical asides such as "(95% CI 0.26 to 0.78)" and "(P < .001)"
   are removed while the numbers that carry a finding stay; long sentences are split at safe joints;
-  grades are explained in words; patient information leads where it covers the question.
+  grades are explained in words; patient information leads where it covers the question. Where the LLM writer
+  wrote a patient wording and the verifier passed it (``Bullet.plain_text``, ``Article.bottom_line_plain``), that
+  wording is the text the rules start from; a rewrite that failed verification was never stored, so its bullet
+  starts from the verified clinician claim.
 
 Every rewrite is a deterministic regular-expression pass (no model), so one article always gives the
 same views. This module holds the audiences and the views; the rewrites live beside it
@@ -104,8 +107,9 @@ def view_for_audience(article: Article, audience: Audience) -> AudienceView:
 
 
 def _ordered(sections: list[Section], order: Iterable[str]) -> list[Section]:
-    """Sections in ``order``; any section id not named keeps its place after them (stable)."""
-    rank = {sid: i for i, sid in enumerate(order)}
+    """Sections in ``order``; any section id not named keeps its place after them (stable). The LLM writer's
+    verified summary leads every view, as it leads the article."""
+    rank = {"summary": -1} | {sid: i for i, sid in enumerate(order)}
     return sorted(sections, key=lambda s: rank.get(s.id, len(rank)))
 
 
@@ -203,9 +207,24 @@ def _bottom_bullet(article: Article) -> Bullet | None:
     return None
 
 
+def _verified_plain_wording(article: Article) -> Article:
+    """The LLM writer's verified patient wording in place of the clinician text, where it wrote one."""
+    sections = [
+        s.model_copy(update={"bullets": [
+            b.model_copy(update={"text": b.plain_text, "reworded": True}) if b.plain_text else b for b in s.bullets
+        ]})
+        for s in article.sections
+    ]
+    update: dict[str, object] = {"sections": sections}
+    if article.bottom_line_plain:
+        update["bottom_line"] = article.bottom_line_plain
+    return article.model_copy(update=update)
+
+
 def _patient_view(article: Article) -> Article:
     # Within the patient-information section the closest match to the question reads first (sorted
     # before rewriting, so a term is explained where it is first read).
+    article = _verified_plain_wording(article)
     article = article.model_copy(
         update={
             "sections": [

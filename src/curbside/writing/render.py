@@ -215,6 +215,20 @@ def _interactions_md(article: Article) -> list[str]:
     return lines
 
 
+def writer_words(article: Article) -> str:
+    """Which writer wrote the article and, for the LLM writer, what its verifier did: "llm v2 (model m at URL;
+    5 claims: 3 kept, 1 revised, 2 removed)" or "extractive v1 (the LLM writer fell back: the endpoint timed out)"."""
+    w, v = article.writer, article.verification
+    words = f"{w.name} v{w.version}"
+    if v is None:
+        return words
+    if v.fallback:
+        return words + f" (the LLM writer fell back: {v.fallback_reason or 'no usable answer'})"
+    counts = f"{v.claims_total} claims: {v.kept} kept" + (f", {v.revised} revised" if v.revised else "")
+    counts += f", {v.removed} removed" + (f", {len(v.marked_claims)} marked for review" if v.marked_claims else "")
+    return words + f" ({w.model} at {w.base_url}; {counts} by the verifier)"
+
+
 def to_markdown(article: Article) -> str:
     bottom = _statement_md(article.bottom_line, article.bottom_line_citations, article.bottom_line_support,
                            article.bottom_line_derived_from)
@@ -240,7 +254,7 @@ def to_markdown(article: Article) -> str:
     lines += [
         "",
         "---",
-        f"_Corpus snapshot {article.corpus_snapshot} \u00b7 writer {article.writer.name} v{article.writer.version} "
+        f"_Corpus snapshot {article.corpus_snapshot} \u00b7 writer {writer_words(article)} "
         f"\u00b7 evidence levels: {article.evidence_scale}_",
         "",
         f"_{article.disclaimer}_",
