@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
-from curbside.corpus.documents import IngestProblem, IngestReport, summarize_problems
+from curbside.corpus.documents import Document, IngestProblem, IngestReport, summarize_problems
+from curbside.corpus.library import Deletion, IngestCounts, Library
 from curbside.errors import ConfigurationError, CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, select_evidence
-from curbside.retrieval.index import Index, Manifest, build_index
+from curbside.retrieval.index import Index, Manifest, index_dir, refresh_index, seed_library_from_index
 from curbside.retrieval.lexicons import drug_names_from_store
 from curbside.retrieval.search import Mode, Searcher, SearchHit
 from curbside.settings import Settings, find_default_corpus_dir, load_settings
@@ -57,13 +59,25 @@ class IngestResult:
     documents_by_source: dict[str, int]
     skipped: bool = False
     problems_log: Path | None = None
+    # What the ingest did to the document library (corpus/library.py), and how long it all took.
+    library: IngestCounts | None = None
+    seconds: float | None = None
+    files_skipped: int = 0  # files already ingested whole (same bytes), not read again
+    index_rebuilt: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "corpus_snapshot": self.manifest.corpus_snapshot,
             "counts": self.manifest.counts,
             "documents_by_source": self.documents_by_source,
             "build_seconds": self.manifest.build_seconds,
+        }
+        if self.library is not None:
+            out["library"] = self.library.to_dict()
+            out["files_skipped"] = self.files_skipped
+            out["index_rebuilt"] = self.index_rebuilt
+            out["seconds"] = self.seconds
+        return out | {
             "problems": [str(p) for p in self.problems],
             "problem_summary": summarize_problems(self.problems),
             "problems_log": str(self.problems_log) if self.problems_log else None,
@@ -168,12 +182,30 @@ def read_question_file(path: str | Path) -> list[tuple[str, str]]:
     return items
 
 
-def _file_digest(path: Path) -> str:
+def _file_digest(path: Path, *, full: bool = False) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()[:12]
+    return digest.hexdigest() if full else digest.hexdigest()[:12]
+
+
+def document_record(doc: Document, origin: str | None = None) -> dict[str, Any]:
+    """A stored document as JSON (``curbside show --format json``): metadata, type and level, the retracted and
+    expression-of-concern flags, version and its sections (passages)."""
+    from curbside.corpus.documents import DOC_TYPE_LABELS
+
+    return {
+        "doc_id": doc.doc_id, "source": doc.source, "origin": origin, "title": doc.title,
+        "doc_type": str(doc.doc_type), "doc_type_label": DOC_TYPE_LABELS[doc.doc_type],
+        "evidence_level": doc.evidence_level, "year": doc.year, "organization": doc.organization, "url": doc.url,
+        "pmid": doc.pmid, "pmcid": doc.pmcid, "doi": doc.doi, "license": doc.license, "version": doc.version,
+        "retracted": "retracted" in doc.flags, "concern": "expression_of_concern" in doc.flags,
+        "flags": list(doc.flags), "authors": list(doc.authors), "mesh_terms": list(doc.mesh_terms),
+        "keywords": list(doc.keywords), "publication_types": list(doc.publication_types),
+        "sections": [{"passage_id": p.passage_id, "section": p.section, "text": p.text, "grade": p.grade}
+                     for p in doc.passages],
+    }
 
 
 class Curbside:
@@ -230,13 +262,125 @@ class Curbside:
             if mesh_files:
                 mesh = [(m.ui, m.name) for m in load_mesh_names(mesh_files[-1], report)]
         self.close()
-        manifest = build_index(
-            self.data_dir, documents, self.settings, kind=kind, corpus_snapshot=snapshot,
-            rebuild_command=command, drug_names=drugs, mesh_names=mesh, progress=progress,
-        )
+        started = time.monotonic()
+        # A base ingest: its documents replace those of the previous base ingest in the library; documents
+        # added by `ingest medline` and the like stay (docs/ingestion.md).
+        with Library(self.data_dir) as library:
+            counts = library.ingest(documents, source=kind, replace=True)
+            library.set_lexicon(drugs, mesh)
+            library.set_base(kind, snapshot, command)
+        manifest = refresh_index(self.data_dir, self.settings, embed=True, progress=progress)
+        return self._ingest_result(manifest, report, counts, started)
+
+    def _ingest_result(self, manifest: Manifest, report: IngestReport, counts: IngestCounts, started: float, *,
+                       files_skipped: int = 0, rebuilt: bool = True) -> IngestResult:
         log = self.data_dir / PROBLEMS_LOG
         log.write_text("".join(f"{p}\n" for p in report.problems), encoding="utf-8")
-        return IngestResult(manifest, report.problems, dict(report.documents_by_source), problems_log=log)
+        return IngestResult(manifest, report.problems, dict(report.documents_by_source), problems_log=log,
+                            library=counts, seconds=round(time.monotonic() - started, 1),
+                            files_skipped=files_skipped, index_rebuilt=rebuilt)
+
+    def _refresh_after(self, library: Library, counts: IngestCounts, *, embed: bool,
+                       progress: Progress | None) -> tuple[Manifest, bool]:
+        """The index brought up to date with the library: rebuilt unless it was built from this very generation
+        (a re-ingest that changed nothing leaves the index as it is). Returns the manifest and whether it was rebuilt."""
+        manifest_path = index_dir(self.data_dir) / "manifest.json"
+        if not counts.changed and not embed and manifest_path.is_file():
+            try:
+                current = Manifest.read(manifest_path)
+            except (ValueError, TypeError):
+                current = None
+            if current is not None and current.library_generation == library.generation:
+                try:
+                    Index(self.data_dir, self.settings).close()  # complete and of this version
+                except CurbsideError:
+                    pass
+                else:
+                    return current, False
+        return refresh_index(self.data_dir, self.settings, embed=embed, progress=progress), True
+
+    def ingest_documents(self, items: Iterable[Document | Deletion], *, kind: str, report: IngestReport,
+                         progress: Progress | None = None, on_items: Callable[[int], None] | None = None,
+                         embed: bool = False) -> IngestResult:
+        """Add documents (and apply deletions) to the data directory's library, then bring the index up to date
+        from the library (rebuilt beside the live one and switched in atomically). ``kind`` names the source
+        ("medline", "pubmed", "jats", ...). Vectors come from the embedding cache; with ``embed``, passages not
+        in it are embedded now (else later, by ``curbside embed``). ``on_items`` is told how many items are done."""
+        self.close()
+        started = time.monotonic()
+        with Library(self.data_dir) as library:
+            seed_library_from_index(library, self.data_dir)
+            counts = library.ingest(items, source=kind, progress=on_items)
+            manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
+        return self._ingest_result(manifest, report, counts, started, rebuilt=rebuilt)
+
+    def ingest_medline(self, paths: Sequence[str | Path], *, force: bool = False, embed: bool = False,
+                       progress: Progress | None = None, on_items: Callable[[int], None] | None = None) -> IngestResult:
+        """Ingest PubMed/MEDLINE XML files (``.xml`` or ``.xml.gz``; baseline, update or efetch responses), in the
+        order given: citations are added or replace older versions, DeleteCitation removes them. A file already
+        ingested whole (same bytes) is not read again unless ``force``; a file cut short by a crash is read again
+        and its committed records count as unchanged."""
+        from curbside.corpus.loaders.medline import SOURCE, iter_medline
+        from curbside.errors import IngestError
+
+        files = [Path(p) for p in paths]
+        missing = [str(p) for p in files if not p.is_file()]
+        if missing:
+            raise IngestError(f"{', '.join(missing)}: no such file. Pass PubMed XML files (.xml or .xml.gz).")
+        self.close()
+        started = time.monotonic()
+        report = IngestReport()
+        counts = IngestCounts()
+        skipped_files = 0
+        done_before = 0
+        with Library(self.data_dir) as library:
+            seed_library_from_index(library, self.data_dir)
+            for path in files:
+                digest = _file_digest(path, full=True)
+                items = library.file_done(digest)
+                if items is not None and not force:
+                    counts.unchanged += items
+                    skipped_files += 1
+                    done_before += items
+                    if on_items:
+                        on_items(done_before)
+                    continue
+                base = done_before
+                part = library.ingest(iter_medline(path, report, passage_chars=self.settings.ingest.passage_chars),
+                                      source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None)
+                library.mark_file(digest, path.name, SOURCE, part.items)
+                counts.add(part)
+                done_before += part.items
+            manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
+        return self._ingest_result(manifest, report, counts, started, files_skipped=skipped_files, rebuilt=rebuilt)
+
+    def refresh(self, *, embed: bool = True, progress: Progress | None = None) -> Manifest:
+        """Rebuild the index from the document library (``curbside ingest refresh``)."""
+        self.close()
+        return refresh_index(self.data_dir, self.settings, embed=embed, progress=progress)
+
+    def show(self, doc_id: str) -> dict[str, Any]:
+        """A stored document (``curbside show``): by doc_id, bare PMID or PMCID, from the library (or, for an
+        index built before the library, from the index)."""
+        from curbside.errors import DocumentNotFoundError
+
+        doc: Document | None = None
+        origin: str | None = None
+        if Library.exists(self.data_dir):
+            with Library(self.data_dir) as library:
+                doc = library.lookup(doc_id)
+                origin = library.origin_of(doc.doc_id) if doc else None
+        if doc is None and (index_dir(self.data_dir) / "manifest.json").is_file():
+            store = self.index.store
+            doc = store.document(doc_id.strip())
+            if doc is not None:
+                doc.passages.extend(store.passages_of(doc.doc_id))
+        if doc is None:
+            raise DocumentNotFoundError(
+                f"No document {doc_id!r} in {self.data_dir} (looked up as doc_id, PMID and PMCID). "
+                f"`curbside --data-dir {self.data_dir} search WORDS` finds documents by their text."
+            )
+        return document_record(doc, origin)
 
     def ingest_starter(self, corpus_dir: str | Path | None = None, *, if_missing: bool = False,
                        progress: Progress | None = None) -> IngestResult:

@@ -54,6 +54,13 @@ class IngestError(CurbsideError):
     """A corpus file could not be ingested at all (not: some malformed lines, which are reported)."""
 
 
+class DocumentNotFoundError(CurbsideError):
+    """No stored document has the id asked for (``curbside show``)."""
+
+    exit_code = 2
+    http_status = 404
+
+
 class LiveSearchError(CurbsideError):
     """PubMed's E-utilities could not be searched or fetched from: unreachable, refusing, or answering
     something that is not E-utilities' (the message names the address, never the API key)."""

@@ -127,6 +127,12 @@ class Document:
     # Not embedded: passages carry their own title and section into dense search.
     key_text: str | None = None
     passages: list[Passage] = field(default_factory=list)
+    # Bibliographic detail of PubMed records, kept in the document library (corpus/library.py) for `show`;
+    # the index's metadata store does not hold them.
+    authors: tuple[str, ...] = ()
+    mesh_terms: tuple[str, ...] = ()  # MeSH descriptor names
+    keywords: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()  # PubMed's, as written ("Randomized Controlled Trial")
 
     @property
     def evidence_level(self) -> int:

@@ -32,6 +32,7 @@ from curbside.corpus.text import tokenize
 from curbside.corpus.versions import Supersession, supersessions
 from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError, IngestError
 from curbside.retrieval.dense import (
+    EMBEDDING_DIM,
     Embedder,
     EmbeddingCache,
     VectorIndex,
@@ -70,6 +71,8 @@ class Manifest:
     format_version: int = INDEX_FORMAT_VERSION
     lexical_schema_version: int = LEXICAL_SCHEMA_VERSION
     build_seconds: float = 0.0
+    # The document library's generation this index was built from (corpus/library.py); None: built before it.
+    library_generation: int | None = None
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -98,6 +101,16 @@ def indexed_title(doc: Document) -> str:
     if title.endswith("\u2026") and first.startswith(title[:-1]):
         return ""
     return "" if title == first else doc.title
+
+
+def cached_vectors(model_id: str, texts: list[str], cache: EmbeddingCache) -> tuple[list[int], np.ndarray]:
+    """The rows of ``texts`` whose vector is in the cache, and those vectors (row order kept)."""
+    keys = [EmbeddingCache.key(model_id, t) for t in texts]
+    found = cache.get_many(sorted(set(keys)))
+    rows = [i for i, key in enumerate(keys) if key in found]
+    if not rows:
+        return [], np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    return rows, np.vstack([found[keys[i]] for i in rows]).astype(np.float32)
 
 
 def _file_sizes(folder: Path) -> dict[str, int]:
@@ -148,6 +161,8 @@ def _build_and_switch(
     drug_names: Iterable[tuple[str, str]] = (),
     mesh_names: Iterable[tuple[str, str]] = (),
     progress: Progress | None = None,
+    embed: bool = True,
+    library_generation: int | None = None,
 ) -> Manifest:
     say = progress or (lambda _msg: None)
     started = time.monotonic()
@@ -162,7 +177,8 @@ def _build_and_switch(
     try:
         return _fill_and_switch(data_dir, building, store, lexical, documents, settings, kind=kind,
                                 corpus_snapshot=corpus_snapshot, rebuild_command=rebuild_command,
-                                drug_names=drug_names, mesh_names=mesh_names, say=say, started=started)
+                                drug_names=drug_names, mesh_names=mesh_names, say=say, started=started,
+                                embed=embed, library_generation=library_generation)
     except BaseException:
         lexical.abort()
         store.close()
@@ -184,12 +200,15 @@ def _fill_and_switch(
     mesh_names: Iterable[tuple[str, str]],
     say: Callable[[str], None],
     started: float,
+    embed: bool = True,
+    library_generation: int | None = None,
 ) -> Manifest:
     full_types = set(settings.embedding.embed_doc_types)
     vector_keys: list[int] = []
     vector_texts: list[str] = []
     vector_types: list[int] = []
     vector_years: list[int] = []
+    vector_full: list[bool] = []
     n_docs = n_passages = n_full = 0
     vocabulary: Counter[str] = Counter()
     by_type: dict[str, int] = {}
@@ -209,6 +228,7 @@ def _fill_and_switch(
             vector_texts.append(embedding_text(doc, passage.section, passage.text, full))
             vector_types.append(type_code)
             vector_years.append(doc.year or 0)
+            vector_full.append(full)
             n_full += full
             vocabulary.update(set(tokenize(f"{doc.title} {passage.section} {passage.text}")))
         if n_docs % 5000 == 0:
@@ -225,26 +245,37 @@ def _fill_and_switch(
     if settings.embedding.enabled:
         embedder = Embedder(settings.embedding)
         cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
-        unique = len(set(vector_texts))
-        say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
-        last = [0.0]
+        if embed:
+            unique = len(set(vector_texts))
+            say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
+            last = [0.0]
 
-        def report(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - last[0] > 15 or done == total:
-                last[0] = now
-                say(f"  embedded {done}/{total}")
+            def report(done: int, total: int) -> None:
+                now = time.monotonic()
+                if now - last[0] > 15 or done == total:
+                    last[0] = now
+                    say(f"  embedded {done}/{total}")
 
-        vectors = embed_with_cache(embedder, vector_texts, cache, progress=report)
+            vectors = embed_with_cache(embedder, vector_texts, cache, progress=report)
+        else:
+            # The embedding stage runs apart (`curbside embed`): attach only the vectors already in the cache.
+            rows, vectors = cached_vectors(embedder.model_id, vector_texts, cache)
+            vector_keys = [vector_keys[i] for i in rows]
+            vector_types = [vector_types[i] for i in rows]
+            vector_years = [vector_years[i] for i in rows]
+            n_full = sum(vector_full[i] for i in rows)
+            say(f"Vectors from the embedding cache: {len(rows)} of {len(vector_texts)} passages")
         cache.close()
-        VectorIndex(vectors, np.asarray(vector_keys, dtype=np.int64)).save(building)
-        np.save(building / "vector_doc_types.npy", np.asarray(vector_types, dtype=np.int8))
-        np.save(building / "vector_years.npy", np.asarray(vector_years, dtype=np.int32))
         n_vectors = len(vector_keys)
+        if n_vectors:
+            VectorIndex(vectors, np.asarray(vector_keys, dtype=np.int64)).save(building, settings.embedding)  # + HNSW past ann_min_vectors
+            np.save(building / "vector_doc_types.npy", np.asarray(vector_types, dtype=np.int8))
+            np.save(building / "vector_years.npy", np.asarray(vector_years, dtype=np.int32))
         # The fast query encoder (cached under cache/onnx/); without it queries load torch, which works but is slow.
         try:
             queries = settings.embedding.for_queries()
-            build_onnx_encoder(data_dir, queries, embedder if queries == settings.embedding else None)
+            if n_vectors:  # without vectors no query is embedded
+                build_onnx_encoder(data_dir, queries, embedder if queries == settings.embedding else None)
         except Exception as exc:  # noqa: BLE001 - optional: onnx missing, or an export that does not match
             say(f"No ONNX query encoder ({exc}); queries will load torch")
 
@@ -263,6 +294,7 @@ def _fill_and_switch(
         },
         files=_file_sizes(building),
         build_seconds=round(time.monotonic() - started, 1),
+        library_generation=library_generation,
     )
     manifest.write(building / "manifest.json")  # last: its presence marks the build complete
 
@@ -338,3 +370,42 @@ class Index:
 
     def close(self) -> None:
         self.store.close()
+
+
+def refresh_index(data_dir: Path, settings: Settings, *, embed: bool = True, progress: Progress | None = None) -> Manifest:
+    """Rebuild the index of ``data_dir`` from its document library (:mod:`curbside.corpus.library`): beside the
+    live one, switched in atomically (:func:`build_index`). With ``embed``, passages without a cached vector are
+    embedded (and cached); without it, only vectors already in ``DATA_DIR/cache/embeddings.sqlite`` are attached
+    (the embedding stage, ``curbside embed``, fills the cache and then calls this)."""
+    from curbside.corpus.library import Library
+
+    with Library(data_dir) as library:
+        seed_library_from_index(library, data_dir)
+        kind = library.kind()
+        base_command = library.base_command
+        command = (base_command if base_command and kind == library.base_kind
+                   else f"curbside --data-dir {data_dir} ingest refresh")
+        return build_index(
+            data_dir, library.iter_documents(), settings, kind=kind, corpus_snapshot=library.snapshot(),
+            rebuild_command=command, drug_names=library.drug_names(), mesh_names=library.mesh_names(),
+            progress=progress, embed=embed, library_generation=library.generation,
+        )
+
+
+def seed_library_from_index(library: Any, data_dir: Path) -> bool:
+    """Fill an empty library from an index built before the library existed (its documents, lexicon and
+    snapshot), so that adding documents to it keeps what it held. False when there was nothing to do."""
+    from curbside.corpus.library import BASE_SOURCES
+
+    manifest_path = index_dir(data_dir) / "manifest.json"
+    if library.count() or library.base_kind or not manifest_path.is_file():
+        return False
+    manifest = Manifest.read(manifest_path)
+    store = MetadataStore(index_dir(data_dir) / "metadata.sqlite")
+    try:
+        library.ingest(store.iter_documents(), source=manifest.kind, replace=manifest.kind in BASE_SOURCES)
+        library.set_lexicon(store.drug_names(), store.mesh_name_pairs())
+    finally:
+        store.close()
+    library.set_base(manifest.kind, manifest.corpus_snapshot, manifest.rebuild_command)
+    return True

@@ -185,6 +185,23 @@ class MetadataStore:
             doc = self.document_by_key(r["doc_key"])
             yield r["passage_key"], Passage(r["passage_id"], doc.doc_id, r["ordinal"], r["section"], r["text"], r["grade"]), doc
 
+    def iter_documents(self) -> Iterator[Document]:
+        """Every document with its passages, in index order (doc_key)."""
+        docs = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY doc_key")
+        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)  # a second cursor while the first streams
+        try:
+            while rows := docs.fetchmany(256):
+                for row in rows:
+                    doc = self._document_from_row(row)
+                    for p in reader.execute(
+                        "SELECT passage_id, ordinal, section, text, grade FROM passages WHERE doc_key=? ORDER BY ordinal",
+                        (row["doc_key"],),
+                    ):
+                        doc.passages.append(Passage(p[0], doc.doc_id, p[1], p[2], p[3], p[4]))
+                    yield doc
+        finally:
+            reader.close()
+
     def brands_of(self, generic: str) -> list[str]:
         """Lower-case brands the Drugs@FDA table maps to ``generic`` (matched case-insensitively)."""
         rows = self._db.execute("SELECT brand FROM drug_names WHERE lower(generic)=? ORDER BY brand", (generic.lower(),))
@@ -212,6 +229,9 @@ class MetadataStore:
 
     def drug_names(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self._db.execute("SELECT brand, generic FROM drug_names ORDER BY brand, generic")]
+
+    def mesh_name_pairs(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self._db.execute("SELECT ui, name FROM mesh_names ORDER BY ui")]
 
     def mesh_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM mesh_names ORDER BY ui")]

@@ -1,0 +1,389 @@
+"""The document library: every document ever ingested into a data directory, by doc_id (``DATA_DIR/library.sqlite``).
+
+The index (``DATA_DIR/index/``) is built from the library, never from the loaders directly, so sources add up:
+``ingest starter`` fills the library with the starter corpus, a later ``ingest medline`` adds PubMed citations
+to it, and the index is rebuilt from everything the library holds (:func:`curbside.retrieval.index.refresh_index`).
+
+Properties (docs/ingestion.md):
+
+- **idempotent**: a document is stored with a SHA-256 of its canonical JSON; the same content again is
+  *unchanged* and changes nothing; a newer version replaces the older one (versions compared as numbers when
+  both are numbers; an older version is *skipped*); the same version with other content replaces it (MEDLINE
+  update files re-issue revised citations under the same version);
+- **crash-safe**: items are written in transactions of ``batch`` items (SQLite WAL); a killed ingest keeps the
+  batches it committed and a rerun finds them *unchanged*, so the result equals an uninterrupted run;
+- **ordered**: the index is built in a stable order (the documents of the last base ingest in their order,
+  then the others in order of first arrival), so passage keys, and ties broken by them, are reproducible.
+
+*Base* ingests (``starter``, ``bioasq``) replace the base corpus: with ``replace=True``, documents that an
+earlier base ingest wrote and this one did not give are removed at the end (documents from other sources stay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from curbside.corpus.documents import DocType, Document, Passage
+
+LIBRARY_FILE = "library.sqlite"
+BASE_SOURCES = ("starter", "bioasq")  # ingests that replace the base corpus rather than add to it
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,          -- order of first arrival
+    base_position INTEGER,         -- position in the last base ingest; NULL for documents of other sources
+    base_run INTEGER,              -- the base ingest run that last gave it
+    origin TEXT NOT NULL,          -- the ingest that last wrote it: starter, bioasq, medline, pubmed, ...
+    version TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    pmid TEXT,
+    pmcid TEXT,
+    flags TEXT NOT NULL,
+    body BLOB NOT NULL             -- zlib(canonical JSON of the Document)
+);
+CREATE INDEX IF NOT EXISTS documents_order ON documents((base_position IS NULL), base_position, seq);
+CREATE INDEX IF NOT EXISTS documents_seq ON documents(seq);
+CREATE INDEX IF NOT EXISTS documents_pmid ON documents(pmid);
+CREATE INDEX IF NOT EXISTS documents_pmcid ON documents(pmcid);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drug_names (brand TEXT NOT NULL, generic TEXT NOT NULL, PRIMARY KEY (brand, generic));
+CREATE TABLE IF NOT EXISTS mesh_names (ui TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    digest TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL, items INTEGER NOT NULL, completed_at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A document to remove (MEDLINE ``DeleteCitation``, a withdrawn record)."""
+
+    doc_id: str
+
+
+@dataclass
+class IngestCounts:
+    """What one ingest did to the library, item by item."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    retracted: int = 0  # added or updated documents that carry the "retracted" flag
+    skipped: int = 0  # an older version than the one stored
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+    @property
+    def items(self) -> int:
+        return self.added + self.updated + self.unchanged + self.deleted + self.skipped
+
+    def add(self, other: IngestCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def document_to_json(doc: Document) -> bytes:
+    """The canonical JSON of a document (sorted keys, no spaces): what is stored and hashed."""
+    data = asdict(doc)
+    data["doc_type"] = str(doc.doc_type)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def document_from_json(raw: bytes) -> Document:
+    data: dict[str, Any] = json.loads(raw)
+    passages = [Passage(**p) for p in data.pop("passages", [])]
+    known = {f.name for f in fields(Document)}
+    values = {k: v for k, v in data.items() if k in known}
+    for name in ("flags", "authors", "mesh_terms", "keywords", "publication_types"):
+        if name in values:
+            values[name] = tuple(values[name])
+    values["doc_type"] = DocType(values["doc_type"])
+    return Document(**values, passages=passages)
+
+
+def _as_number(version: str) -> float | None:
+    try:
+        return float(version)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_older(version: str, than: str) -> bool:
+    """True when ``version`` is an older version than ``than`` (compared as numbers when both are numbers)."""
+    a, b = _as_number(version), _as_number(than)
+    return a is not None and b is not None and a < b
+
+
+class Library:
+    """``DATA_DIR/library.sqlite``: every ingested document, by doc_id."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / LIBRARY_FILE
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        return (Path(data_dir) / LIBRARY_FILE).is_file()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- meta -------------------------------------------------------------------------------------
+    def _meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        """Goes up with every committed change: an index built at this generation is up to date."""
+        return int(self._meta("generation", "0") or 0)
+
+    # --- writing ----------------------------------------------------------------------------------
+    def ingest(
+        self,
+        items: Iterable[Document | Deletion],
+        *,
+        source: str,
+        progress: Callable[[int], None] | None = None,
+        replace: bool = False,
+        batch: int = 500,
+    ) -> IngestCounts:
+        """Upsert documents and apply deletions, ``batch`` items a transaction; returns what changed.
+
+        ``source`` names the ingest ("starter", "medline", ...). With ``replace`` (the base ingests), documents
+        an earlier base ingest gave that this one does not are removed once every item is in.
+        ``progress`` is called with the number of items handled so far after each batch.
+        """
+        counts = IngestCounts()
+        next_seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]) + 1
+        run = int(self._meta("runs", "0") or 0) + 1
+        position = 0
+        handled = 0
+        changed_in_batch = False
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if replace:
+                self._set_meta("runs", str(run))
+            for item in items:
+                if isinstance(item, Deletion):
+                    gone = self._db.execute("DELETE FROM documents WHERE doc_id=?", (item.doc_id,)).rowcount
+                    if gone:
+                        counts.deleted += 1
+                        changed_in_batch = True
+                    else:
+                        counts.unchanged += 1
+                else:
+                    outcome = self._upsert(item, source, next_seq, position if replace else None, run if replace else None)
+                    position += 1
+                    if outcome == "added":
+                        next_seq += 1
+                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    if outcome in ("added", "updated"):
+                        changed_in_batch = True
+                        if "retracted" in item.flags:
+                            counts.retracted += 1
+                handled += 1
+                if handled % batch == 0:
+                    self._commit_batch(changed_in_batch)
+                    changed_in_batch = False
+                    if progress:
+                        progress(handled)
+                    self._db.execute("BEGIN IMMEDIATE")
+            if replace:
+                gone = self._db.execute(
+                    f"DELETE FROM documents WHERE base_position IS NOT NULL AND base_run IS NOT ? "
+                    f"AND origin IN ({','.join('?' * len(BASE_SOURCES))})", (run, *BASE_SOURCES),
+                ).rowcount
+                self._db.execute("UPDATE documents SET base_position=NULL WHERE base_run IS NOT ?", (run,))
+                counts.deleted += gone
+                changed_in_batch = changed_in_batch or gone > 0
+            self._commit_batch(changed_in_batch)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if progress:
+            progress(handled)
+        return counts
+
+    def _commit_batch(self, changed: bool) -> None:
+        if changed:
+            self._set_meta("generation", str(self.generation + 1))
+        self._db.execute("COMMIT")
+
+    def _upsert(self, doc: Document, source: str, next_seq: int, position: int | None, run: int | None) -> str:
+        raw = document_to_json(doc)
+        content_hash = hashlib.sha256(raw).hexdigest()
+        row = self._db.execute("SELECT version, content_hash FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO documents (doc_id, seq, base_position, base_run, origin, version, content_hash, pmid, "
+                "pmcid, flags, body) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (doc.doc_id, next_seq, position, run, source, doc.version, content_hash, doc.pmid, doc.pmcid,
+                 json.dumps(list(doc.flags)), zlib.compress(raw)),
+            )
+            return "added"
+        if position is not None:  # a base ingest gives this document: it takes its place in the base order
+            self._db.execute("UPDATE documents SET base_position=?, base_run=? WHERE doc_id=?", (position, run, doc.doc_id))
+        if is_older(doc.version, row[0]):
+            return "skipped"
+        if row[1] == content_hash:
+            return "unchanged"
+        self._db.execute(
+            "UPDATE documents SET origin=?, version=?, content_hash=?, pmid=?, pmcid=?, flags=?, body=? WHERE doc_id=?",
+            (source, doc.version, content_hash, doc.pmid, doc.pmcid, json.dumps(list(doc.flags)), zlib.compress(raw),
+             doc.doc_id),
+        )
+        return "updated"
+
+    def set_lexicon(self, drug_names: Iterable[tuple[str, str]], mesh_names: Iterable[tuple[str, str]]) -> None:
+        """The brand/generic and MeSH names the index's lexicon is built from (replaced by each base ingest)."""
+        drugs, mesh = sorted(set(drug_names)), list(mesh_names)
+        with self._transaction():
+            current = self._db.execute("SELECT brand, generic FROM drug_names ORDER BY brand, generic").fetchall()
+            current_mesh = self._db.execute("SELECT ui, name FROM mesh_names ORDER BY ui").fetchall()
+            if [tuple(r) for r in current] == drugs and [tuple(r) for r in current_mesh] == sorted(set(mesh)):
+                return
+            self._db.execute("DELETE FROM drug_names")
+            self._db.execute("DELETE FROM mesh_names")
+            self._db.executemany("INSERT OR IGNORE INTO drug_names VALUES (?,?)", drugs)
+            self._db.executemany("INSERT OR IGNORE INTO mesh_names VALUES (?,?)", mesh)
+            self._set_meta("generation", str(self.generation + 1))
+
+    def set_base(self, kind: str, snapshot: str, rebuild_command: str) -> None:
+        """Record the last base ingest: its kind, its corpus snapshot id and the command that repeats it."""
+        with self._transaction():
+            if (self._meta("base_kind"), self._meta("base_snapshot")) != (kind, snapshot):
+                self._set_meta("generation", str(self.generation + 1))
+            self._set_meta("base_kind", kind)
+            self._set_meta("base_snapshot", snapshot)
+            self._set_meta("base_command", rebuild_command)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # --- files (a completed file is not read again) ------------------------------------------------
+    def file_done(self, digest: str) -> int | None:
+        """The number of items of a file (by content digest) whose ingest completed, or None."""
+        row = self._db.execute("SELECT items FROM files WHERE digest=?", (digest,)).fetchone()
+        return int(row[0]) if row else None
+
+    def mark_file(self, digest: str, name: str, source: str, items: int) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
+                (digest, name, source, items, datetime.now(UTC).replace(microsecond=0).isoformat()),
+            )
+
+    # --- reading ----------------------------------------------------------------------------------
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute("SELECT body FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return document_from_json(zlib.decompress(row[0])) if row else None
+
+    def lookup(self, identifier: str) -> Document | None:
+        """A document by doc_id, bare PMID ("PMID:" prefix allowed) or PMCID."""
+        key = identifier.strip()
+        doc = self.document(key)
+        if doc is not None:
+            return doc
+        bare = key.split(":", 1)[1].strip() if key.lower().startswith("pmid:") else key
+        for column, value in (("pmid", bare), ("pmcid", key.upper() if key.upper().startswith("PMC") else f"PMC{key}")):
+            row = self._db.execute(f"SELECT body FROM documents WHERE {column}=? ORDER BY seq LIMIT 1", (value,)).fetchone()
+            if row:
+                return document_from_json(zlib.decompress(row[0]))
+        return None
+
+    def iter_documents(self) -> Iterator[Document]:
+        """Every document, in index order: the last base ingest's in its order, then the others by arrival."""
+        cursor = self._db.execute(
+            "SELECT body FROM documents ORDER BY (base_position IS NULL), base_position, seq"
+        )
+        while rows := cursor.fetchmany(256):
+            for (body,) in rows:
+                yield document_from_json(zlib.decompress(body))
+
+    def origin_of(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT origin FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def counts_by_origin(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT origin, COUNT(*) FROM documents GROUP BY origin ORDER BY origin")
+        return {r[0]: int(r[1]) for r in rows}
+
+    def drug_names(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self._db.execute("SELECT brand, generic FROM drug_names ORDER BY brand, generic")]
+
+    def mesh_names(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self._db.execute("SELECT ui, name FROM mesh_names ORDER BY ui")]
+
+    @property
+    def base_kind(self) -> str | None:
+        return self._meta("base_kind")
+
+    @property
+    def base_command(self) -> str | None:
+        return self._meta("base_command")
+
+    def kind(self) -> str:
+        """What the library holds: the base kind, then the other sources ("starter+medline")."""
+        origins = list(self.counts_by_origin())
+        base = self.base_kind
+        first = [base] if base and base in origins else []
+        return "+".join(first + [o for o in origins if o not in first]) or (base or "empty")
+
+    def snapshot(self) -> str:
+        """The corpus snapshot id of an index built from the library: the base ingest's own id while the library
+        holds nothing else; else ``library-<12 hex>``, a SHA-256 over every (doc_id, content hash) in doc_id order,
+        the lexicon and the base snapshot (so the same documents give the same id however they arrived)."""
+        base, base_snapshot = self.base_kind, self._meta("base_snapshot")
+        origins = set(self.counts_by_origin())
+        if base and base_snapshot and origins <= {base}:
+            return base_snapshot
+        digest = hashlib.sha256(f"{base_snapshot or ''}\n".encode())
+        for doc_id, content_hash in self._db.execute("SELECT doc_id, content_hash FROM documents ORDER BY doc_id"):
+            digest.update(f"{doc_id}\t{content_hash}\n".encode())
+        for brand, generic in self.drug_names():
+            digest.update(f"drug\t{brand}\t{generic}\n".encode())
+        for ui, name in self.mesh_names():
+            digest.update(f"mesh\t{ui}\t{name}\n".encode())
+        return f"library-{digest.hexdigest()[:12]}"
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_rest: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

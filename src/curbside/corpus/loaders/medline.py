@@ -1,0 +1,275 @@
+"""PubMed/MEDLINE XML: the ``PubmedArticleSet`` of the annual baseline and daily update files (``.xml`` or
+``.xml.gz``) and of E-utilities ``efetch`` responses.
+
+Streaming and robust: the file is read in blocks and cut at ``<PubmedArticle>`` / ``<DeleteCitation>``
+boundaries; each record is parsed on its own (lxml), so memory holds one record at a time, and a malformed
+record, one without a PMID or with broken UTF-8 is reported with its file and line and skipped, never taking
+its neighbours or the file with it. A record that never closes is cut off at the next record's start.
+
+Each citation becomes a :class:`Document` with the bare PMID as its id: title, the abstract's labelled
+sections (Label, else NlmCategory) as passages, journal, year, authors, MeSH headings, keywords and
+publication types, DOI and PMCID. The publication types set the document type (:func:`doc_type_of`);
+"Retracted Publication" or a ``CommentsCorrections`` of type RetractionIn flag it ``retracted``,
+ExpressionOfConcernIn ``expression_of_concern``. ``DeleteCitation`` yields :class:`Deletion` items.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from lxml import etree
+
+from curbside.corpus.documents import DocType, Document, IngestReport
+from curbside.corpus.library import Deletion
+from curbside.corpus.loaders.common import classify_study, pack_parts
+
+SOURCE = "medline"
+UNLABELLED = "ABSTRACT"
+_BLOCK = 1 << 20
+_MARKER = re.compile(rb"<(/?)(PubmedArticle|PubmedBookArticle|DeleteCitation)(?=[\s>/])")
+_TAIL = 40  # bytes kept unscanned at a block's end, so no marker is cut in two
+
+# Publication types that decide the document type, strongest first (PubMed's own names).
+_TYPE_BY_PUBLICATION: tuple[tuple[DocType, frozenset[str]], ...] = (
+    (DocType.GUIDELINE, frozenset({"practice guideline", "guideline", "consensus development conference, nih",
+                                   "consensus development conference"})),
+    (DocType.SYSTEMATIC_REVIEW, frozenset({"meta-analysis", "systematic review", "network meta-analysis"})),
+    (DocType.RCT, frozenset({"randomized controlled trial", "randomized controlled trial, veterinary"})),
+    (DocType.CASE_REPORT, frozenset({"case reports"})),
+    (DocType.OBSERVATIONAL, frozenset({"observational study", "observational study, veterinary", "twin study",
+                                       "comparative study", "multicenter study", "validation study",
+                                       "evaluation study"})),
+    (DocType.NARRATIVE_REVIEW, frozenset({"review", "scoping review"})),
+    (DocType.PATIENT_INFORMATION, frozenset({"patient education handout"})),
+)
+# Weaker than a study-design publication type: classify_study's reading of the text is asked first.
+_WEAK_OBSERVATIONAL = frozenset({"comparative study", "multicenter study", "validation study", "evaluation study"})
+RETRACTED = "retracted"
+CONCERN = "expression_of_concern"
+
+
+def doc_type_of(publication_types: tuple[str, ...], title: str, abstract: str) -> DocType:
+    """The document type from PubMed's publication types; :func:`classify_study` when none decides."""
+    kinds = {p.strip().lower() for p in publication_types}
+    for doc_type, names in _TYPE_BY_PUBLICATION:
+        decisive = names - _WEAK_OBSERVATIONAL
+        if kinds & decisive:
+            return doc_type
+    return classify_study(title, abstract)
+
+
+def _text(element: etree._Element | None) -> str:
+    """All text inside an element (inline markup such as <i> and <sup> kept as its words), spaces collapsed."""
+    if element is None:
+        return ""
+    return " ".join("".join(element.itertext()).split())
+
+
+def _year(citation: etree._Element, pubmed_data: etree._Element | None) -> int | None:
+    for path in ("Article/Journal/JournalIssue/PubDate/Year", "Article/ArticleDate/Year", "DateCompleted/Year"):
+        value = citation.findtext(path)
+        if value and value.strip().isdigit():
+            return int(value.strip())
+    medline_date = citation.findtext("Article/Journal/JournalIssue/PubDate/MedlineDate") or ""
+    match = re.search(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", medline_date)  # "1998 Dec-1999 Jan": the first year
+    if match:
+        return int(match.group(1))
+    if pubmed_data is not None:
+        value = pubmed_data.findtext("History/PubMedPubDate[@PubStatus='pubmed']/Year")
+        if value and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def _authors(article: etree._Element) -> tuple[str, ...]:
+    names: list[str] = []
+    for author in article.iterfind("AuthorList/Author"):
+        if author.get("ValidYN", "Y") == "N":
+            continue
+        collective = _text(author.find("CollectiveName"))
+        last = _text(author.find("LastName"))
+        initials = _text(author.find("Initials")) or _text(author.find("ForeName"))
+        name = collective or " ".join(part for part in (last, initials) if part)
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
+def _abstract_parts(article: etree._Element) -> list[tuple[str, str]]:
+    parts: list[tuple[str, str]] = []
+    for node in article.iterfind("Abstract/AbstractText"):
+        label = (node.get("Label") or node.get("NlmCategory") or UNLABELLED).strip()
+        if label.upper() == "UNASSIGNED":
+            label = UNLABELLED
+        text = _text(node)
+        if text:
+            parts.append((label, text))
+    return parts
+
+
+def _flags(publication_types: tuple[str, ...], citation: etree._Element) -> tuple[str, ...]:
+    kinds = {p.lower() for p in publication_types}
+    refs = {c.get("RefType", "") for c in citation.iterfind("CommentsCorrectionsList/CommentsCorrections")}
+    flags: list[str] = []
+    if "retracted publication" in kinds or "RetractionIn" in refs:
+        flags.append(RETRACTED)
+    if "ExpressionOfConcernIn" in refs:
+        flags.append(CONCERN)
+    return tuple(flags)
+
+
+class RecordProblem(ValueError):
+    """A record that cannot become a document (no PMID, no title)."""
+
+
+def citation_document(record: etree._Element, *, passage_chars: int = 1200) -> Document:
+    """The Document of one ``PubmedArticle`` element."""
+    citation = record.find("MedlineCitation")
+    if citation is None:
+        raise RecordProblem("no MedlineCitation")
+    pmid_node = citation.find("PMID")
+    pmid = (pmid_node.text or "").strip() if pmid_node is not None else ""
+    if not pmid.isdigit():
+        raise RecordProblem("missing PMID" if not pmid else f"PMID {pmid!r} is not a number")
+    article = citation.find("Article")
+    if article is None:
+        raise RecordProblem(f"PMID {pmid}: no Article element")
+    title = _text(article.find("ArticleTitle")) or _text(article.find("VernacularTitle"))
+    if not title:
+        raise RecordProblem(f"PMID {pmid}: no title")
+    pubmed_data = record.find("PubmedData")
+    ids = {node.get("IdType", ""): (node.text or "").strip()
+           for node in (pubmed_data.iterfind("ArticleIdList/ArticleId") if pubmed_data is not None else ())}
+    doi = ids.get("doi") or next((( e.text or "").strip() for e in article.iterfind("ELocationID")
+                                  if e.get("EIdType") == "doi" and (e.text or "").strip()), None)
+    pmcid = ids.get("pmc") or None
+    publication_types = tuple(_text(p) for p in article.iterfind("PublicationTypeList/PublicationType") if _text(p))
+    parts = _abstract_parts(article)
+    abstract = "\n".join(text for _, text in parts)
+    journal = _text(article.find("Journal/Title")) or _text(article.find("Journal/ISOAbbreviation")) or None
+    doc = Document(
+        doc_id=pmid, source=SOURCE, title=title, doc_type=doc_type_of(publication_types, title, abstract),
+        year=_year(citation, pubmed_data), organization=journal, url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
+        pmid=pmid, pmcid=pmcid, doi=doi or None, version=(pmid_node.get("Version") or "1").strip() or "1",
+        flags=_flags(publication_types, citation), authors=_authors(article),
+        mesh_terms=tuple(_text(h.find("DescriptorName")) for h in citation.iterfind("MeshHeadingList/MeshHeading")
+                         if _text(h.find("DescriptorName"))),
+        keywords=tuple(_text(k) for k in citation.iterfind("KeywordList/Keyword") if _text(k)),
+        publication_types=publication_types,
+    )
+    for section, text in pack_parts(parts, passage_chars):
+        doc.add_passage(section, text)
+    return doc
+
+
+class _Lines:
+    """Line numbers of positions in a sliding buffer, counted once (positions asked in increasing order)."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.position = 0  # counted up to here in buffer
+        self.line = 1  # the line number at buffer[position]
+
+    def at(self, position: int) -> int:
+        if position > self.position:
+            self.line += self.buffer.count(b"\n", self.position, position)
+            self.position = position
+        return self.line
+
+    def drop(self, keep: int) -> None:
+        """Forget buffer[:keep] (the caller keeps buffer[keep:])."""
+        self.at(keep)
+        self.position -= keep
+
+
+def _records(handle: BinaryIO, name: str, report: IngestReport) -> Iterator[tuple[int, str, bytes]]:
+    """``(line, tag, bytes)`` of every PubmedArticle, PubmedBookArticle and DeleteCitation in the stream."""
+    lines = _Lines()
+    buffer = b""
+    start: int | None = None  # where the open record starts in buffer
+    start_line = 0
+    open_tag = ""
+    scan_from = 0
+    eof = False
+    while not eof:
+        try:
+            block = handle.read(_BLOCK)
+        except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip stream
+            at = start_line if start is not None else lines.at(len(buffer))
+            report.problem(name, at, f"file cut short or corrupt ({exc}); the records before this point were read",
+                           kind="unreadable file")
+            return
+        eof = not block
+        buffer += block
+        lines.buffer = buffer
+        limit = len(buffer) if eof else max(scan_from, len(buffer) - _TAIL)
+        for match in _MARKER.finditer(buffer, scan_from, limit):
+            closing, tag = match.group(1) == b"/", match.group(2).decode()
+            if not closing:
+                if start is not None:  # the previous record never closed: cut it off here
+                    report.problem(name, start_line,
+                                   f"malformed record: <{open_tag}> not closed before the next record; skipped",
+                                   kind="malformed XML")
+                start, open_tag, start_line = match.start(), tag, lines.at(match.start())
+            elif start is not None and tag == open_tag:
+                yield start_line, tag, buffer[start:match.end() + 1]
+                start = None
+        scan_from = limit
+        keep = start if start is not None else scan_from
+        lines.drop(keep)
+        buffer = buffer[keep:]
+        lines.buffer = buffer
+        scan_from -= keep
+        if start is not None:
+            start = 0
+    if start is not None:
+        report.problem(name, start_line, f"<{open_tag}> not closed at the end of the file; skipped", kind="malformed XML")
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+
+
+def iter_medline(source: Path | BinaryIO, report: IngestReport, *, name: str | None = None,
+                 passage_chars: int = 1200) -> Iterator[Document | Deletion]:
+    """Documents and deletions of one PubmedArticleSet (a path to ``.xml`` or ``.xml.gz``, or a binary stream,
+    gzipped or not); ``name`` is what problems call the file (default: the path)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        with path.open("rb") as raw:
+            yield from iter_medline(raw, report, name=name or str(path), passage_chars=passage_chars)
+        return
+    label = name or getattr(source, "name", "<stream>")
+    if hasattr(source, "peek"):
+        head = source.peek(2)[:2]
+    elif source.seekable():
+        head = source.read(2)
+        source.seek(-len(head), 1)
+    else:
+        head = b"\x1f\x8b" if str(label).endswith(".gz") else b""
+    handle: BinaryIO = gzip.GzipFile(fileobj=source) if head == b"\x1f\x8b" else source  # type: ignore[assignment]
+    for line, tag, chunk in _records(handle, str(label), report):
+        try:
+            element = etree.fromstring(chunk[: chunk.rfind(b">") + 1], _PARSER)
+        except etree.XMLSyntaxError as exc:
+            kind = "broken encoding" if "encoding" in str(exc).lower() or "utf-8" in str(exc).lower() else "malformed XML"
+            report.problem(str(label), line, f"{kind}: {exc}; record skipped", kind=kind)
+            continue
+        if tag == "DeleteCitation":
+            for pmid in element.iterfind("PMID"):
+                if (pmid.text or "").strip():
+                    yield Deletion((pmid.text or "").strip())
+            continue
+        if tag == "PubmedBookArticle":
+            continue  # books (NCBI Bookshelf chapters) are not citations of the literature
+        try:
+            doc = citation_document(element, passage_chars=passage_chars)
+        except RecordProblem as exc:
+            report.problem(str(label), line, f"{exc}; record skipped", kind=str(exc).split(":")[-1].strip())
+            continue
+        report.count(SOURCE)
+        yield doc
