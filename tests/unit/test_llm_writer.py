@@ -276,3 +276,131 @@ def test_a_response_slower_than_the_timeout_falls_back(slow_server: str) -> None
     assert time.monotonic() - started < 5
     # The same server within the timeout answers.
     assert not _write(None, base_url=slow_server, timeout_seconds=5).report.fallback
+
+
+# --- privacy: what reaches a non-local endpoint ----------------------------------------------------------------
+
+PHI_QUESTION = ("Jane Doe, MRN 4471234, seen on March 3, 2024, phone 617-555-0199: "
+                "what is first-line for type 2 diabetes?")
+PHI_CONTEXT = {"age": 54, "history": ["referred by Dr. Smith on 03/14/2023", "type 2 diabetes"]}
+
+
+@pytest.mark.parametrize("local", [False, True])
+def test_identifiers_are_scrubbed_before_a_non_local_endpoint(local: bool, caplog: pytest.LogCaptureFixture) -> None:
+    endpoint = Endpoint(_answer(GOOD_BOTTOM))
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", local=local, patient_rewrite=False)
+    writer = LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint), fallback=_Extractive())
+    with caplog.at_level("INFO", logger="curbside.writing.llm"):
+        outcome = writer.compose(PHI_QUESTION, EVIDENCE, corpus_snapshot="t", patient_context=PHI_CONTEXT)
+    sent = endpoint.requests[0].content.decode()
+    identifiers = ("Jane", "Doe", "4471234", "March 3", "617-555-0199", "Smith", "03/14/2023")
+    data = json.loads(endpoint.bodies()[0]["messages"][1]["content"])
+    if local:  # marked local: sent as asked, nothing recorded as removed
+        assert all(i in sent for i in identifiers) and outcome.report.scrubbed == {}
+        return
+    assert not [i for i in identifiers if i in sent]
+    assert "type 2 diabetes" in data["question"] and data["patient_context"]["age"] == 54
+    assert "type 2 diabetes" in data["patient_context"]["history"]
+    assert "500 mg twice daily" in data["passages"][0]["text"]  # corpus text is sent as it is
+    assert outcome.report.scrubbed == {"date": 2, "mrn": 1, "name": 2, "phone": 1}
+    assert outcome.article.verification is not None and outcome.article.verification.scrubbed["name"] == 2
+    logged = caplog.text
+    assert "name x2" in logged and not [i for i in identifiers if i in logged]
+
+
+def test_the_structured_patient_context_comes_from_the_evidence() -> None:
+    endpoint = Endpoint(_answer(GOOD_BOTTOM))
+    patient = PatientContext(age=61, sex="female", history=["Mrs. Alvarez has type 2 diabetes"])
+    evidence: Any = SimpleNamespace(hits=EVIDENCE.hits, understood=SimpleNamespace(patient=patient))
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", patient_rewrite=False)
+    LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint),
+              fallback=_Extractive()).compose("q?", evidence, corpus_snapshot="t")
+    context = json.loads(endpoint.bodies()[0]["messages"][1]["content"])["patient_context"]
+    assert context["age"] == 61 and context["sex"] == "female" and "Alvarez" not in json.dumps(context)
+
+
+def test_the_recorded_endpoint_has_no_credentials() -> None:
+    endpoint = Endpoint(_answer(GOOD_BOTTOM))
+    url = "https://user:secret@llm.example.org:8443/v1?api-key=sk-abc#x"
+    outcome = _write(endpoint, base_url=url)
+    writer = outcome.article.writer
+    assert writer.base_url == "https://llm.example.org:8443/v1" and writer.model == "scripted"
+    assert "secret" not in outcome.article.model_dump_json() and "sk-abc" not in outcome.article.model_dump_json()
+
+
+# --- streaming -------------------------------------------------------------------------------------------------
+
+def _sse(content: str, pieces: int = 7) -> httpx.Response:
+    size = max(1, len(content) // pieces)
+    chunks = [content[i:i + size] for i in range(0, len(content), size)]
+    lines = [": keep-alive", ""]
+    for chunk in chunks:
+        lines += [f"data: {json.dumps({'choices': [{'delta': {'content': chunk}}]})}", ""]
+    lines += ["data: [DONE]", ""]
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content="\n".join(lines).encode())
+
+
+def test_a_streamed_answer_shows_draft_claims_then_the_verified_article() -> None:
+    answer = json.dumps({"bottom_line": GOOD_BOTTOM, "claims": [
+        {"text": "Start metformin at 500 mg twice daily with meals.", "passages": [1]},
+        {"text": "Start metformin at 1000 mg twice daily.", "passages": [1]}]})
+    endpoint = Endpoint(_sse(answer))
+    drafts: list[list[str]] = []
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", patient_rewrite=False)
+    writer = LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint), fallback=_Extractive())
+    outcome = writer.compose("q?", EVIDENCE, corpus_snapshot="t", on_draft=drafts.append)
+    assert endpoint.bodies()[0]["stream"] is True
+    assert len(drafts) > 3 and drafts[0] == [] and drafts[-1][0] == GOOD_BOTTOM["text"]
+    assert "Start metformin at 1000 mg twice daily." in drafts[-1]  # the draft is unverified ...
+    assert outcome.report.removed == 1  # ... the article is not
+    assert "1000 mg" not in outcome.article.model_dump_json(exclude={"verification"})
+
+
+def test_a_server_that_does_not_stream_still_works() -> None:
+    # One ignores stream=true and answers JSON; another refuses it (400), and is asked again without it.
+    drafts: list[list[str]] = []
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", patient_rewrite=False)
+    for endpoint, streamed in ((Endpoint(_answer(GOOD_BOTTOM)), [True]),
+                               (Endpoint(httpx.Response(400, json={"error": "stream unsupported"}),
+                                         _answer(GOOD_BOTTOM)), [True, None])):
+        writer = LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint), fallback=_Extractive())
+        outcome = writer.compose("q?", EVIDENCE, corpus_snapshot="t", on_draft=drafts.append)
+        assert [b.get("stream") for b in endpoint.bodies()] == streamed
+        assert not outcome.report.fallback and outcome.article.bottom_line == GOOD_BOTTOM["text"]
+
+
+# --- the patient rewrite ---------------------------------------------------------------------------------------
+
+def test_patient_rewrites_are_verified_and_used_by_the_patient_view() -> None:
+    from curbside.writing.audience import view_for_audience
+
+    dose = "Start metformin at 500 mg twice daily with meals."
+    plain_bottom = "Metformin is the first treatment recommended for type 2 diabetes."
+    endpoint = Endpoint(
+        _answer(GOOD_BOTTOM, {"text": dose, "passages": [1]}),
+        _completion(json.dumps({"claims": [
+            {"number": 1, "text": plain_bottom},
+            {"number": 2, "text": "Take metformin 1000 mg two times a day."},  # the dose changed: dropped
+        ]})),
+    )
+    outcome = _write(endpoint, patient_rewrite=True)
+    rewrite_request = json.loads(endpoint.bodies()[1]["messages"][1]["content"])
+    assert [c["text"] for c in rewrite_request["claims"]] == [GOOD_BOTTOM["text"], dose]
+    article = outcome.article
+    counts = article.verification.patient_rewrite if article.verification else None
+    assert counts is not None and (counts.claims_total, counts.kept, counts.removed) == (2, 1, 1)
+    assert "1000 mg" in counts.removed_claims[0].reason
+    assert article.bottom_line_plain == plain_bottom and article.sections[0].bullets[0].plain_text is None
+    patient = view_for_audience(article, "patient").article
+    assert patient.bottom_line.startswith(plain_bottom)
+    assert "500 mg" in patient.sections[0].bullets[0].text  # the verified clinician claim, worded by rule
+    assert "1000" not in patient.model_dump_json(exclude={"verification"})
+    assert view_for_audience(article, "physician").article.bottom_line == GOOD_BOTTOM["text"]
+
+
+def test_a_failed_patient_rewrite_leaves_the_article_as_verified() -> None:
+    endpoint = Endpoint(_answer(GOOD_BOTTOM), httpx.Response(500), _completion("no JSON here"))
+    outcome = _write(endpoint, patient_rewrite=True)
+    assert not outcome.report.fallback and outcome.article.bottom_line == GOOD_BOTTOM["text"]
+    assert outcome.article.bottom_line_plain is None and outcome.report.patient_rewrite is None
+    assert not endpoint.answers
