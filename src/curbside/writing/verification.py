@@ -27,14 +27,18 @@ from functools import lru_cache
 
 from curbside.corpus.text import STOPWORDS, normalize, sentences, tokenize
 from curbside.evidence.clauses import NEGATORS
-from curbside.vocabulary.schedules import number_words
+from curbside.vocabulary.schedules import number_words, parse_frequency
 from curbside.vocabulary.tables import alternation
 from curbside.vocabulary.units import normalize_dose_unit, unit_pattern
 
 # Words that negate the next few words besides the plain negators; "against" only after a verb of advice
 # ("recommends against initiating"), since "44% against placebo" negates nothing.
-_NEGATIVE_CUES = NEGATORS | frozenset({"avoid", "avoided", "avoids", "avoiding"})
+# "Contraindicated" denies use as "should not be used" does ("Statins are contraindicated in pregnancy").
+_NEGATIVE_CUES = NEGATORS | frozenset({"avoid", "avoided", "avoids", "avoiding", "contraindicated"})
 _ADVICE_AGAINST = re.compile(r"^(?:recommend|advis|advice|argu|caution|warn)")
+# Denials that are the predicate itself: they deny the statement but govern no word after them ("contraindicated in
+# pregnancy" does not negate "pregnancy").
+_PREDICATE_DENIALS = frozenset({"contraindicated"})
 # Negators that qualify a noun ("without coronary disease", "non-smokers") rather than deny the statement.
 _QUALIFYING = frozenset({"without", "non", "absence", "absent", "lack", "lacked", "none", "nor", "neither"})
 _NEGATION_REACH = 3  # tokens after a negator it reaches: "did not significantly reduce", "not to be used"
@@ -47,6 +51,13 @@ _INSTRUCTION = re.compile(
     r"chatbot|llm)\b|\b(?:respond|reply|answer|output)\s+only\b|\bnew\s+instructions?\b",
     re.IGNORECASE,
 )
+# Who a statement is about: a claim naming a population its cited passages never name ("in adults" from a
+# passage about children) says something they do not. Singular and plural both listed; matched as whole words.
+POPULATION_WORDS = frozenset({
+    "adult", "adults", "child", "children", "infant", "infants", "adolescent", "adolescents", "neonate",
+    "neonates", "newborn", "newborns", "toddler", "toddlers", "woman", "women", "man", "men", "elderly",
+    "pregnant", "pregnancy", "teenager", "teenagers",
+})
 # Two words match when one is the other or they share this many leading letters ("recommended", "recommends").
 _STEM = 6
 
@@ -60,6 +71,8 @@ class Problem(StrEnum):
     UNCITED = "uncited"  # no citation, or only citations to passages that do not exist
     NUMBER_NOT_IN_SOURCE = "number not in source"
     UNIT_MISMATCH = "number with another unit in source"
+    POPULATION_NOT_IN_SOURCE = "population not in source"
+    FREQUENCY_NOT_IN_SOURCE = "dose frequency not in source"
     NEGATION_MISMATCH = "negation differs from source"
     LOW_OVERLAP = "words not in source"
     LOW_SIMILARITY = "meaning not in source"
@@ -111,18 +124,45 @@ def _quantity_re() -> re.Pattern[str]:
     )
 
 
+# A unit the dose-unit table does not hold, written with a slash after a number: laboratory concentrations and
+# rates ("190 mg/dL", "1.5 mmol/L", "30 mL/min"), compared as written (lower case).
+_RATIO_UNIT = re.compile(r"\s*(?P<unit>[a-zµμ]+(?:/[a-zµμ]+)+)(?![\w/])", re.IGNORECASE)
+
+
 def quantities(text: str) -> list[Quantity]:
     """The numbers of a text with the unit written after each: "1,000 mg/kg/d and 5%" ->
-    [1000 mg/kg/day, 5 %]. Numbers written as words are read too."""
+    [1000 mg/kg/day, 5 %]; "1.5 mmol/L" -> [1.5 mmol/l]. Numbers written as words are read too."""
     found: list[Quantity] = []
     words = number_words()
-    for m in _quantity_re().finditer(normalize(text).replace("²", "2")):
+    work = normalize(text).replace("²", "2")
+    for m in _quantity_re().finditer(work):
         raw = m.group("number")
         value = float(words[raw.lower()]) if raw.lower() in words else float(raw.replace(",", ""))
         unit_text = m.group("unit")
         unit = "%" if unit_text == "%" else (normalize_dose_unit(unit_text) if unit_text else None)
-        found.append(Quantity(value, unit, m.group(0)))
+        written = m.group(0)
+        ratio = _RATIO_UNIT.match(work, m.end("number")) if unit is None else None
+        if ratio:
+            unit, written = ratio.group("unit").lower(), work[m.start():ratio.end()]
+        found.append(Quantity(value, unit, written))
     return found
+
+
+_CLAUSE_BREAK = re.compile(r"[,;]|\band\b|\bthen\b")
+
+
+@lru_cache(maxsize=4096)
+def _dose_interval(text: str) -> float | None:
+    """Days between doses a text states ("twice daily" -> 0.5), None when it states none."""
+    schedule = parse_frequency(text)
+    return schedule.interval_days if schedule else None
+
+
+def _dose_intervals(sentence: str) -> set[float]:
+    """Every dosing interval a sentence states, clause by clause: "500 mg twice daily, increased to a maximum of
+    2,000 mg per day" -> {0.5, 1.0} (the whole sentence alone reads only the first)."""
+    pieces = [sentence, *_CLAUSE_BREAK.split(sentence)]
+    return {i for i in (_dose_interval(p.strip()) for p in pieces if p.strip()) if i is not None}
 
 
 def instruction_like(sentence: str) -> bool:
@@ -148,7 +188,7 @@ def _negated_words(text: str) -> set[str]:
     tokens = tokenize(text)
     negated: set[str] = set()
     for i in range(len(tokens)):
-        if not _is_negator(tokens, i):
+        if not _is_negator(tokens, i) or tokens[i] in _PREDICATE_DENIALS:
             continue
         governed = [t for t in tokens[i + 1:i + 2 + _NEGATION_REACH]
                     if t not in STOPWORDS and not _is_cue(t) and not t.endswith("ly")]
@@ -202,6 +242,18 @@ def _overlap(claim_words: Sequence[str], source_words: set[str]) -> float:
     return sum(_matches(w, source_words, stems) for w in claim_words) / len(claim_words)
 
 
+def _shared_values(values: Sequence[float], sentence: str) -> int:
+    found = [q.value for q in quantities(sentence)]
+    return sum(any(math.isclose(v, f) for f in found) for v in values)
+
+
+def _names_population(word: str, source_words: set[str]) -> bool:
+    """The passages name the claim's population, in the singular or the plural ("child" and "children")."""
+    variants = {word, word + "s", word.removesuffix("s"), {"child": "children", "children": "child", "man": "men",
+                "men": "man", "woman": "women", "women": "woman"}.get(word, word)}
+    return bool(variants & source_words)
+
+
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
@@ -249,14 +301,32 @@ class ClaimVerifier:
                 details.append(f"{q.text!r} is {found!r} in {where}")
 
         claim_words = _content_words(claim)
+        source_words = {t for text in cited for t in tokenize(text)}
+        missing_people = [w for w in dict.fromkeys(tokenize(claim)) if w in POPULATION_WORDS
+                          and not _names_population(w, source_words)]
+        if missing_people:
+            problems.append(Problem.POPULATION_NOT_IN_SOURCE)
+            details.append(f"{', '.join(missing_people)!r} not in {where}")
+
         candidates = [s for text in cited for s in self._split(text)] or [""]
-        closest = max(candidates, key=lambda s: (_overlap(claim_words, set(tokenize(s))), -len(s)))
+        # The sentence a claim restates is the one holding its numbers, then the one sharing most of its words:
+        # "not recommended for adults older than 85" is checked against the sentence about 85, not the one
+        # about screening at 45 to 75.
+        claim_values = [q.value for q in quantities(claim)]
+        closest = max(candidates, key=lambda s: (_shared_values(claim_values, s),
+                                                 _overlap(claim_words, set(tokenize(s))), -len(s)))
+        interval = _dose_interval(claim)
+        if interval is not None and not any(math.isclose(found, interval) for s in candidates
+                                            for found in _dose_intervals(s)):
+            problems.append(Problem.FREQUENCY_NOT_IN_SOURCE)
+            details.append(f"its dose frequency (every {interval:g} days) is not in {where}")
+
         flipped = _negation_differs(claim, closest)
         if flipped:
             problems.append(Problem.NEGATION_MISMATCH)
             details.append(f"{', '.join(flipped)!r} negated in one and not the other of it and {where}: {closest!r}")
 
-        overlap = _overlap(claim_words, {t for text in cited for t in tokenize(text)})
+        overlap = _overlap(claim_words, source_words)
         if overlap < self.min_overlap:
             problems.append(Problem.LOW_OVERLAP)
             details.append(f"only {overlap:.0%} of its words are in {where}")
