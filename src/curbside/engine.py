@@ -28,7 +28,7 @@ from curbside.corpus.library import Deletion, IngestCounts, Library
 from curbside.errors import ConfigurationError, CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
-from curbside.evidence.selection import EvidenceSet, select_evidence
+from curbside.evidence.selection import EvidenceSet, is_citable, select_evidence
 from curbside.retrieval.index import Index, Manifest, index_dir, refresh_index, seed_library_from_index
 from curbside.retrieval.lexicons import drug_names_from_store
 from curbside.retrieval.search import Mode, Searcher, SearchHit
@@ -193,14 +193,14 @@ def _file_digest(path: Path, *, full: bool = False) -> str:
 def document_record(doc: Document, origin: str | None = None) -> dict[str, Any]:
     """A stored document as JSON (``curbside show --format json``): metadata, type and level, the retracted and
     expression-of-concern flags, version and its sections (passages)."""
-    from curbside.corpus.documents import DOC_TYPE_LABELS
+    from curbside.corpus.documents import DOC_TYPE_LABELS, EXPRESSION_OF_CONCERN, RETRACTED
 
     return {
         "doc_id": doc.doc_id, "source": doc.source, "origin": origin, "title": doc.title,
         "doc_type": str(doc.doc_type), "doc_type_label": DOC_TYPE_LABELS[doc.doc_type],
         "evidence_level": doc.evidence_level, "year": doc.year, "organization": doc.organization, "url": doc.url,
         "pmid": doc.pmid, "pmcid": doc.pmcid, "doi": doc.doi, "license": doc.license, "version": doc.version,
-        "retracted": "retracted" in doc.flags, "concern": "expression_of_concern" in doc.flags,
+        "retracted": RETRACTED in doc.flags, "concern": EXPRESSION_OF_CONCERN in doc.flags,
         "flags": list(doc.flags), "authors": list(doc.authors), "mesh_terms": list(doc.mesh_terms),
         "keywords": list(doc.keywords), "publication_types": list(doc.publication_types),
         "sections": [{"passage_id": p.passage_id, "section": p.section, "text": p.text, "grade": p.grade}
@@ -489,7 +489,9 @@ class Curbside:
             understood, drug_names=self.drug_names,
             # Agent + condition queries are keyword lists: BM25 finds the passages that name them, without a
             # query embedding per agent.
-            search=lambda query, doc_types: self.searcher.search(query, 40, doc_types=doc_types, mode="bm25"),
+            # Retracted publications are never cited, here as in select_evidence.
+            search=lambda query, doc_types: [hit for hit in self.searcher.search(query, 40, doc_types=doc_types, mode="bm25")
+                                             if is_citable(hit.document)],
             label_store=self.index.store,
         )
 

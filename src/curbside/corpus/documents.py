@@ -45,6 +45,11 @@ EVIDENCE_LEVELS: dict[DocType, int] = {
 
 EVIDENCE_SCALE_NAME = "Curbside levels 1-5 (adapted from Oxford CEBM 2011)"
 
+# Document flags (``Document.flags``): a retracted publication is never cited; one under an expression of
+# concern may be, with the concern shown on its reference.
+RETRACTED = "retracted"
+EXPRESSION_OF_CONCERN = "expression_of_concern"
+
 # The document types that report research (studies and their syntheses), as opposed to guidance, labels and
 # patient information.
 RESEARCH_TYPES = frozenset(

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from curbside.corpus.documents import DocType, Document, Passage
+from curbside.corpus.documents import RETRACTED, DocType, Document, Passage
 
 LIBRARY_FILE = "library.sqlite"
 BASE_SOURCES = ("starter", "bioasq")  # ingests that replace the base corpus rather than add to it
@@ -207,7 +207,7 @@ class Library:
                     setattr(counts, outcome, getattr(counts, outcome) + 1)
                     if outcome in ("added", "updated"):
                         changed_in_batch = True
-                        if "retracted" in item.flags:
+                        if RETRACTED in item.flags:
                             counts.retracted += 1
                 handled += 1
                 if handled % batch == 0:

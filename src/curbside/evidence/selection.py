@@ -17,7 +17,7 @@ from enum import StrEnum
 from statistics import median
 from typing import Literal
 
-from curbside.corpus.documents import RESEARCH_TYPES, DocType
+from curbside.corpus.documents import RESEARCH_TYPES, RETRACTED, Document, DocType
 from curbside.corpus.text import sentence_spans
 from curbside.corpus.versions import Supersession
 from curbside.evidence.answers import covers_subject, gives_answer, mentions_pregnancy, subject_concepts
@@ -344,6 +344,11 @@ def calibrated_status(answer: ScoredSentence | None, sentences: list[ScoredSente
 Versions = Callable[[str], Supersession | None]  # the newer version of a document, if any
 
 
+def is_citable(doc: Document) -> bool:
+    """False for a retracted publication: it is never quoted (one under an expression of concern is, flagged)."""
+    return RETRACTED not in doc.flags
+
+
 def select_evidence(
     understood: UnderstoodQuestion, hits: list[SearchHit], lexical: LexicalIndex, settings: EvidenceSettings,
     *, superseded_by: Versions | None = None, label_store: LabelSource | None = None,
@@ -378,6 +383,8 @@ def select_evidence(
     covered_anywhere: set[str] = set()
     for rank, hit in enumerate(hits):
         passage, doc = hit.passage, hit.document
+        if not is_citable(doc):
+            continue  # retracted: never cited
         newer = superseded_by(doc.doc_id) if superseded_by is not None else None
         if newer is not None:
             superseded[doc.doc_id] = newer

@@ -170,6 +170,9 @@ class Reference(_Model):
     doi: str | None = None
     license: str | None = None
     grade_scheme: str | None = Field(None, description="how this source defines its grades, where it says")
+    flags: list[str] = Field(default_factory=list, description=(
+        "notices the reader must see with this source: expression_of_concern (PubMed ExpressionOfConcernIn); "
+        "retracted publications are never cited"))
 
 
 class HistoryNote(_Model):

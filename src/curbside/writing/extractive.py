@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from curbside.corpus.documents import (
     DOC_TYPE_LABELS,
     EVIDENCE_SCALE_NAME,
+    EXPRESSION_OF_CONCERN,
     DocType,
     Document,
 )
@@ -76,6 +77,7 @@ class _References:
                 year=d.year, doc_type=str(d.doc_type), doc_type_label=DOC_TYPE_LABELS[d.doc_type],
                 evidence_level=d.evidence_level, url=d.url, pmid=d.pmid, pmcid=d.pmcid, doi=d.doi,
                 license=d.license, grade_scheme=_scheme_summary(d.grade_scheme),
+                flags=[flag for flag in d.flags if flag == EXPRESSION_OF_CONCERN],
             )
             for i, d in enumerate(self._docs)
         ]

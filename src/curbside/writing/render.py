@@ -65,8 +65,16 @@ def _bullet_md(b: Bullet) -> str:
     return f"- {lead}{_statement_md(b.text, b.citations, b.support, b.derived_from)}{indirect}"
 
 
+# How a reference's flags are shown (Reference.flags).
+REFERENCE_FLAG_LABELS: dict[str, str] = {"expression_of_concern": "Expression of concern published about this article"}
+
+
+def reference_flag_labels(r: Reference) -> list[str]:
+    return [REFERENCE_FLAG_LABELS.get(flag, flag.replace("_", " ").capitalize()) for flag in r.flags]
+
+
 def _reference_line(r: Reference) -> str:
-    parts = [r.title.rstrip(".") + "."]
+    parts = [f"[{label}]" for label in reference_flag_labels(r)] + [r.title.rstrip(".") + "."]
     if r.organization:
         parts.append(r.organization + ".")
     if r.year:
@@ -130,6 +138,7 @@ def template_labels() -> dict[str, dict[str, str]]:
         "determination_labels": DETERMINATION_LABELS, "label_status_labels": LABEL_STATUS_LABELS,
         "dose_status_labels": DOSE_STATUS_LABELS, "support_labels": SUPPORT_LABELS, "status_labels": STATUS_LABELS,
         "severity_labels": SEVERITY_LABELS, "role_labels": ROLE_LABELS,
+        "reference_flag_labels": REFERENCE_FLAG_LABELS,
     }
     return {name: {str(k): v for k, v in table.items()} for name, table in tables.items()}
 

@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from curbside.corpus.documents import DocType, Document, IngestReport
+from curbside.corpus.documents import EXPRESSION_OF_CONCERN, RETRACTED, DocType, Document, IngestReport
 from curbside.corpus.library import Deletion
 from curbside.corpus.loaders.common import classify_study, pack_parts
 
@@ -49,8 +49,6 @@ _TYPE_BY_PUBLICATION: tuple[tuple[DocType, frozenset[str]], ...] = (
 )
 # Weaker than a study-design publication type: classify_study's reading of the text is asked first.
 _WEAK_OBSERVATIONAL = frozenset({"comparative study", "multicenter study", "validation study", "evaluation study"})
-RETRACTED = "retracted"
-CONCERN = "expression_of_concern"
 
 
 def doc_type_of(publication_types: tuple[str, ...], title: str, abstract: str) -> DocType:
@@ -119,7 +117,7 @@ def _flags(publication_types: tuple[str, ...], citation: etree._Element) -> tupl
     if "retracted publication" in kinds or "RetractionIn" in refs:
         flags.append(RETRACTED)
     if "ExpressionOfConcernIn" in refs:
-        flags.append(CONCERN)
+        flags.append(EXPRESSION_OF_CONCERN)
     return tuple(flags)
 
 
@@ -196,9 +194,11 @@ def _records(handle: BinaryIO, name: str, report: IngestReport) -> Iterator[tupl
     open_tag = ""
     scan_from = 0
     eof = False
+    # read1: a gzip stream cut short still gives what it decompressed before the cut (read would drop it).
+    read = getattr(handle, "read1", handle.read)
     while not eof:
         try:
-            block = handle.read(_BLOCK)
+            block = read(_BLOCK)
         except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip stream
             at = start_line if start is not None else lines.at(len(buffer))
             report.problem(name, at, f"file cut short or corrupt ({exc}); the records before this point were read",
@@ -208,7 +208,9 @@ def _records(handle: BinaryIO, name: str, report: IngestReport) -> Iterator[tupl
         buffer += block
         lines.buffer = buffer
         limit = len(buffer) if eof else max(scan_from, len(buffer) - _TAIL)
-        for match in _MARKER.finditer(buffer, scan_from, limit):
+        for match in _MARKER.finditer(buffer, scan_from):
+            if match.start() >= limit:  # seen whole next time (a marker may straddle the block's end)
+                break
             closing, tag = match.group(1) == b"/", match.group(2).decode()
             if not closing:
                 if start is not None:  # the previous record never closed: cut it off here
