@@ -238,3 +238,58 @@ def test_names_outside_the_census_lists_by_position(text: str, expected: str) ->
 )
 def test_eponyms_places_brands_and_openings_are_kept(text: str) -> None:
     assert scrub_phi(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # opening a sentence before a plain verb: a word that is no English word and no listed word
+        ("Radomira has a TSH of 9.", "[name] has a TSH of 9."),
+        ("Fine. Oyelowo developed a rash on day 9.", "Fine. [name] developed a rash on day 9."),
+        ("Ifeoluwa's ferritin is 8.", "[name]'s ferritin is 8."),
+        # pairs, runs and appositions
+        ("Vuong and Hieu both carry HLA-B*58:01.", "[name] and [name] both carry HLA-B*58:01."),
+        ("Agnes and Torvald both have gout.", "[name] and [name] both have gout."),
+        ("Seen: Bongani Khumalo, new AF.", "Seen: [name], new AF."),
+        ("Joy Nwachukwu, 52, has ILD.", "[name], 52, has ILD."),
+        ("Rash in Akosua, 2 years old, after amoxicillin.", "Rash in [name], 2 years old, after amoxicillin."),
+        ("Tamerlan, who is 60, smokes.", "[name], who is 60, smokes."),
+        # after a relative, put on a drug, in a question about what someone does
+        ("Her grandson Kaveh is 6 and wheezy.", "Her grandson [name] is 6 and wheezy."),
+        ("We restarted Dobromir on apixaban.", "We restarted [name] on apixaban."),
+        ("When can Oyinkansola return to work?", "When can [name] return to work?"),
+        # lower case after a cue, titles with letters beyond ASCII
+        ("patient named wojtek has asthma", "patient named [name] has asthma"),
+        ("my daughter ngozika is 9", "my daughter [name] is 9"),
+        ("Dr Şahin and Mrs Ní Bhriain agree.", "Dr [name] and Mrs [name] agree."),
+    ],
+)
+def test_names_that_no_list_knows_and_no_english_word_is(text: str, expected: str) -> None:
+    assert scrub_phi(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calprotectin has risen to 300.",  # a term the medical corpus writes in lower case
+        "Achalasia was confirmed on manometry.",
+        "Rigors began an hour into the infusion.",  # English words opening a sentence
+        "Twins are at higher risk.",
+        "Kawasaki with coronary aneurysm: aspirin?",  # a heading, not a person, before "with"
+        "Kibale and Bwindi during the rains.",  # a pair not followed by what people do
+        "Shapiro-Wilk's test was used.",  # a hyphenated compound is an eponym
+        "A tumour called chloroma was seen.",  # "called" alone is no person's cue for a lower-case word
+        "Travel to Kuala Lumpur next week.",  # a place after a place word
+        "Can Mounjaro be started at 2.5 mg?",  # a drug in a question, not a person's action
+    ],
+)
+def test_terms_english_words_places_and_compounds_are_kept(text: str) -> None:
+    assert scrub_phi(text).text == text
+
+
+def test_the_english_word_list_is_read_from_the_installed_package() -> None:
+    from curbside.vocabulary.person_names import english_words
+
+    words = english_words()
+    assert {"symptoms", "began", "twins", "rigors"} <= words
+    assert not {"jovana", "gunnhild", "oluwaseun"} & words

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from curbside.vocabulary.person_names import census_given_names, census_surnames, known_words, name_exceptions
+from curbside.vocabulary.person_names import census_given_names, census_surnames, english_words, known_words, name_exceptions
 from curbside.vocabulary.ages import OLD_AGE, OLD_AGE_NOUN
 
 
@@ -164,7 +164,14 @@ _SHORT_DATE = re.compile(
 )
 
 # Names need a cue. A capitalised word after the cue, then at most two more, not a common word.
-_NAME_WORD = r"[A-Z](?:[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})(?:[A-Z][a-z]{1,20})?(?:-[A-Z]?[a-z]{1,20}|['\u2019][A-Z][a-z]{1,20})?"
+# Letters of Latin scripts beyond ASCII too ("Çelik", "Yıldız", "Zsófia"); Latin Extended-A mixes cases, so
+# it counts as lower case after the first letter.
+_UPPER = r"[A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\u017f]"
+_LOWER = r"[a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u017f]"
+_NAME_WORD = (
+    rf"{_UPPER}(?:{_LOWER}{{1,20}}|['\u2019]{_UPPER}{_LOWER}{{1,20}})(?:{_UPPER}{_LOWER}{{1,20}})?"
+    rf"(?:-{_UPPER}?{_LOWER}{{1,20}}|['\u2019]{_UPPER}{_LOWER}{{1,20}})?"
+)
 _INITIAL = r"[A-Z]\.\s?"
 _TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?\s{{1,3}}((?:{_INITIAL}){{0,2}}{_NAME_WORD}(?:\s{_NAME_WORD})?)|\bMiss\s({_NAME_WORD}(?:\s{_NAME_WORD})?)")
 _NAMED = re.compile(
@@ -273,7 +280,9 @@ _INSTITUTION = re.compile(
 )
 _MONTHS = frozenset({"January", "February", "March", "April", "May", "June", "July", "August", "September",
                      "October", "November", "December"})
-_PERSONAL_VERB_AFTER = re.compile(rf"(?:['\u2019]s?)?\s{{1,3}}{_CLINICAL_VERB}\b")
+_PERSONAL_VERB_AFTER = re.compile(
+    rf"(?:['\u2019]s?)?\s{{1,3}}(?:{_CLINICAL_VERB}|and\s{{1,3}}(?:his|her|their)\s{{1,3}}{_RELATIVE})\b"
+)
 _NEXT_WORD = re.compile(r"(?:['\u2019]s?)?\s{1,3}([A-Za-z][\w-]*)")
 
 
@@ -359,21 +368,25 @@ _PERSON_VERB = (
     r"(?:spoke|speak|spoken|talked|talk|discussed|discuss|handed\s+over|handover|referred|referral|seen|saw|"
     r"reviewed|letter|note|notes|message|call|called|phone\s+call|email|e-mail|update|chat|consulted|consult|"
     r"met|meeting|sent|wrote|written|signed|examined|reported|result|results|request|requested|advice|"
-    r"handed|passed|introduced|explained|"
+    r"handed|passed|introduced|explained|text|texts|texted|round|rounds|appointment|visit|session|catch-up|"
     rf"{_RELATIVE}(?:-in-law)?)"
 )
 _BEFORE_UNLISTED_NAME = re.compile(
     rf"(?:\b{_PERSON_VERB}\s{{1,3}}(?:\w+\s{{1,3}})?(?:with|to|by|from|of)"
     r"|\b(?:by|called|named|asked|ask|told|tell|saw|see|examined|phone|phoned|rang|ring|paged|page|emailed|"
-    r"messaged|visited|met|thank|thanked|informed|reassured|counsell?ed|advised|reminded|treating|per|dear|hi|hello))"
+    r"messaged|visited|met|thank|thanked|informed|reassured|counsell?ed|advised|reminded|treating|per|dear|hi|hello|"
+    r"checked\s+on|check\s+on|texted|text))"
     r"\s{1,3}$",
     re.IGNORECASE,
 )
 # "Can Oleksandr restart ...", "Does Fatoumata need ...": a question about what a person does, not a drug's action.
 _QUESTION_BEFORE = re.compile(r"(?:^|[.!?]\s{1,3})(?:Can|Could|Does|Did|Do|Should|Would|Will|Must|May|Might)\s{1,3}$")
+# The same inside a question ("How long should X stay on ..."): only for a word that is no English word either.
+_MODAL_BEFORE = re.compile(r"\b(?:can|could|does|did|do|should|would|will|must|may|might)\s{1,3}$")
 _PERSON_ACTION = re.compile(
     r"\s{1,3}(?:need|take|have|get|start|restart|stop|continue|receive|go|travel|fly|fast|eat|drink|breastfeed|"
-    r"exercise|return|use|keep|drive|work|swim|undergo|try|switch|resume|come|see|visit|still)\b"
+    r"exercise|return|use|keep|drive|work|swim|undergo|try|switch|resume|come|see|visit|still|stay|benefit|"
+    r"tolerate|qualify|wait|remain|avoid|attend|play|sleep|walk|live)\b"
 )
 # "safe for Mahmoud to fast"
 _FOR_BEFORE = re.compile(r"\bfor\s{1,3}$")
@@ -392,6 +405,38 @@ _SURNAME_FIRST = re.compile(
     rf"(?:^|(?<=[.!?\n])\s{{0,3}})({_ANY_NAME_WORD},\s{{1,2}}{_ANY_NAME_WORD}(?:\s{_ANY_NAME_WORD})?)(?=\s{{0,2}}(?:[:;]|\s-|\s\u2013))",
     re.MULTILINE,
 )
+
+
+# A name in apposition: "Faith Olawale, 29, has", "Cerys, 3 months old,", "Ayesha, who is 19,", "João, her partner,".
+_APPOSITION_AFTER = re.compile(
+    r",\s{1,2}(?:\d{1,3}(?:,|[-\s](?:years?|yrs?|months?|weeks?|days?)[-\s]old\b)|(?:who|whose)\b|"
+    rf"(?:his|her|their|my|our)\s{{1,3}}{_RELATIVE}\b)"
+)
+# A relative right before the name: "granddaughter Ximena", "wife Malee", "twins Juhani and Aapo".
+_RELATIVE_BEFORE = re.compile(rf"\b(?:{_RELATIVE}|twins?|sons|daughters|grandchildren)(?:-in-law)?\s{{1,3}}$", re.IGNORECASE)
+# "started Yekaterina on levetiracetam", "took Oyelaran off warfarin": a person, not a drug, is put on a drug.
+_PUT_ON_BEFORE = re.compile(r"\b(?:started|restarted|commenced|put|switched|changed|kept|took|weaned|titrated|loaded)\s{1,3}$")
+_ON_OFF_AFTER = re.compile(r"\s{1,3}(?:on|off|onto)\b")
+# After a sentence-opening word no list knows, what makes it a person: a possessive, a clinical verb (not "with",
+# which follows a heading as well: "Kawasaki with coronary aneurysm"), "and his ...".
+_AFTER_ALIEN_OPENING = re.compile(
+    rf"(?:['\u2019]s\b|\s{{1,3}}(?!with\b)(?:{_CLINICAL_VERB}|and\s+(?:his|her|their))\b)"
+)
+# Two names joined: "Gunnhild and Eirik both tested", "Aziz & Leyla", then what people do ("Hoehn and Yahr
+# disability score", "Merseyside and Cheshire during 1995" are no pair of people).
+_PAIR_GAP = re.compile(r" (?:and|&) ")
+_PAIR_FOLLOW = re.compile(rf"\s{{1,3}}(?:both|each|are|were|want|wanted|ask|asked|{_CLINICAL_VERB})\b")
+
+
+def _english(word: str) -> bool:
+    """Whether a word (each part, when hyphenated) is an English word in any case ("Symptoms", "Follow-up")."""
+    return any(part.lower() in english_words() for part in word.split("-"))
+
+
+def _alien_word(word: str) -> bool:
+    """A capitalised word that no list knows and that is no English word either ("Jovana", "Gunnhild"): unlike a
+    merely unknown word ("Symptoms"), it reads as a name even opening a sentence before a plain verb."""
+    return "-" not in word and _unknown_word(word) and not _english(word)  # "Shapiro-Wilk's": a compound is an eponym
 
 
 def _unknown_word(word: str) -> bool:
@@ -428,6 +473,7 @@ def _unlisted_names(text: str) -> Iterator[_Span]:
     protected = {i for m in _INSTITUTION.finditer(text) for i in range(m.start(), m.end())}
     words = [m for m in _UNLISTED_WORD.finditer(text) if m.start() not in protected]
     kinds = [_name_kind(m.group()) for m in words]
+    alien = [kind == "unknown" and _alien_word(m.group()) for m, kind in zip(words, kinds, strict=True)]
 
     def opens_sentence(m: re.Match[str]) -> bool:
         before = text[: m.start()].rstrip(" \t\"'([*-")
@@ -453,7 +499,10 @@ def _unlisted_names(text: str) -> Iterator[_Span]:
             _BEFORE_UNLISTED_NAME.search(before)
             or (_QUESTION_BEFORE.search(before) and _PERSON_ACTION.match(text, m.end()))
             or (_FOR_BEFORE.search(before) and _TO_VERB_AFTER.match(text, m.end()))
-            or (run_has_name and not opens_sentence(m))
+            or (run_has_name and not opens_sentence(m) and not (
+                _BEFORE_PLACE.search(text[max(0, words[min(partners + [index])].start() - 20) : words[min(partners + [index])].start()])
+                and all(kinds[j] != "name" for j in partners)
+            ))  # "travel to Kuala Lumpur" is a place
             or (run_has_name and _AFTER_UNLISTED_NAME.match(text, words[max(partners + [index])].end()))
         ):
             found.add(index)
@@ -462,16 +511,68 @@ def _unlisted_names(text: str) -> Iterator[_Span]:
                 found.add(index)
         elif not _BEFORE_PLACE.search(before) and _AFTER_UNLISTED_NAME.match(text, m.end()):
             found.add(index)
+        if index not in found and alien[index] and _alien_in_a_name_position(text, words, alien, index, partners):
+            found.add(index)
+        elif index not in found and _joined_to_a_name(text, words, index, lambda j: kinds[j] == "name"):
+            found.add(index)  # "Ingrid and Lars both have": an unlisted word beside a census name that is no word
     # A name's partners in a run or a pair ("Ngozi Adeyemi", "Daniel Okonkwo", "Gunnhild and Eirik").
     partners_found: set[int] = set()
     for index in found:
         for j in (index - 1, index + 1):
-            if 0 <= j < len(words) and j not in found and kinds[j] in ("unknown", "name"):
-                gap = text[min(words[j].end(), words[index].end()) : max(words[j].start(), words[index].start())]
-                if re.fullmatch(r" {1,2}| and | or |, ", gap) and (kinds[j] == "name" or not opens_sentence(words[j]) or gap != " "):
-                    partners_found.add(j)
+            if not (0 <= j < len(words)) or j in found:
+                continue
+            gap = text[min(words[j].end(), words[index].end()) : max(words[j].start(), words[index].start())]
+            if kinds[j] in ("unknown", "name") and re.fullmatch(r" {1,2}| and | or |, ", gap) and (
+                kinds[j] == "name" or not opens_sentence(words[j]) or gap != " "
+            ):
+                partners_found.add(j)
+            elif (
+                alien[index] and j < index and gap == " " and kinds[j] in ("unknown", "english")
+                and words[j].group() not in _NOT_NAMES and not _BEFORE_UNLISTED_NAME.search(words[j].group() + " ")
+            ):
+                partners_found.add(j)  # "Faith Olawale", "Precious Dlamini": a given name that is also a word
     for index in sorted(found | partners_found):
         yield _Span("name", words[index].start(), words[index].end(), "[name]")
+
+
+def _alien_in_a_name_position(
+    text: str, words: list[re.Match[str]], alien: list[bool], index: int, partners: list[int]
+) -> bool:
+    """Whether a word that is neither listed nor English stands where a person's name stands: opening a
+    sentence before a clinical verb or a possessive ("Jovana has", "Tendai's"), beside another such word
+    ("Ahmet Çelik"), joined to one by "and" ("Gunnhild and Eirik both"), in apposition ("Cerys, 3 months
+    old"), after a relative ("granddaughter Ximena"), put on a drug ("started Yekaterina on") or in a
+    question about what someone does ("how long should Sione stay"). A word after a place word ("travel to
+    Addis Ababa") stays unless an apposition makes it a person."""
+    m = words[index]
+    before = text[max(0, m.start() - 60) : m.start()]
+    run_end = words[max(partners + [index])].end()
+    if _APPOSITION_AFTER.match(text, run_end) or _RELATIVE_BEFORE.search(before):
+        return True
+    if (_PUT_ON_BEFORE.search(before) and _ON_OFF_AFTER.match(text, m.end())) or (
+        _MODAL_BEFORE.search(before) and _PERSON_ACTION.match(text, m.end())
+    ):
+        return True
+    run_start = words[min(partners + [index])].start()
+    if _BEFORE_PLACE.search(text[max(0, run_start - 20) : run_start]):
+        return False
+    sentence_before = text[:run_start].rstrip(" \t\"'([*-")
+    if (not sentence_before or sentence_before[-1] in ".!?:;\n") and _AFTER_ALIEN_OPENING.match(text, run_end):
+        return True  # "Jovana has Hashimoto thyroiditis", "Sushila Thapa started dialysis"
+    if any(alien[j] and len(words[j].group()) > 3 for j in partners) and len(m.group()) > 3:
+        return True  # "Ahmet Çelik", "Maricel Dela Cruz" (not "Eur Respir J")
+    return _joined_to_a_name(text, words, index, lambda j: _name_kind(words[j].group()) in ("unknown", "name"))
+
+
+def _joined_to_a_name(text: str, words: list[re.Match[str]], index: int, is_partner: Callable[[int], bool]) -> bool:
+    """Whether the word is joined by "and" to a partner and the pair goes on with a lower-case word
+    ("Gunnhild and Eirik both tested", "Ingrid and Lars both have"), as two people do."""
+    for j, (left, right) in ((index + 1, (index, index + 1)), (index - 1, (index - 1, index))):
+        if 0 <= j < len(words) and _PAIR_GAP.fullmatch(text[words[left].end() : words[right].start()]):
+            before = text[max(0, words[left].start() - 20) : words[left].start()]
+            if is_partner(j) and _PAIR_FOLLOW.match(text, words[right].end()) and not _BEFORE_PLACE.search(before):
+                return True
+    return False
 
 
 def _words_are_a_name(words: str) -> bool:
@@ -539,6 +640,28 @@ def _names(text: str) -> Iterator[_Span]:
             yield _Span("name", m.start(1), m.end(1), "[name]")
     yield from _lone_names(text)
     yield from _unlisted_names(text)
+    yield from _lowercase_names(text)
+
+
+# A name typed in lower case after a cue that only a person follows: "patient named tomasz", "my son ikenna",
+# "pt kwame", "spoke to niamh". The word must be no English word, no listed word and no medical word.
+_LOWERCASE_CUE_BEFORE = re.compile(
+    rf"\b(?:named|name\s+is|(?:my|our|his|her|their)\s{{1,3}}{_RELATIVE}(?:-in-law)?,?|pt\.?|patient|"
+    r"spoke\s+to|speak\s+to|talked\s+to|discussed\s+with|seen\s+by|mr\.?|mrs\.?|ms\.?|dr\.?)\s{1,3}$",
+    re.IGNORECASE,
+)
+_LOWERCASE_WORD = re.compile(rf"(?<![\w'\u2019-]){_LOWER}{{3,24}}(?![\w-])")
+
+
+def _lowercase_names(text: str) -> Iterator[_Span]:
+    for m in _LOWERCASE_WORD.finditer(text):
+        word = m.group()
+        if (
+            _LOWERCASE_CUE_BEFORE.search(text[max(0, m.start() - 40) : m.start()])
+            and _alien_word(word.title())
+            and word.title() not in census_given_names() | census_surnames()
+        ):
+            yield _Span("name", m.start(), m.end(), "[name]")
 
 
 def _urls(text: str) -> Iterator[_Span]:
