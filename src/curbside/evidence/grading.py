@@ -145,9 +145,15 @@ def sentence_grade(
         line_grade = _line_grade(passage_text, at, at + len(sentence))
         if line_grade is not None:
             return line_grade
-    if passage_grade and all(code.upper() == passage_grade.upper() for code in stated_grades(passage_text)):
+    if passage_grade and all(_part_of(code, passage_grade) for code in stated_grades(passage_text)):
         return passage_grade
     return None
+
+
+def _part_of(code: str, grade: str) -> bool:
+    """Whether a stated code is the grade or a whole-word part of it: a user's guideline statement graded
+    "Conditional recommendation; low certainty" states "Conditional recommendation" in its text."""
+    return code.upper() == grade.upper() or re.search(rf"(?<!\w){re.escape(code)}(?!\w)", grade, re.IGNORECASE) is not None
 
 
 def grade_meaning(grade: str | None, *, organization: str | None = None, scheme: str | None = None) -> str | None:
@@ -205,6 +211,7 @@ _DOC_TYPE_CERTAINTY: dict[str, Certainty] = {
     "patient_information": Certainty.VERY_LOW,
 }
 _QUALITY_WORDS = re.compile(r"\b(high|moderate|low|very low)[- ](?:quality|certainty)\b", re.IGNORECASE)
+_LEVEL_OF_EVIDENCE = re.compile(r"\blevel of evidence\s*:?\s*([ABC])\b", re.IGNORECASE)
 _ROMAN_LEVEL = re.compile(r"^(I{1,3}|IV)([ab]?)$", re.IGNORECASE)
 
 
@@ -216,6 +223,9 @@ def certainty_of(doc_type: str, grade: str | None = None, *, organization: str |
         quality = _QUALITY_WORDS.search(code)
         if quality:
             return Certainty(quality.group(1).lower().replace(" ", "_"))
+        level_of_evidence = _LEVEL_OF_EVIDENCE.search(code)
+        if level_of_evidence:  # ACC/AHA "Class IIa; Level of Evidence B-R": the level is the certainty
+            return {"A": Certainty.HIGH, "B": Certainty.MODERATE, "C": Certainty.LOW}[level_of_evidence.group(1).upper()]
         upper = code.upper()
         if upper in ("EO", "GPP", "CBR"):
             return Certainty.VERY_LOW  # expert opinion or consensus, not evidence
