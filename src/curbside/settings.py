@@ -60,6 +60,18 @@ class EmbeddingSettings(_Section):
         description="a model for query vectors only, trained against the document model's vectors (e.g. "
         "curbside-minilm-bioasq, built by `curbside train encoder`); None: the document model",
     )
+    # Approximate search (usearch HNSW) past this many vectors; exact numpy search below it (docs/benchmarks.md,
+    # "Ingest at scale": exact search over 1M vectors is too slow for the search p95 goal, and 500k is where it
+    # starts to matter on 2 cores). Built at index time into the index folder.
+    ann_min_vectors: int = Field(
+        500_000, ge=1, description="vectors from which an approximate (HNSW) index is built and searched"
+    )
+    ann_dtype: Literal["f32", "f16", "i8"] = Field(
+        "i8", description="how the approximate index stores vectors (i8: a quarter of f32's memory; recall measured)"
+    )
+    ann_connectivity: int = Field(16, ge=4, le=128, description="HNSW graph links per vector")
+    ann_expansion_add: int = Field(64, ge=8, le=4096, description="HNSW candidates kept while adding a vector")
+    ann_expansion_search: int = Field(128, ge=8, le=4096, description="HNSW candidates kept while searching")
 
     def for_queries(self) -> EmbeddingSettings:
         """The settings that encode questions: the query model's where one is set."""

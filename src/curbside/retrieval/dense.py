@@ -7,7 +7,10 @@ docs/benchmarks.md), so three things keep it affordable:
 - identical texts are embedded once;
 - vectors are cached by (model, max length, text) outside the index, so a rebuild after a
   loader change re-embeds only what changed.
-Exact search over a float32 matrix is fast enough for well under 500k vectors.
+Exact search over a float32 matrix is fast enough for well under 500k vectors; past
+``embedding.ann_min_vectors`` (500k) an approximate usearch HNSW index, built at index time into the index
+folder (``vectors.usearch``, int8 by default), finds the candidates, and their cosines are then computed
+exactly from the float32 vectors (recall against exact search: docs/benchmarks.md, "Ingest at scale").
 
 Query vectors come from an ONNX Runtime export of the same model when the data directory holds one
 (``cache/onnx/``, written by :func:`build_onnx_encoder` at the end of an index build, or by
@@ -348,25 +351,72 @@ def embed_with_cache(
     return np.vstack([vectors[t] for t in texts]).astype(np.float32)
 
 
-class VectorIndex:
-    """Exact inner-product search over unit vectors; row i belongs to ``keys[i]`` (a passage key)."""
+ANN_FILE = "vectors.usearch"
+ANN_META = "vectors.usearch.json"
+# With a filter that leaves at most this many rows, the allowed rows are searched exactly (cheap, and the
+# approximate index would need a very long candidate list to find enough of them).
+ANN_EXACT_SUBSET = 50_000
 
-    def __init__(self, vectors: np.ndarray, keys: np.ndarray) -> None:
+
+def build_ann(vectors: np.ndarray, settings: EmbeddingSettings, folder: Path,
+              progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write the usearch HNSW index of ``vectors`` (key = row) and its parameters into ``folder``."""
+    from usearch.index import Index as HnswIndex
+
+    ann = HnswIndex(ndim=vectors.shape[1], metric="cos", dtype=settings.ann_dtype,
+                    connectivity=settings.ann_connectivity, expansion_add=settings.ann_expansion_add,
+                    expansion_search=settings.ann_expansion_search)
+    step = 100_000
+    for start in range(0, len(vectors), step):
+        part = np.ascontiguousarray(vectors[start : start + step], dtype=np.float32)
+        ann.add(np.arange(start, start + len(part), dtype=np.uint64), part)
+        if progress:
+            progress(start + len(part), len(vectors))
+    ann.save(str(folder / ANN_FILE))
+    meta = {"rows": len(vectors), "dtype": settings.ann_dtype, "connectivity": settings.ann_connectivity,
+            "expansion_add": settings.ann_expansion_add, "expansion_search": settings.ann_expansion_search, "metric": "cos"}
+    (folder / ANN_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return folder / ANN_FILE
+
+
+class VectorIndex:
+    """Inner-product search over unit vectors; row i belongs to ``keys[i]`` (a passage key).
+
+    Exact (one matrix product) unless an approximate index is attached (``ann``, loaded from the index
+    folder when the build wrote one): then HNSW proposes the candidates and their cosines are exact.
+    """
+
+    def __init__(self, vectors: np.ndarray, keys: np.ndarray, ann: Any = None) -> None:
         if len(vectors) != len(keys):
             raise ValueError("vectors and keys differ in length")
         self.vectors = vectors
         self.keys = keys
+        self.ann = ann
         self._rows: dict[int, list[int]] | None = None
 
     @classmethod
     def load(cls, folder: Path) -> VectorIndex:
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         keys = np.load(folder / "vector_keys.npy")
-        return cls(np.asarray(vectors, dtype=np.float32), keys)
+        ann = None
+        if (folder / ANN_FILE).is_file():
+            from usearch.index import Index as HnswIndex
 
-    def save(self, folder: Path) -> None:
+            meta = json.loads((folder / ANN_META).read_text(encoding="utf-8"))
+            # view=True maps the file read-only: workers on one host share its pages
+            ann = HnswIndex.restore(str(folder / ANN_FILE), view=True)
+            ann.expansion_search = int(meta["expansion_search"])
+            if len(ann) != len(keys):
+                raise ValueError(f"{folder / ANN_FILE} holds {len(ann)} vectors, the index {len(keys)}")
+        return cls(np.asarray(vectors, dtype=np.float32), keys, ann)
+
+    def save(self, folder: Path, settings: EmbeddingSettings | None = None,
+             progress: Callable[[int, int], None] | None = None) -> None:
+        """Write the vectors; with ``settings`` and at least ``ann_min_vectors`` of them, the HNSW index too."""
         np.save(folder / "vectors.npy", self.vectors.astype(np.float32))
         np.save(folder / "vector_keys.npy", self.keys.astype(np.int64))
+        if settings is not None and len(self.keys) >= settings.ann_min_vectors:
+            build_ann(self.vectors, settings, folder, progress)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -391,23 +441,51 @@ class VectorIndex:
         """Top ``k`` (passage_key, cosine) pairs; a passage with several vectors counts once (its best)."""
         if len(self.keys) == 0:
             return []
-        scores = self.vectors @ query.astype(np.float32)
+        query = query.astype(np.float32)
+        take = min(len(self.keys), k * 3)
+        if self.ann is not None:
+            rows = self._approximate_rows(query, take, allowed)
+            if rows is not None:
+                return self._ranked(rows, self.vectors[rows] @ query, k)
+        scores = self.vectors @ query
         if allowed is not None:
             scores = np.where(allowed, scores, -np.inf)
-        take = min(len(scores), k * 3)
         top = np.argpartition(-scores, take - 1)[:take]
-        # Sort by score, then by key, so ties never depend on argpartition's order.
-        order = sorted(top.tolist(), key=lambda i: (-round(float(scores[i]), 6), int(self.keys[i])))
+        return self._ranked(top, scores[top], k)
+
+    def _approximate_rows(self, query: np.ndarray, take: int, allowed: np.ndarray | None) -> np.ndarray | None:
+        """Candidate rows from the HNSW index, or None when the exact search should answer (a narrow filter)."""
+        count = take
+        if allowed is not None:
+            n_allowed = int(np.count_nonzero(allowed))
+            if n_allowed <= ANN_EXACT_SUBSET:
+                subset = np.flatnonzero(allowed)
+                if len(subset) == 0:
+                    return subset
+                scores = self.vectors[subset] @ query
+                keep = min(len(subset), take)
+                return subset[np.argpartition(-scores, keep - 1)[:keep]]
+            # ask for enough candidates that about ``take`` pass the filter
+            count = min(len(self.keys), int(take * len(self.keys) / n_allowed * 1.5) + 1)
+        found = self.ann.search(query, count)
+        rows = np.asarray(found.keys, dtype=np.int64)
+        if allowed is not None:
+            rows = rows[allowed[rows]]
+        return rows
+
+    def _ranked(self, rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        # Sort by score, then by key, so ties never depend on argpartition's (or the graph's) order.
+        pairs = sorted(zip(rows.tolist(), scores.tolist()), key=lambda rs: (-round(float(rs[1]), 6), int(self.keys[rs[0]])))
         seen: set[int] = set()
         hits: list[tuple[int, float]] = []
-        for i in order:
-            if not np.isfinite(scores[i]):
+        for row, score in pairs:
+            if not np.isfinite(score):
                 break
-            key = int(self.keys[i])
+            key = int(self.keys[row])
             if key in seen:
                 continue
             seen.add(key)
-            hits.append((key, round(float(scores[i]), 6)))
+            hits.append((key, round(float(score), 6)))
             if len(hits) == k:
                 break
         return hits
