@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import json
 import time
 import unicodedata
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from curbside.corpus.documents import Document, IngestProblem, IngestReport, summarize_problems
+from curbside.corpus.eutils import FetchedBatch
 from curbside.corpus.library import Deletion, IngestCounts, Library
 from curbside.errors import ConfigurationError, CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
@@ -32,9 +35,9 @@ from curbside.evidence.selection import EvidenceSet, is_citable, select_evidence
 from curbside.retrieval.index import Index, Manifest, index_dir, refresh_index, seed_library_from_index
 from curbside.retrieval.lexicons import drug_names_from_store
 from curbside.retrieval.search import Mode, Searcher, SearchHit
-from curbside.settings import Settings, find_default_corpus_dir, load_settings
+from curbside.settings import LivePubmedSettings, Settings, find_default_corpus_dir, load_settings
 from curbside.understanding import DrugNames, UnderstoodQuestion, understand
-from curbside.writing.article import Article
+from curbside.writing.article import Article, LiveFetch, LiveSearch
 from curbside.writing.extractive import ExtractiveWriter
 from curbside.writing.llm import LLMWriter, OnDraft
 from curbside.writing.writer import Writer
@@ -64,6 +67,7 @@ class IngestResult:
     seconds: float | None = None
     files_skipped: int = 0  # files already ingested whole (same bytes), not read again
     index_rebuilt: bool = True
+    pubmed: dict[str, Any] | None = None  # `ingest pubmed`: the harvest (corpus/eutils.py HarvestSummary)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -77,6 +81,8 @@ class IngestResult:
             out["files_skipped"] = self.files_skipped
             out["index_rebuilt"] = self.index_rebuilt
             out["seconds"] = self.seconds
+        if self.pubmed is not None:
+            out["pubmed"] = self.pubmed
         return out | {
             "problems": [str(p) for p in self.problems],
             "problem_summary": summarize_problems(self.problems),
@@ -354,6 +360,101 @@ class Curbside:
             manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
         return self._ingest_result(manifest, report, counts, started, files_skipped=skipped_files, rebuilt=rebuilt)
 
+    # --- PubMed through E-utilities (corpus/eutils.py; docs/ingestion.md) ---------------------------------
+    def _live_settings(self, api_key: str | None = None, eutils_url: str | None = None) -> LivePubmedSettings:
+        updates = {k: v for k, v in (("api_key", api_key), ("base_url", eutils_url)) if v}
+        return self.settings.live_pubmed.model_copy(update=updates)
+
+    def _fetched_items(self, batch: FetchedBatch, report: IngestReport) -> list[Document | Deletion]:
+        from curbside.corpus.loaders.medline import iter_medline
+
+        return list(iter_medline(io.BytesIO(batch.xml), report, name=batch.label,
+                                 passage_chars=self.settings.ingest.passage_chars))
+
+    def ingest_pubmed(self, query: str, max_results: int, *, api_key: str | None = None,
+                      eutils_url: str | None = None, embed: bool = False, progress: Progress | None = None,
+                      on_items: Callable[[int], None] | None = None) -> IngestResult:
+        """Search PubMed through E-utilities and ingest the first ``max_results`` citations of ``query``
+        (``curbside ingest pubmed``): esearch with history, efetch in batches, each batch upserted into the library
+        before it is recorded as done, so an interrupted run resumes where it stopped (docs/ingestion.md).
+        ``api_key`` and ``eutils_url`` override the ``live_pubmed`` settings."""
+        from curbside.corpus.eutils import EutilsClient, FetchLedger, harvest_pubmed
+
+        self.close()
+        started = time.monotonic()
+        report = IngestReport()
+        counts = IngestCounts()
+        with Library(self.data_dir) as library, EutilsClient(self._live_settings(api_key, eutils_url)) as client:
+            seed_library_from_index(library, self.data_dir)
+
+            def ingest(batch: FetchedBatch) -> list[str]:
+                items = self._fetched_items(batch, report)
+                counts.add(library.ingest(items, source="pubmed"))
+                if on_items:
+                    on_items(counts.items)
+                return [item.doc_id for item in items if isinstance(item, Document)]
+
+            harvest = harvest_pubmed(client, FetchLedger(self.data_dir), query, max_results, ingest,
+                                     progress=progress)
+            manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
+        result = self._ingest_result(manifest, report, counts, started, rebuilt=rebuilt)
+        result.pubmed = dataclasses.asdict(harvest)
+        return result
+
+    def _live_search(self, evidence: EvidenceSet, *, eutils_url: str | None = None) -> tuple[LiveSearch, EvidenceSet]:
+        """``ask --live-pubmed``: when the index holds too little for the question, search PubMed with its
+        concept terms only (evidence/live_pubmed.py), ingest the best citations and gather the evidence again.
+        A failed search leaves the evidence as it was and says why."""
+        from curbside.corpus.eutils import EutilsClient, FetchLedger, FetchRecord, search_and_fetch, utc_now
+        from curbside.errors import LiveSearchError
+        from curbside.evidence.live_pubmed import LiveSearchStatus, live_query, needs_live_search
+
+        settings = self._live_settings(eutils_url=eutils_url)
+        if not needs_live_search(evidence, settings.ask_min_sentences):
+            return LiveSearch(status=LiveSearchStatus.NOT_NEEDED), evidence
+        understood = evidence.understood
+        query = live_query(understood, self.drug_names)
+        if not query.queries:
+            return LiveSearch(status=LiveSearchStatus.NO_TERMS,
+                              message="no drug, condition or clinical term of the question could be searched"), evidence
+        searched_at = utc_now()
+        text = query.queries[0]
+        try:
+            with EutilsClient(settings) as client:
+                for text in query.queries:  # the fullest query first; broader ones when it finds nothing
+                    pmids, batch = search_and_fetch(client, text, settings.ask_max_results)
+                    if batch is not None:
+                        break
+        except LiveSearchError as exc:
+            return LiveSearch(status=LiveSearchStatus.FAILED, query=text, searched_at=searched_at,
+                              message=f"{exc} The article answers from the local index only."), evidence
+        if batch is None:
+            return LiveSearch(status=LiveSearchStatus.NOTHING_FOUND, query=text, searched_at=searched_at,
+                              message="PubMed found no citation for these terms"), evidence
+        report = IngestReport()
+        documents = [item for item in self._fetched_items(batch, report) if isinstance(item, Document)]
+        # Recorded before the ingest: a citation recorded but never ingested is never cited, so never shown.
+        FetchLedger(self.data_dir).record(
+            FetchRecord(d.doc_id, batch.fetched_at, text, batch.source_url, "ask") for d in documents)
+        self.ingest_documents(documents, kind="pubmed", report=report, embed=self.settings.embedding.enabled)
+        evidence = self.gather_evidence(self.understand(understood.original, context=understood.context))
+        return LiveSearch(status=LiveSearchStatus.FETCHED, query=text, searched_at=searched_at,
+                          fetched=[d.doc_id for d in documents]), evidence
+
+    def _with_live_fetches(self, article: Article, live: LiveSearch | None) -> Article:
+        """The article with the PubMed fetches of its references (from the ledger: the same on every re-ask of
+        the same snapshot) and, when live search was on, what it did."""
+        from curbside.corpus.eutils import FetchLedger
+
+        pmids = {r.pmid or r.doc_id: r.number for r in article.references}
+        fetched = FetchLedger(self.data_dir).fetches_for(pmids)
+        records = [LiveFetch(citation=pmids[p], pmid=p, fetched_at=f.fetched_at, query=f.query,
+                             source_url=f.source_url, via=f.via) for p, f in fetched.items()]
+        records.sort(key=lambda r: r.citation)
+        if not records and live is None:
+            return article
+        return article.model_copy(update={"live_fetches": records, "live_search": live})
+
     def refresh(self, *, embed: bool = True, progress: Progress | None = None) -> Manifest:
         """Rebuild the index from the document library (``curbside ingest refresh``)."""
         self.close()
@@ -511,19 +612,29 @@ class Curbside:
         return LLMWriter(llm, self.settings.evidence, preset=self.settings.preset, api_key=llm.api_key())
 
     def ask(self, question: str, *, context: str | None = None, article_id: str | None = None,
-            on_draft: OnDraft | None = None) -> Article:
+            on_draft: OnDraft | None = None, live_pubmed: bool | None = None,
+            eutils_url: str | None = None) -> Article:
         """Answer a question with an article composed from cited passages, by the writer the settings choose
         (``writer``: extractive, the default, or llm; see docs/llm-writer.md). ``on_draft`` receives the LLM
-        writer's unverified claims as a streamed answer arrives (the web app's building page)."""
+        writer's unverified claims as a streamed answer arrives (the web app's building page).
+
+        ``live_pubmed`` (default: the ``live_pubmed.on_ask`` setting, off) searches PubMed when the index holds
+        too little, ingests what it finds and answers from it too (:meth:`_live_search`); ``eutils_url``
+        overrides the E-utilities address."""
         writer = self.writer()
         evidence = self.gather_evidence(self.understand(question, context=context))
+        live: LiveSearch | None = None
+        if self.settings.live_pubmed.on_ask if live_pubmed is None else live_pubmed:
+            live, evidence = self._live_search(evidence, eutils_url=eutils_url)
         clinical = self.analyze_clinical(evidence.understood, evidence=evidence)
         snapshot = self.index.corpus_snapshot
         if isinstance(writer, LLMWriter):
-            return writer.write(question.strip(), evidence, corpus_snapshot=snapshot, article_id=article_id,
-                                clinical=clinical, on_draft=on_draft)
-        return writer.write(question.strip(), evidence, corpus_snapshot=snapshot, article_id=article_id,
-                            clinical=clinical)
+            article = writer.write(question.strip(), evidence, corpus_snapshot=snapshot, article_id=article_id,
+                                   clinical=clinical, on_draft=on_draft)
+        else:
+            article = writer.write(question.strip(), evidence, corpus_snapshot=snapshot, article_id=article_id,
+                                   clinical=clinical)
+        return self._with_live_fetches(article, live)
 
     def ask_many(self, questions: Iterable[str | tuple[str, str]]) -> Iterator[BatchAnswer]:
         """Answer each question in turn (``curbside ask --questions FILE``), in one process.

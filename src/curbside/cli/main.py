@@ -178,11 +178,20 @@ def _render(article: Article, fmt: str) -> str:
 @click.option("--context", default=None,
               help="Patient context given apart from the question (age, history, drugs and doses).")
 @writer_options
+@click.option("--live-pubmed", is_flag=True, default=False,
+              help="When the index holds too little, search PubMed (NCBI E-utilities) with the question's drug, "
+                   "condition and clinical terms only, ingest the best citations and answer from them too.")
+@click.option("--eutils-url", default=None, help="E-utilities address (default NCBI's; a mirror or a test server).")
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, questions_file: Path | None, fmt: str | None,
-        context: str | None) -> None:
+        context: str | None, live_pubmed: bool, eutils_url: str | None) -> None:
     """Answer QUESTION with a cited article ('-' reads the question from standard input)."""
     engine = _engine(ctx)
+    if live_pubmed or eutils_url:
+        live = {"on_ask": True} if live_pubmed else {}
+        live |= {"base_url": eutils_url} if eutils_url else {}
+        engine.settings = engine.settings.model_copy(
+            update={"live_pubmed": engine.settings.live_pubmed.model_copy(update=live)})
     if questions_file is not None:
         if question:
             raise click.UsageError("Give either QUESTION or --questions FILE, not both.")
@@ -270,6 +279,7 @@ from curbside.cli import (
     backup_commands,  # noqa: F401  (registers `curbside backup`, `restore`)
     eval_commands,  # noqa: F401  (registers `curbside eval ...`)
     ingest_commands,  # noqa: F401  (registers `curbside ingest medline|refresh`, `show`)
+    pubmed_commands,  # noqa: F401  (registers `curbside ingest pubmed`)
     train_commands,  # noqa: F401  (registers `curbside train ...`)
     web_commands,  # noqa: F401  (registers `curbside serve`, `users`, `samples`)
 )

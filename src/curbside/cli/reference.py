@@ -22,6 +22,11 @@ HELP_WIDTH = 88
 LIBRARY_CALLS: dict[str, tuple[str, ...]] = {
     "ingest starter": ("curbside.engine:Curbside.ingest_starter",),
     "ingest bioasq": ("curbside.engine:Curbside.ingest_bioasq",),
+    "ingest pubmed": ("curbside.engine:Curbside.ingest_pubmed",),
+    # H12-core's commands (listed here so that the reference renders; their owner may move them)
+    "ingest medline": ("curbside.engine:Curbside.ingest_medline",),
+    "ingest refresh": ("curbside.engine:Curbside.refresh",),
+    "show": ("curbside.engine:Curbside.show",),
     "search": ("curbside.engine:Curbside.search", "curbside.engine:Curbside.search_results"),
     "ask": ("curbside.engine:Curbside.ask", "curbside.engine:Curbside.ask_many", "curbside.engine:read_question_file"),
     "understand": ("curbside.engine:Curbside.understand",),

@@ -306,7 +306,7 @@ class HarvestState:
 
 
 @dataclass(frozen=True)
-class LiveFetch:
+class FetchRecord:
     """One citation fetched from E-utilities: when, by which search, from which address, by which command."""
 
     pmid: str
@@ -363,7 +363,7 @@ class FetchLedger:
             fetched = {p for (p,) in conn.execute("SELECT pmid FROM harvest_pmids WHERE key = ?", (key,))}
         return HarvestState(key, row[0], row[1], row[2], row[3], row[4], row[5], fetched, bool(row[6]))
 
-    def save(self, state: HarvestState, new_fetches: Iterable[LiveFetch] = ()) -> None:
+    def save(self, state: HarvestState, new_fetches: Iterable[FetchRecord] = ()) -> None:
         """The harvest's position and the fetches of its last batch, in one transaction."""
         fetches = list(new_fetches)
         with self._connect() as conn:
@@ -377,30 +377,30 @@ class FetchLedger:
                              [(state.key, f.pmid) for f in fetches])
             self._record(conn, fetches)
 
-    def record(self, fetches: Iterable[LiveFetch]) -> None:
+    def record(self, fetches: Iterable[FetchRecord]) -> None:
         with self._connect() as conn:
             self._record(conn, list(fetches))
 
     @staticmethod
-    def _record(conn: sqlite3.Connection, fetches: list[LiveFetch]) -> None:
+    def _record(conn: sqlite3.Connection, fetches: list[FetchRecord]) -> None:
         conn.executemany(
             "INSERT OR REPLACE INTO fetches (pmid, fetched_at, query, source_url, via) VALUES (?, ?, ?, ?, ?)",
             [(f.pmid, f.fetched_at, f.query, f.source_url, f.via) for f in fetches],
         )
 
-    def fetches_for(self, pmids: Iterable[str]) -> dict[str, LiveFetch]:
+    def fetches_for(self, pmids: Iterable[str]) -> dict[str, FetchRecord]:
         """The latest E-utilities fetch of each of ``pmids`` that came from there (others are left out)."""
         wanted = sorted(set(pmids))
         if not wanted or not self.path.is_file():
             return {}
-        found: dict[str, LiveFetch] = {}
+        found: dict[str, FetchRecord] = {}
         with self._connect() as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
                 rows = conn.execute(
                     f"SELECT pmid, fetched_at, query, source_url, via FROM fetches WHERE pmid IN "
                     f"({','.join('?' * len(chunk))})", chunk)
-                found.update({r[0]: LiveFetch(*r) for r in rows})
+                found.update({r[0]: FetchRecord(*r) for r in rows})
         return found
 
 
@@ -455,7 +455,7 @@ def harvest_pubmed(client: EutilsClient, ledger: FetchLedger, query: str, max_re
         pmids = list(dict.fromkeys(ingest(batch)))
         new = [p for p in pmids if p not in state.fetched]
         state.fetched.update(pmids)
-        ledger.save(state, [LiveFetch(p, batch.fetched_at, query, batch.source_url, "ingest") for p in pmids])
+        ledger.save(state, [FetchRecord(p, batch.fetched_at, query, batch.source_url, "ingest") for p in pmids])
         say(f"PubMed: {len(state.fetched)}/{state.target} citations fetched")
         return len(new)
 

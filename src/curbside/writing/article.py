@@ -29,6 +29,7 @@ from curbside.evidence.assessment import Classification, Determination, LabelSta
 from curbside.evidence.dosing import DoseStatus
 from curbside.evidence.grading import Certainty
 from curbside.evidence.interactions import DrugRole, InteractionSeverity, InteractionSourceKind
+from curbside.evidence.live_pubmed import LiveSearchStatus
 from curbside.evidence.selection import EvidenceStatus
 from curbside.evidence.statistics import Direction
 from curbside.understanding.expansions import Expansion
@@ -43,7 +44,7 @@ __all__ = [
     "CitedStatement", "Classification", "Conflict", "DerivedFact", "Determination", "Direction", "DocType", "DoseCheck",
     "DoseStatus", "DrugRole",
     "EvidenceStatus", "Expansion", "InteractionFinding", "InteractionScope", "InteractionSeverity", "InteractionSource",
-    "InteractionSourceKind", "LabelStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
+    "InteractionSourceKind", "LabelStatus", "LiveFetch", "LiveSearch", "LiveSearchStatus", "NearbyDocument", "PatientContext", "QueryInfo", "QuestionType",
     "Quote", "RankedOption", "Reference", "RemovedClaim", "RewriteCounts", "Section", "Support", "Verification",
     "WriterInfo",
 ]
@@ -410,6 +411,29 @@ class InteractionScope(_Model):
     table_coverage: list[str] = Field(description="every generic the curated interaction table knows, by name or class")
 
 
+class LiveFetch(_Model):
+    """A cited reference that came from PubMed through E-utilities (``ask --live-pubmed`` or ``curbside ingest
+    pubmed``): when it was fetched, by which search and from which address, so that the article can be
+    reproduced from the same snapshot."""
+
+    citation: int = Field(description="the reference number")
+    pmid: str
+    fetched_at: str = Field(description="when it was fetched (UTC, ISO 8601)")
+    query: str = Field(description="the PubMed search that found it (concept terms only, never patient text)")
+    source_url: str = Field(description="the E-utilities address it came from (no parameters, no key)")
+    via: str = Field(description="'ask' (a live search for a question) or 'ingest' (curbside ingest pubmed)")
+
+
+class LiveSearch(_Model):
+    """What the live PubMed search of this ask did (``ask --live-pubmed``; null when live search was off)."""
+
+    status: LiveSearchStatus
+    query: str | None = Field(None, description="the last search sent (concept terms only)")
+    searched_at: str | None = Field(None, description="when (UTC, ISO 8601)")
+    fetched: list[str] = Field([], description="the PMIDs fetched and ingested")
+    message: str | None = Field(None, description="why nothing was fetched, or the error when the search failed")
+
+
 class Article(_Model):
     """Curbside's answer to one question: ``curbside ask --format json`` and ``Curbside.ask()`` return it."""
 
@@ -477,6 +501,12 @@ class Article(_Model):
     )
     interaction_check: InteractionScope | None = Field(
         None, description="how far the interaction check reaches, when two or more drugs were checked"
+    )
+    live_fetches: list[LiveFetch] = Field(
+        [], description="the cited references that were fetched live from PubMed, with when and by which search"
+    )
+    live_search: LiveSearch | None = Field(
+        None, description="what this ask's live PubMed search did (ask --live-pubmed); null when it was off"
     )
 
     @model_validator(mode="after")

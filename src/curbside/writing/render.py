@@ -73,6 +73,27 @@ def reference_flag_labels(r: Reference) -> list[str]:
     return [REFERENCE_FLAG_LABELS.get(flag, flag.replace("_", " ").capitalize()) for flag in r.flags]
 
 
+def live_fetch_note(article: Article, number: int) -> str:
+    """The words after a reference that came from E-utilities (Article.live_fetches): when, by which search."""
+    for fetch in article.live_fetches:
+        if fetch.citation == number:
+            return f" Fetched from PubMed on {fetch.fetched_at} (search: {fetch.query})."
+    return ""
+
+
+def live_search_words(article: Article) -> str | None:
+    """What this ask's live PubMed search did, in words; None when it was off or not needed."""
+    live = article.live_search
+    if live is None or live.status == "not_needed":
+        return None
+    if live.status == "fetched":
+        return (f"Live PubMed search ({live.query}) at {live.searched_at}: {len(live.fetched)} citation(s) fetched "
+                "and added to the knowledge base.")
+    if live.status == "failed":
+        return f"Live PubMed search failed: {live.message}"
+    return f"Live PubMed search: {live.message}."
+
+
 def _reference_line(r: Reference) -> str:
     parts = [f"[{label}]" for label in reference_flag_labels(r)] + [r.title.rstrip(".") + "."]
     if r.organization:
@@ -259,7 +280,9 @@ def to_markdown(article: Article) -> str:
         lines += [f"- {q}" for q in article.suggested_questions]
     if article.references:
         lines += ["", "## References", ""]
-        lines += [f"{r.number}. {_reference_line(r)}" for r in article.references]
+        lines += [f"{r.number}. {_reference_line(r)}{live_fetch_note(article, r.number)}" for r in article.references]
+    if (searched := live_search_words(article)) is not None:
+        lines += ["", f"_{searched}_"]
     lines += [
         "",
         "---",
@@ -330,11 +353,13 @@ def to_html(article: Article) -> str:
         body.append('<section id="references"><h2>References</h2><ol>')
         for r in article.references:
             link = f' <a href="{e(r.url)}">{e(r.url)}</a>' if r.url else ""
-            text = _reference_line(r)
+            text = _reference_line(r) + live_fetch_note(article, r.number)
             if r.url:
                 text = text.replace(r.url, "").rstrip(" \u00b7")
             body.append(f'<li id="ref-{r.number}">{e(text)}{link}</li>')
         body.append("</ol></section>")
+    if (searched := live_search_words(article)) is not None:
+        body.append(f'<p class="live-search">{e(searched)}</p>')
     body.append(f'<footer><p class="snapshot">Corpus snapshot {e(article.corpus_snapshot)}</p><p class="disclaimer">{e(article.disclaimer)}</p></footer>')
     return (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
