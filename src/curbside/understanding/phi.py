@@ -659,7 +659,8 @@ def _lowercase_names(text: str) -> Iterator[_Span]:
         if (
             _LOWERCASE_CUE_BEFORE.search(text[max(0, m.start() - 40) : m.start()])
             and _alien_word(word.title())
-            and word.title() not in census_given_names() | census_surnames()
+            and word.title() not in census_given_names()
+            and word.title() not in census_surnames()
         ):
             yield _Span("name", m.start(), m.end(), "[name]")
 
