@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,8 +48,9 @@ def passage_model(body: dict[str, Any]) -> str:
 
 
 class FakeLLM:
-    def __init__(self, model: Model = passage_model) -> None:
+    def __init__(self, model: Model = passage_model, *, event_delay: float = 0.0) -> None:
         self.model = model
+        self.event_delay = event_delay  # seconds between streamed events: a slow model, for pages that show drafts
         self.bodies: list[dict[str, Any]] = []
         self.raw: list[bytes] = []
         outer = self
@@ -67,6 +69,8 @@ class FakeLLM:
                     for i in range(0, len(content), 16):
                         event = {"choices": [{"delta": {"content": content[i:i + 16]}}]}
                         self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(outer.event_delay)
                     self.wfile.write(b"data: [DONE]\n\n")
                     return
                 payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()

@@ -78,6 +78,9 @@ class Publisher:
         self.engine_error: str | None = None
         self.corpus_snapshot: str | None = None  # of the index the engine has open
         self._index_stamp: tuple[int, int] | None = None
+        # The LLM writer's unverified claims while an article is built (article id -> claims so far), for the
+        # building page; dropped when the build ends, so only the verified article is ever kept.
+        self._drafts: dict[str, list[str]] = {}
 
     @cached_property
     def secret_key(self) -> str:
@@ -86,11 +89,21 @@ class Publisher:
 
     def _ask(self, question: str, context: str | None, article_id: str) -> ArticleDocument:
         self._follow_index_switch()
+
+        def on_draft(claims: list[str]) -> None:
+            self._drafts[article_id] = claims  # one assignment: readers see the old list or the new one
+
         try:
-            return self.engine.ask(question, context=context, article_id=article_id)
+            return self.engine.ask(question, context=context, article_id=article_id, on_draft=on_draft)
         except IndexError_ as exc:  # the index went away or was damaged under the running server
             self._engine_failed(exc)
             raise
+        finally:
+            self._drafts.pop(article_id, None)
+
+    def draft(self, article_id: str) -> list[str]:
+        """The claims the LLM writer has written so far for an article being built (unverified; [] when none)."""
+        return list(self._drafts.get(article_id, ()))
 
     def _embed(self, question: str) -> np.ndarray | None:
         # Related questions use the index's own embedder; without one (an index built without embeddings, as

@@ -193,6 +193,9 @@ def get_article(article_id: str, request: Request, audience: Audience = "physici
     payload = article_payload(read, audience)
     # 202 while the version is still being built: the workflow fields are there, the article is not yet.
     status = 202 if read.view.build_state in (BuildState.PENDING, BuildState.BUILDING) else 200
+    if status == 202 and (read.view.can_see_drafts or read.view.is_asker):
+        # The LLM writer's claims so far, unverified (streamed from the endpoint); the verified article replaces them.
+        payload["draft"] = publisher_of(request).draft(article_id)
     return JSONResponse(payload, status_code=status)
 
 

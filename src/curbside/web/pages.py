@@ -241,7 +241,9 @@ def build_status(request: Request, article_id: str, user: UserInfo | None = Depe
     """Polled by HTMX while an article is built; tells the page to reload once it is ready."""
     view = publisher_of(request).store.get(article_id, user)
     if view.build_state in (BuildState.PENDING, BuildState.BUILDING):
-        return render(request, "_building.html", view=view)
+        # The LLM writer's unverified draft, for those who may see unpublished versions (the asker, reviewers).
+        draft = publisher_of(request).draft(view.id) if view.can_see_drafts or view.is_asker else []
+        return render(request, "_building.html", view=view, draft=draft)
     return Response(status_code=200, headers={"HX-Refresh": "true"})
 
 
