@@ -31,7 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-from xml.sax.saxutils import escape
+
+from support.medline_xml import FOOTER, HEADER, Citation
 
 HOST = "127.0.0.1"
 PATH = "/entrez/eutils/"
@@ -60,57 +61,17 @@ class SyntheticRecord:
         return " ".join(parts).lower()
 
     def to_xml(self) -> str:
-        abstract = "".join(
-            f'<AbstractText Label="{escape(label)}" NlmCategory="{escape(label.split()[0])}">{escape(text)}'
-            "</AbstractText>" if label else f"<AbstractText>{escape(text)}</AbstractText>"
-            for label, text in self.abstract
-        )
-        authors = "".join(
-            f'<Author ValidYN="Y"><LastName>{escape(last)}</LastName><ForeName>{escape(first)}</ForeName>'
-            f"<Initials>{first[:1]}</Initials></Author>" for last, first in self.authors
-        )
-        pub_types = "".join(f'<PublicationType UI="D0{16428 + i}">{escape(t)}</PublicationType>'
-                            for i, t in enumerate(self.publication_types))
-        mesh = "".join(f'<MeshHeading><DescriptorName UI="D00{3882 + i}" MajorTopicYN="N">{escape(m)}'
-                       "</DescriptorName></MeshHeading>" for i, m in enumerate(self.mesh))
-        keywords = "".join(f'<Keyword MajorTopicYN="N">{escape(k)}</Keyword>' for k in self.keywords)
-        doi = f'<ELocationID EIdType="doi" ValidYN="Y">{escape(self.doi)}</ELocationID>' if self.doi else ""
-        ids = f'<ArticleId IdType="pubmed">{self.pmid}</ArticleId>'
-        ids += f'<ArticleId IdType="doi">{escape(self.doi)}</ArticleId>' if self.doi else ""
-        ids += f'<ArticleId IdType="pmc">{self.pmcid}</ArticleId>' if self.pmcid else ""
-        return (
-            '<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM" IndexingMethod="Automated">'
-            f'<PMID Version="1">{self.pmid}</PMID>'
-            f"<DateCompleted><Year>{self.year}</Year><Month>06</Month><Day>15</Day></DateCompleted>"
-            '<Article PubModel="Print-Electronic"><Journal><ISSN IssnType="Electronic">1462-0332</ISSN>'
-            f'<JournalIssue CitedMedium="Internet"><Volume>{self.year - 1960}</Volume><Issue>4</Issue>'
-            f"<PubDate><Year>{self.year}</Year><Month>Apr</Month></PubDate></JournalIssue>"
-            f"<Title>{escape(self.journal)}</Title><ISOAbbreviation>{escape(self.journal[:20])}</ISOAbbreviation>"
-            f"</Journal><ArticleTitle>{escape(self.title)}</ArticleTitle>"
-            f"<Pagination><MedlinePgn>101-9</MedlinePgn></Pagination>{doi}"
-            f"<Abstract>{abstract}</Abstract>"
-            f'<AuthorList CompleteYN="Y">{authors}</AuthorList><Language>eng</Language>'
-            f"<PublicationTypeList>{pub_types}</PublicationTypeList></Article>"
-            "<MedlineJournalInfo><Country>England</Country>"
-            f"<MedlineTA>{escape(self.journal[:20])}</MedlineTA><NlmUniqueID>100883501</NlmUniqueID>"
-            "<ISSNLinking>1462-0324</ISSNLinking></MedlineJournalInfo>"
-            f"<MeshHeadingList>{mesh}</MeshHeadingList>"
-            + (f'<KeywordList Owner="NOTNLM">{keywords}</KeywordList>' if keywords else "")
-            + "</MedlineCitation><PubmedData><History>"
-            f'<PubMedPubDate PubStatus="pubmed"><Year>{self.year}</Year><Month>4</Month><Day>2</Day></PubMedPubDate>'
-            f"</History><PublicationStatus>ppublish</PublicationStatus><ArticleIdList>{ids}</ArticleIdList>"
-            "</PubmedData></PubmedArticle>"
-        )
-
-
-ARTICLE_SET_HEAD = (
-    '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN" '
-    '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">\n<PubmedArticleSet>\n'
-)
+        """The record as a PubmedArticle (the one test writer of MEDLINE XML: support/medline_xml.py)."""
+        return Citation(
+            pmid=self.pmid, title=self.title, sections=self.abstract, journal=self.journal, year=self.year,
+            authors=tuple((last, first[:1]) for last, first in self.authors),
+            publication_types=self.publication_types, mesh=self.mesh, keywords=self.keywords, doi=self.doi,
+            pmcid=self.pmcid,
+        ).xml()
 
 
 def article_set(records: Sequence[SyntheticRecord]) -> bytes:
-    return (ARTICLE_SET_HEAD + "\n".join(r.to_xml() for r in records) + "\n</PubmedArticleSet>\n").encode("utf-8")
+    return (HEADER + "".join(r.to_xml() for r in records) + FOOTER).encode("utf-8")
 
 
 MDA5_QUERY = "anti-MDA5 dermatomyositis interstitial lung disease"
