@@ -2,7 +2,7 @@
 """The web app under load: readers of published articles and askers at the same time, on loopback.
 
     python bench/bench_load.py --data-dir /tmp/starter-data [--readers 50] [--askers 5] [--seconds 60]
-                               [--articles 20] [--workers 1]
+                               [--articles 20] [--workers 1] [--probe-interval 0.05]
 
 Starts `curbside serve` on 127.0.0.1 (a free port, a fresh SQLite database in a temporary folder, the index of
 --data-dir), adds a clinician and a reviewer, asks and approves --articles questions, then for --seconds runs
@@ -46,6 +46,7 @@ HOST = "127.0.0.1"
 PASSWORD = "load bench password 1"
 GOAL_P95_MS = 200.0
 GOAL_ROUTES = ("GET /articles/{id}", "GET /api/articles/{id}")
+BASELINE_ROUTE = "GET /api/health (baseline)"
 MEMORY_FLAT_RATIO = 0.10
 CURBSIDE = Path(sys.executable).with_name("curbside")
 
@@ -197,6 +198,18 @@ async def reader(connection: KeepAliveConnection, rec: Recorder, article_ids: li
         await connection.close()
 
 
+async def prober(connection: KeepAliveConnection, rec: Recorder, deadline: float, interval: float) -> None:
+    """A trivial route (``GET /api/health``: no database, no rendering) read every ``interval`` seconds on its own
+    connection, in the same run: its latency is what the server's queue and the machine's other work add to any
+    request, so the article routes' figures can be read as a ratio to it on a machine that is not quiet."""
+    try:
+        while time.monotonic() < deadline:
+            await rec.get(connection, BASELINE_ROUTE, "/api/health")
+            await asyncio.sleep(interval)
+    finally:
+        await connection.close()
+
+
 async def asker(client: httpx.AsyncClient, rec: Recorder, token: str, questions: list[str], deadline: float,
                 rng: random.Random) -> None:
     headers = {"Authorization": f"Bearer {token}"}
@@ -281,6 +294,7 @@ async def run_load(port: int, pid: int, args: argparse.Namespace) -> dict[str, o
               for _ in range(args.readers)),
             *(asker(client, rec, token, QUESTIONS[args.articles:], deadline, random.Random(rng.random()))
               for _ in range(args.askers)),
+            *([prober(KeepAliveConnection(HOST, port), rec, deadline, args.probe_interval)] if args.probe_interval > 0 else []),
         )
         elapsed = time.monotonic() - started
         client_cpu = process_cpu_seconds(os.getpid()) - client_cpu
@@ -300,6 +314,10 @@ async def run_load(port: int, pid: int, args: argparse.Namespace) -> dict[str, o
         "cpu_cores_used": {"server": round(server_cpu / elapsed, 2), "load_client": round(client_cpu / elapsed, 2)},
         "load_average_1min": {"min": min(loads), "mean": round(statistics.fmean(loads), 2), "max": max(loads)},
         "routes": routes,
+        # Each goal route's p50 and p95 over the trivial route's, measured at the same time on the same server.
+        "ratio_to_baseline": {r: {q: round(routes[r][q] / routes[BASELINE_ROUTE][q], 2) for q in ("p50_ms", "p95_ms")}  # type: ignore[index,operator]
+                              for r in GOAL_ROUTES if r in routes and BASELINE_ROUTE in routes
+                              and "p95_ms" in routes[r] and "p95_ms" in routes[BASELINE_ROUTE]},
         "errors": errors,
         "memory_mb": {"first_10s": round(first, 1), "last_10s": round(last, 1),
                       "peak": round(max(mb for _, mb in memory), 1), "trend_mb_per_min": round(slope, 1)},
@@ -337,6 +355,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--articles", type=int, default=20, help="questions asked and approved before the load")
     parser.add_argument("--workers", type=int, default=1, help="curbside serve --workers")
+    parser.add_argument("--probe-interval", type=float, default=0.05,
+                        help="seconds between reads of the trivial baseline route (GET /api/health); 0: none")
     args = parser.parse_args()
     if not 1 <= args.articles < len(QUESTIONS):
         parser.error(f"--articles must be between 1 and {len(QUESTIONS) - 1}")
