@@ -278,6 +278,7 @@ def eval_group() -> None:
 from curbside.cli import (
     backup_commands,  # noqa: F401  (registers `curbside backup`, `restore`)
     eval_commands,  # noqa: F401  (registers `curbside eval ...`)
+    format_commands,  # noqa: F401  (registers `curbside ingest jats|spl|openfda|guideline`)
     ingest_commands,  # noqa: F401  (registers `curbside ingest medline|refresh`, `show`)
     pubmed_commands,  # noqa: F401  (registers `curbside ingest pubmed`)
     train_commands,  # noqa: F401  (registers `curbside train ...`)
