@@ -16,7 +16,7 @@ measured in the same run, is a plain word-overlap check (existing citations and 
 content words in the cited passages, nothing else).
 
 Latency: every labelled claim checked once by a fresh verifier (per claim), and articles of 15 claims over
-their passages (a fresh verifier each, as the LLM writer does per article), with the same for the baseline.
+their passages, each by a fresh verifier (its sentence cache empty).
 
     python bench/eval_verifier.py [--kqa ../shared/eval/kqa/nli_claims_dev.csv] [--embed] [--json]
 """
@@ -174,8 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.embed:
         embed = embedding_function()
         makers["verifier+embedding"] = lambda: ClaimVerifier(embed=embed)
-    result: dict[str, Any] = {"baseline (word overlap)": {**evaluate(cases, ClaimVerifier, overlap_baseline_flags),
-                                                           "latency": latency(cases, ClaimVerifier)}}
+    # The baseline's verdicts only: it reads the overlap off the full check, so its time would be the verifier's.
+    result: dict[str, Any] = {"baseline (word overlap)": evaluate(cases, ClaimVerifier, overlap_baseline_flags)}
     for name, make in makers.items():
         result[name] = {**evaluate(cases, make, verifier_flags), "latency": latency(cases, make)}
     hand = [c for c in cases if c.source == "hand"]

