@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from curbside.settings import Settings, load_settings
     from curbside.understanding import UnderstoodQuestion
     from curbside.writing.article import ARTICLE_SCHEMA_VERSION, Article
+    from curbside.writing.writer import Writer
 
 # name -> the module that defines it (one place, read by __getattr__ and by the test that checks every name).
 _WHERE: dict[str, str] = {
@@ -48,6 +49,7 @@ _WHERE: dict[str, str] = {
     "ClinicalEvidence": "curbside.evidence.assessment",
     "Article": "curbside.writing.article",
     "ARTICLE_SCHEMA_VERSION": "curbside.writing.article",
+    "Writer": "curbside.writing.writer",
     "UnderstoodQuestion": "curbside.understanding",
     "Settings": "curbside.settings",
     "load_settings": "curbside.settings",
