@@ -116,6 +116,22 @@ def get_list(record: dict[str, Any], key: str, *, required: bool = True) -> list
     return value
 
 
+def expand_paths(paths: Path | Iterable[Path], report: IngestReport, *, suffixes: tuple[str, ...],
+                 what: str) -> Iterator[Path]:
+    """The files among ``paths`` in order: a file as given, a folder's files ending in one of ``suffixes``
+    (searched recursively, sorted; an empty folder is reported). A path that does not exist is an IngestError."""
+    for path in map(Path, [paths] if isinstance(paths, str | Path) else paths):
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
+            if not found:
+                report.problem(str(path), 0, f"no {what} files ({', '.join(suffixes)}) in the folder")
+            yield from found
+        elif path.is_file():
+            yield path
+        else:
+            raise IngestError(f"{what} path {path} does not exist.")
+
+
 # --- years ---------------------------------------------------------------------------------------
 
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
@@ -341,6 +357,23 @@ def repair_mojibake(text: str) -> str:
             return match.group()
 
     return _MOJIBAKE.sub(fix, text)
+
+
+_INLINE_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+
+
+def block_lines(text: str) -> str:
+    """Text rendered from XML blocks, tidied: spaces collapsed, blank lines dropped, and a list marker left alone
+    on its line ("-", when the item's text sits in a nested paragraph) joined to the line after it."""
+    merged: list[str] = []
+    for line in (_INLINE_SPACES.sub(" ", raw).strip() for raw in text.split("\n")):
+        if not line:
+            continue
+        if merged and merged[-1] == "-":
+            merged[-1] = f"- {line}"
+        else:
+            merged.append(line)
+    return "\n".join(merged)
 
 
 def clean_lines(text: str) -> str:

@@ -36,8 +36,7 @@ import lxml.html
 from lxml import etree
 
 from curbside.corpus.documents import DocType, Document, IngestReport
-from curbside.corpus.loaders.common import chunk_text, pack_parts, split_markdown_sections
-from curbside.errors import IngestError
+from curbside.corpus.loaders.common import chunk_text, expand_paths, pack_parts, split_markdown_sections
 
 SOURCE = "guideline"
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
@@ -388,25 +387,16 @@ def iter_guidelines(paths: Path | Iterable[Path], report: IngestReport, *, organ
                     year: int | None = None, passage_chars: int = 1200) -> Iterator[Document]:
     """One GUIDELINE Document per Markdown, HTML or PDF file among ``paths`` (folders searched recursively).
     A file that cannot be read is reported and skipped; the others go on."""
-    for path in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-            if not files:
-                report.problem(str(path), 0, f"no guideline documents ({', '.join(SUFFIXES)}) in the folder")
-        elif path.is_file():
-            files = [path]
-        else:
-            raise IngestError(f"Guideline path {path} does not exist.")
-        for file in files:
-            try:
-                doc = read_guideline(file, organization=organization, year=year, passage_chars=passage_chars)
-            except (ValueError, OSError, etree.ParserError, UnicodeError) as exc:
-                report.problem(str(file), 0, f"{exc}; skipped")
+    for file in expand_paths(paths, report, suffixes=SUFFIXES, what="guideline document"):
+        try:
+            doc = read_guideline(file, organization=organization, year=year, passage_chars=passage_chars)
+        except (ValueError, OSError, etree.ParserError, UnicodeError) as exc:
+            report.problem(str(file), 0, f"{exc}; skipped")
+            continue
+        except Exception as exc:  # noqa: BLE001 - pypdf raises its own errors for damaged PDFs
+            if type(exc).__module__.startswith("pypdf"):
+                report.problem(str(file), 0, f"unreadable PDF: {exc}; skipped")
                 continue
-            except Exception as exc:  # noqa: BLE001 - pypdf raises its own errors for damaged PDFs
-                if type(exc).__module__.startswith("pypdf"):
-                    report.problem(str(file), 0, f"unreadable PDF: {exc}; skipped")
-                    continue
-                raise
-            report.count(SOURCE)
-            yield doc
+            raise
+        report.count(SOURCE)
+        yield doc

@@ -35,9 +35,8 @@ from pathlib import Path
 from lxml import etree
 
 from curbside.corpus.documents import DocType, Document, IngestReport
-from curbside.corpus.loaders.common import classify_study, pack_parts, parse_year, truncate
+from curbside.corpus.loaders.common import block_lines, classify_study, expand_paths, pack_parts, parse_year, truncate
 from curbside.corpus.loaders.pmc_rct import SKIPPED_BODY, UNLABELLED
-from curbside.errors import IngestError
 
 SOURCE = "jats"
 FULL_TEXT = "Full text"
@@ -58,7 +57,6 @@ _CC_URL = re.compile(r"creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/(\
 _CC_WORDS = re.compile(
     r"Creative\s+Commons\s+(Attribution(?:[\s-]+(?:Non-?Commercial|NoDerivatives|No\s+Derivatives|NoDerivs|ShareAlike|Share\s+Alike))*)"
     r"(?:\s+(\d\.\d))?", re.I)
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _SOURCE_SPACE = re.compile(r"\s+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([,.;:)])")
 
@@ -152,26 +150,13 @@ def _render(element: etree._Element, out: list[str]) -> None:
         out.append("\n")
 
 
-def _normalise(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    merged: list[str] = []
-    for line in lines:
-        if not line:
-            continue
-        if merged and merged[-1] == "-":  # a list item whose text sits in a nested paragraph
-            merged[-1] = f"- {line}"
-        else:
-            merged.append(line)
-    return "\n".join(merged)
-
-
 def _section_parts(section: etree._Element, label: str) -> Iterator[tuple[str, str]]:
     """``(label, text)`` parts of a section in document order: its prose, each table and figure caption,
     then its subsections (named "label > title")."""
     prose: list[str] = []
 
     def flush() -> Iterator[tuple[str, str]]:
-        text = _normalise("".join(prose))
+        text = block_lines("".join(prose))
         prose.clear()
         if text:
             yield label, text
@@ -395,19 +380,6 @@ def parse_article(root: etree._Element, *, passage_chars: int = 1200) -> Documen
     return doc
 
 
-def _files(paths: Iterable[Path], report: IngestReport) -> Iterator[Path]:
-    for path in map(Path, paths):
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
-            if not found:
-                report.problem(str(path), 0, "no JATS files (.nxml, .xml, .nxml.gz, .xml.gz) in the folder")
-            yield from found
-        elif path.is_file():
-            yield path
-        else:
-            raise IngestError(f"JATS path {path} does not exist.")
-
-
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False)
 
 
@@ -417,7 +389,7 @@ def iter_jats(paths: Path | Iterable[Path], report: IngestReport, *, passage_cha
     A malformed or unusable file is reported with its line and skipped; a second file with an id already
     given is reported and skipped (the first is kept)."""
     seen: set[str] = set()
-    for file in _files([paths] if isinstance(paths, (str, Path)) else paths, report):
+    for file in expand_paths(paths, report, suffixes=SUFFIXES, what="JATS"):
         try:
             opener = gzip.open if file.name.endswith(".gz") else open
             with opener(file, "rb") as handle:

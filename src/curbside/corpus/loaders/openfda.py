@@ -24,9 +24,8 @@ from typing import IO, Any
 import ijson
 
 from curbside.corpus.documents import DocType, Document, IngestReport
-from curbside.corpus.loaders.common import chunk_text, parse_year
-from curbside.corpus.loaders.spl import LICENSE, SECTION_NAMES
-from curbside.errors import IngestError
+from curbside.corpus.loaders.common import chunk_text, expand_paths, parse_year
+from curbside.corpus.loaders.spl import LICENSE, SECTION_NAMES, label_title
 
 SOURCE = "openfda"
 # openFDA field -> LOINC section code, in the order a label prints them. Fields not listed (product data,
@@ -113,14 +112,10 @@ def _display_name(name: str, *, generic: bool) -> str:
 
 def _title(openfda: dict[str, Any], record: dict[str, Any]) -> str:
     """"Zestril (lisinopril) label", as the SPL loader titles labels (products, then generics not in them)."""
-    brands = list(dict.fromkeys(_display_name(b, generic=False) for b in _strings(openfda.get("brand_name"))))
-    generics = list(dict.fromkeys(_display_name(g, generic=True) for g in _strings(openfda.get("generic_name"))))
-    if not brands:
-        brands = generics[:1] or [_strings(record.get("spl_product_data_elements"))[:1][0][:120]
-                                  if _strings(record.get("spl_product_data_elements")) else "Drug"]
-    name = ", ".join(brands)
-    missing = [g for g in generics if g.lower() not in name.lower()]
-    return f"{name} ({', '.join(missing)}) label" if missing else f"{name} label"
+    brands = [_display_name(b, generic=False) for b in _strings(openfda.get("brand_name"))]
+    generics = [_display_name(g, generic=True) for g in _strings(openfda.get("generic_name"))]
+    product_data = _strings(record.get("spl_product_data_elements"))
+    return label_title(brands or generics[:1], generics, product_data[0] if product_data else "")
 
 
 def parse_label(record: dict[str, Any], *, passage_chars: int = 1200) -> Document:
@@ -177,17 +172,8 @@ def iter_openfda(paths: Path | Iterable[Path], report: IngestReport, *, passage_
     """Every label of the openFDA label files among ``paths`` (``.json``, or the downloads' ``.json.zip``;
     folders are searched for both), one result at a time. Problems name the file and the result's number
     (1-based) as the line."""
-    for path in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith((".json", ".zip")))
-            if not files:
-                report.problem(str(path), 0, "no openFDA .json or .json.zip files in the folder")
-        elif path.is_file():
-            files = [path]
-        else:
-            raise IngestError(f"openFDA path {path} does not exist.")
-        for file in files:
-            yield from _count(_file_labels(file, report, passage_chars), report)
+    for file in expand_paths(paths, report, suffixes=(".json", ".zip"), what="openFDA"):
+        yield from _count(_file_labels(file, report, passage_chars), report)
 
 
 def _count(docs: Iterator[Document], report: IngestReport) -> Iterator[Document]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from curbside.corpus.documents import DocType, Document, IngestReport
-from curbside.corpus.loaders.common import chunk_text, parse_year
+from curbside.corpus.loaders.common import block_lines, chunk_text, expand_paths, parse_year
 from curbside.errors import IngestError
 
 SOURCE = "spl"
@@ -103,7 +103,6 @@ SECTION_NAMES: dict[str, str] = {
     "60561-8": "Other Safety Information",
 }
 _NUMBERING = re.compile(r"^\d+(?:\.\d+)*\s+")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _SOURCE_SPACE = re.compile(r"\s+")
 
 
@@ -139,19 +138,6 @@ def read_loinc_names(folder: Path | None, report: IngestReport) -> dict[str, str
     for code, name in SECTION_NAMES.items():
         names.setdefault(code, name)
     return names
-
-
-def _normalise(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    merged: list[str] = []
-    for line in lines:
-        if not line:
-            continue
-        if merged and merged[-1] == "-":  # a list item whose text sits in a nested paragraph
-            merged[-1] = f"- {line}"
-        else:
-            merged.append(line)
-    return "\n".join(merged)
 
 
 def _inline(element: ET.Element, footnotes: list[str] | None = None) -> str:
@@ -220,7 +206,7 @@ def narrative_text(element: ET.Element | None) -> str:
     footnotes: list[str] = []
     _render(element, out, footnotes)
     out.extend(f"\n{note}\n" for note in footnotes if note)
-    return _normalise("".join(out))
+    return block_lines("".join(out))
 
 
 def _section_title(section: ET.Element) -> str:
@@ -259,18 +245,21 @@ def _unique(values: list[str]) -> list[str]:
     return out
 
 
-def _label_title(root: ET.Element) -> str:
-    """"Viagra (sildenafil citrate) label": the product names, the generic names if not in them."""
-    products = _unique([_inline(n) for p in root.iter(f"{NS}manufacturedProduct") for n in p.findall(f"{NS}name")])
-    generics = _unique([_inline(n) for g in root.iter(f"{NS}genericMedicine") for n in g.findall(f"{NS}name")])
-    if not products:
-        heading = root.find(f"{NS}title")
-        products = [(_inline(heading) if heading is not None else "")[:120] or "Drug"]
-    name = ", ".join(products)
+def label_title(products: list[str], generics: list[str], fallback: str = "Drug") -> str:
+    """"Viagra (sildenafil citrate) label": the product names, then the generic names not in them."""
+    products, generics = _unique(products), _unique(generics)
+    name = ", ".join(products) or fallback[:120] or "Drug"
     missing = [g for g in generics if g.lower() not in name.lower()]
     if missing:
         name = f"{name} ({', '.join(missing)})"
     return f"{name} label"
+
+
+def _label_title(root: ET.Element) -> str:
+    products = [_inline(n) for p in root.iter(f"{NS}manufacturedProduct") for n in p.findall(f"{NS}name")]
+    generics = [_inline(n) for g in root.iter(f"{NS}genericMedicine") for n in g.findall(f"{NS}name")]
+    heading = root.find(f"{NS}title")
+    return label_title(products, generics, _inline(heading) if heading is not None else "")
 
 
 def spl_version(root: ET.Element) -> str:
@@ -278,11 +267,6 @@ def spl_version(root: ET.Element) -> str:
     element = root.find(f"{NS}versionNumber")
     value = (element.get("value") or "").strip() if element is not None else ""
     return value if value.isdigit() else "1"
-
-
-def generic_names(root: ET.Element) -> list[str]:
-    """The generic names of the label's products ("sildenafil citrate"), each once."""
-    return _unique([_inline(n) for g in root.iter(f"{NS}genericMedicine") for n in g.findall(f"{NS}name")])
 
 
 def parse_spl(root: ET.Element, loinc: dict[str, str], *, fallback_id: str, passage_chars: int = 1200) -> Document:
@@ -378,29 +362,20 @@ def iter_spl(paths: Path | Iterable[Path], report: IngestReport, *, passage_char
     """Every SPL label among ``paths``: XML files, folders (searched recursively for ``.xml`` and ``.zip``)
     and DailyMed zips, in order, streamed one label at a time. Every version met is yielded: the library
     keeps the newest (``Document.version``). Section names come from the LOINC CSV beside the files, if any."""
-    for path in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".xml", ".zip"))
-            if not files:
-                report.problem(str(path), 0, "no SPL XML or zip files in the folder")
-        elif path.is_file():
-            files = [path]
-        else:
-            raise IngestError(f"SPL path {path} does not exist.")
-        loinc_by_folder: dict[Path, dict[str, str]] = {}
-        for file in files:
-            loinc = loinc_by_folder.get(file.parent)
-            if loinc is None:
-                loinc = loinc_by_folder[file.parent] = read_loinc_names(file.parent, report)
-            if file.suffix.lower() == ".zip":
-                for doc in iter_dailymed_zip(file, report, loinc=loinc, passage_chars=passage_chars):
-                    report.count(SOURCE)
-                    yield doc
-                continue
-            doc = _load_file(file, loinc, report, passage_chars)
-            if doc is not None:
+    loinc_by_folder: dict[Path, dict[str, str]] = {}
+    for file in expand_paths(paths, report, suffixes=(".xml", ".zip"), what="SPL"):
+        loinc = loinc_by_folder.get(file.parent)
+        if loinc is None:
+            loinc = loinc_by_folder[file.parent] = read_loinc_names(file.parent, report)
+        if file.suffix.lower() == ".zip":
+            for doc in iter_dailymed_zip(file, report, loinc=loinc, passage_chars=passage_chars):
                 report.count(SOURCE)
                 yield doc
+            continue
+        doc = _load_file(file, loinc, report, passage_chars)
+        if doc is not None:
+            report.count(SOURCE)
+            yield doc
 
 
 def newer_version(candidate: Document, kept: Document) -> bool:
