@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import time
+from contextlib import contextmanager
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +197,24 @@ def _file_digest(path: Path, *, full: bool = False) -> str:
     return digest.hexdigest() if full else digest.hexdigest()[:12]
 
 
+@contextmanager
+def _library_writes(data_dir: Path, command: str) -> Iterator[None]:
+    """A full disk while the library is written becomes a clear IngestError: the committed batches stay, the live
+    index is untouched, and the same command resumes once there is space."""
+    from curbside.errors import IngestError
+    from curbside.retrieval.snapshots import is_disk_full
+
+    try:
+        yield
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        raise IngestError(
+            f"The disk holding {data_dir} is full, so the document library could not be written ({exc}). What was "
+            f"committed is kept and the live index (if any) is unchanged. Free some space and run `{command}` again."
+        ) from exc
+
+
 def document_record(doc: Document, origin: str | None = None) -> dict[str, Any]:
     """A stored document as JSON (``curbside show --format json``): metadata, type and level, the retracted and
     expression-of-concern flags, version and its sections (passages)."""
@@ -271,7 +290,7 @@ class Curbside:
         started = time.monotonic()
         # A base ingest: its documents replace those of the previous base ingest in the library; documents
         # added by `ingest medline` and the like stay (docs/ingestion.md).
-        with Library(self.data_dir) as library:
+        with _library_writes(self.data_dir, command), Library(self.data_dir) as library:
             counts = library.ingest(documents, source=kind, replace=True)
             library.set_lexicon(drugs, mesh)
             library.set_base(kind, snapshot, command)
@@ -314,7 +333,8 @@ class Curbside:
         in it are embedded now (else later, by ``curbside embed``). ``on_items`` is told how many items are done."""
         self.close()
         started = time.monotonic()
-        with Library(self.data_dir) as library:
+        with _library_writes(self.data_dir, f"curbside --data-dir {self.data_dir} ingest {kind} ..."), \
+                Library(self.data_dir) as library:
             seed_library_from_index(library, self.data_dir)
             counts = library.ingest(items, source=kind, progress=on_items)
             manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
@@ -339,7 +359,8 @@ class Curbside:
         counts = IngestCounts()
         skipped_files = 0
         done_before = 0
-        with Library(self.data_dir) as library:
+        with _library_writes(self.data_dir, f"curbside --data-dir {self.data_dir} ingest medline ..."), \
+                Library(self.data_dir) as library:
             seed_library_from_index(library, self.data_dir)
             for path in files:
                 digest = _file_digest(path, full=True)
