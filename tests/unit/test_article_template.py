@@ -557,3 +557,26 @@ def test_a_reworded_bullet_is_not_badged_as_a_verbatim_quote(env: jinja2.Environ
     label = html[html.index('id="sec-label"'):]
     label = label[: label.index("</section>")]
     assert "Reworded from the quote" in label and "Verbatim quote" not in label
+
+
+def test_the_llm_writer_and_what_its_verifier_did_are_shown(env: jinja2.Environment) -> None:
+    writer = {"name": "llm", "version": "2", "preset": "default", "settings": {}, "model": "fake-model",
+              "base_url": "http://127.0.0.1:8080/v1"}
+    verification = {"claims_total": 4, "kept": 3, "revised": 1, "removed": 1,
+                    "removed_claims": [{"text": "Start at 1000 mg.", "reason": "'1000 mg' is not in passage 1"}],
+                    "patient_rewrite": {"claims_total": 3, "kept": 2, "removed": 1, "removed_claims": []}}
+    article = {**statin_article(), "writer": writer, "verification": verification}
+    article = Article.model_validate(article).model_dump(mode="json")
+    page = re.sub(r"\s+", " ", render(env, article))
+    assert "by the llm writer v2 (fake-model)" in page
+    assert "4 claims, 3 kept (1 with citations corrected), 1 removed" in page
+    assert "Plain-language rewrites: 2 of 3 passed the same check" in page
+    assert "1000 mg" not in page  # a removed claim is never shown as article text
+    markdown = to_markdown(Article.model_validate(article))
+    assert "writer llm v2 (fake-model at http://127.0.0.1:8080/v1; 4 claims: 3 kept, 1 revised, 1 removed" in markdown
+    fell_back = {**statin_article(), "verification": {"fallback": True, "fallback_reason": "the endpoint timed out"}}
+    fell_back = Article.model_validate(fell_back).model_dump(mode="json")
+    page = re.sub(r"\s+", " ", render(env, fell_back))
+    assert "could not be used (the endpoint timed out), so the extractive writer quoted the sources" in page
+    assert "the LLM writer fell back: the endpoint timed out" in to_markdown(Article.model_validate(fell_back))
+    assert "language model" not in re.sub(r"\s+", " ", render(env, statin_article()))
