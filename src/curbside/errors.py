@@ -54,6 +54,12 @@ class IngestError(CurbsideError):
     """A corpus file could not be ingested at all (not: some malformed lines, which are reported)."""
 
 
+class CorpusFetchError(CurbsideError):
+    """A starter-corpus file could not be downloaded whole, or its size or checksum is not the expected one."""
+
+    exit_code = 7
+
+
 class DocumentNotFoundError(CurbsideError):
     """No stored document has the id asked for (``curbside show``)."""
 

@@ -277,6 +277,7 @@ def eval_group() -> None:
 
 from curbside.cli import (
     backup_commands,  # noqa: F401  (registers `curbside backup`, `restore`)
+    corpus_commands,  # noqa: F401  (registers `curbside corpus fetch`)
     embed_commands,  # noqa: F401  (registers `curbside embed`)
     eval_commands,  # noqa: F401  (registers `curbside eval ...`)
     format_commands,  # noqa: F401  (registers `curbside ingest jats|spl|openfda|guideline`)

@@ -33,6 +33,7 @@ LIBRARY_CALLS: dict[str, tuple[str, ...]] = {
     "ingest guideline": ("curbside.corpus.loaders.guideline_docs:iter_guidelines",
                          "curbside.engine:Curbside.ingest_documents"),
     "embed": ("curbside.retrieval.embed_stage:run_embed_stage",),
+    "corpus fetch": ("curbside.corpus.fetch:fetch_corpus",),
     "search": ("curbside.engine:Curbside.search", "curbside.engine:Curbside.search_results"),
     "ask": ("curbside.engine:Curbside.ask", "curbside.engine:Curbside.ask_many", "curbside.engine:read_question_file"),
     "understand": ("curbside.engine:Curbside.understand",),
