@@ -183,14 +183,46 @@ def _first_json_object(content: str) -> dict[str, Any]:
 
 def parse_draft(content: str) -> Draft:
     """The claims of a model's answer: the first JSON object in it (code fences and chatter around it are
-    skipped); ``UnusableResponse`` when there is none or it holds no claim."""
+    skipped); ``UnusableResponse`` when there is none or it holds no claim. An answer cut off at the token limit
+    keeps its complete claims (each still verified)."""
     data = _first_json_object(content)
+    if "claims" not in data and "bottom_line" not in data:
+        return _salvaged_draft(content)
     raw_claims = data.get("claims", [])
     claims = tuple(c for c in (_claim(v) for v in (raw_claims if isinstance(raw_claims, list) else [])) if c)
     bottom = _claim(data.get("bottom_line"))
     if bottom is None and not claims:
         raise UnusableResponse("the JSON object holds no claim")
     return Draft(bottom, claims)
+
+
+_BOTTOM_LINE_KEY = re.compile(r'"bottom_line"\s*:\s*$')
+
+
+def _salvaged_draft(content: str) -> Draft:
+    """The complete claim objects of an unfinished answer ('{"bottom_line": {...}, "claims": [{...}, {"te'):
+    the one right after "bottom_line" is the bottom line."""
+    decoder = json.JSONDecoder()
+    bottom: Claim | None = None
+    claims: list[Claim] = []
+    end = 0
+    for match in re.finditer(r"\{", content):
+        if match.start() < end:
+            continue  # inside an object already read
+        try:
+            value, end = decoder.raw_decode(content, match.start())
+        except ValueError:
+            continue
+        claim = _claim(value) if isinstance(value, dict) and "text" in value else None
+        if claim is None:
+            continue
+        if bottom is None and not claims and _BOTTOM_LINE_KEY.search(content[:match.start()]):
+            bottom = claim
+        else:
+            claims.append(claim)
+    if bottom is None and not claims:
+        raise UnusableResponse("the JSON object holds no claim")
+    return Draft(bottom, tuple(claims))
 
 
 def parse_rewrites(content: str, count: int) -> dict[int, str]:
