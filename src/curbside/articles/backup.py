@@ -17,7 +17,6 @@ the private text askers gave and the secret key, so it is readable by its owner 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -37,6 +36,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from curbside.articles.db import create_database_engine, migration_scripts, schema_revision, upgrade_database
+from curbside.corpus.fetch import sha256_of as _sha256
 from curbside.errors import BackupError
 from curbside.retrieval.index import INDEX_FORMAT_VERSION, Manifest, index_dir
 from curbside.retrieval.lexical import LEXICAL_SCHEMA_VERSION
@@ -53,7 +53,6 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # SQLite's companions of a live database: the online backup already folded them into the copy.
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 INDEX_COPY_ATTEMPTS = 3  # an index swapped in during the copy is copied again, at most this often
-CHUNK = 1 << 20
 
 
 @dataclass
@@ -104,14 +103,6 @@ class RestoreResult:
 
 
 # --- files ----------------------------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_sqlite(path: Path) -> bool:
