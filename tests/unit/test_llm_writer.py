@@ -411,3 +411,21 @@ def test_a_failed_patient_rewrite_leaves_the_article_as_verified() -> None:
     assert not outcome.report.fallback and outcome.article.bottom_line == GOOD_BOTTOM["text"]
     assert outcome.article.bottom_line_plain is None and outcome.report.patient_rewrite is None
     assert not endpoint.answers
+
+
+@pytest.mark.parametrize("response_format", ["json_object", "json_schema", "none"])
+def test_the_answer_format_asked_for(response_format: str) -> None:
+    endpoint = Endpoint(_answer(GOOD_BOTTOM), _completion(json.dumps({"claims": [{"number": 1, "text": "x"}]})))
+    _write(endpoint, response_format=response_format, patient_rewrite=True)
+    claims_request, rewrite_request = endpoint.bodies()
+    if response_format == "none":
+        assert "response_format" not in claims_request and "response_format" not in rewrite_request
+    elif response_format == "json_object":
+        assert claims_request["response_format"] == rewrite_request["response_format"] == {"type": "json_object"}
+    else:
+        schema = claims_request["response_format"]["json_schema"]["schema"]
+        claim = schema["properties"]["bottom_line"]
+        assert claim["properties"]["passages"]["items"]["maximum"] == 2  # the two passages sent
+        assert claim["properties"]["text"]["maxLength"] == 400 and schema["required"] == ["bottom_line", "claims"]
+        rewrite = rewrite_request["response_format"]["json_schema"]["schema"]
+        assert rewrite["properties"]["claims"]["items"]["properties"]["number"]["maximum"] == 1

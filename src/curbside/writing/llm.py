@@ -85,6 +85,33 @@ words, no jargon, no abbreviations. Keep every number, dose and unit exactly as 
 Answer ONLY with one JSON object of this form: {"claims": [{"number": 1, "text": "..."}]}"""
 
 
+MAX_CLAIM_CHARS = 400  # a sentence longer than this is not one claim (json_schema bounds it; models loop otherwise)
+MAX_CLAIMS = 10
+
+
+def draft_schema(passages: int) -> dict[str, Any]:
+    """The JSON schema of the writer's answer (``llm.response_format = "json_schema"``): passage numbers 1 to
+    ``passages``, bounded sentences and claims."""
+    claim = {"type": "object", "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_CLAIM_CHARS},
+        "passages": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": max(1, passages)},
+                     "minItems": 1, "maxItems": 3}},
+        "required": ["text", "passages"], "additionalProperties": False}
+    return {"type": "object", "properties": {
+        "bottom_line": claim, "claims": {"type": "array", "items": claim, "maxItems": MAX_CLAIMS}},
+        "required": ["bottom_line", "claims"], "additionalProperties": False}
+
+
+def rewrite_schema(claims: int) -> dict[str, Any]:
+    """The JSON schema of the patient rewrite's answer."""
+    item = {"type": "object", "properties": {
+        "number": {"type": "integer", "minimum": 1, "maximum": max(1, claims)},
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_CLAIM_CHARS}},
+        "required": ["number", "text"], "additionalProperties": False}
+    return {"type": "object", "properties": {"claims": {"type": "array", "items": item, "maxItems": claims}},
+            "required": ["claims"], "additionalProperties": False}
+
+
 class UnusableResponse(ValueError):
     """The endpoint answered, but not with claims Curbside can read."""
 
@@ -344,15 +371,23 @@ class ChatClient:
                                     transport=transport)
         self._streaming = settings.stream
 
-    def complete(self, messages: Sequence[dict[str, str]], on_text: Callable[[str], None] | None = None) -> str:
+    def complete(self, messages: Sequence[dict[str, str]], on_text: Callable[[str], None] | None = None,
+                 schema: dict[str, Any] | None = None) -> str:
         """The text of the first choice; ``httpx.HTTPError`` or ``UnusableResponse`` when there is none.
 
         With ``on_text`` (and ``llm.stream``), asks for a streamed answer and hands it the text so far as it
-        arrives; a server that refuses streaming (HTTP 400/422) is asked without it from then on."""
+        arrives; a server that refuses streaming (HTTP 400/422) is asked without it from then on. ``schema`` is
+        the answer's JSON schema, sent when ``llm.response_format`` is json_schema."""
         body: dict[str, Any] = {
             "model": self.settings.model, "messages": list(messages), "temperature": self.settings.temperature,
-            "max_tokens": self.settings.max_tokens, "response_format": {"type": "json_object"},
+            "max_tokens": self.settings.max_tokens,
         }
+        if self.settings.response_format == "json_object" or (self.settings.response_format == "json_schema"
+                                                               and schema is None):
+            body["response_format"] = {"type": "json_object"}
+        elif self.settings.response_format == "json_schema":
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "curbside_answer", "schema": schema}}
         if on_text is None or not self._streaming:
             return _content(self._client.post("chat/completions", json=body))
         body["stream"] = True
@@ -475,7 +510,7 @@ class LLMWriter:
         on_text = (lambda content: on_draft(partial_claims(content))) if on_draft is not None else None
         client = ChatClient(self.settings, self.api_key, self.transport)
         try:
-            content = self._ask(client, messages, report, on_text)
+            content = self._ask(client, messages, report, on_text, draft_schema(len(passages)))
             draft: Draft | None = None
             if content is not None:
                 draft = parse_draft(content)
@@ -490,12 +525,12 @@ class LLMWriter:
         return Outcome(outcome.article.model_copy(update={"verification": report.record()}), report)
 
     def _ask(self, client: ChatClient, messages: list[dict[str, str]], report: VerificationReport,
-             on_text: Callable[[str], None] | None) -> str | None:
+             on_text: Callable[[str], None] | None, schema: dict[str, Any]) -> str | None:
         """The first answer holding claims, within ``llm.attempts`` requests; None when every attempt failed."""
         for _ in range(self.settings.attempts):
             report.attempts += 1
             try:
-                content = client.complete(messages, on_text)
+                content = client.complete(messages, on_text, schema)
                 parse_draft(content)
                 return content
             except (httpx.HTTPError, UnusableResponse) as exc:
@@ -566,7 +601,8 @@ class LLMWriter:
         rewrites: dict[int, str] = {}
         for attempt in range(1, self.settings.attempts + 1):
             try:
-                rewrites = parse_rewrites(client.complete(rewrite_messages([t for t, _ in targets])), len(targets))
+                rewrites = parse_rewrites(client.complete(rewrite_messages([t for t, _ in targets]),
+                                                          schema=rewrite_schema(len(targets))), len(targets))
                 break
             except (httpx.HTTPError, UnusableResponse) as exc:
                 log.warning("patient rewrite attempt %d failed: %s", attempt, _failure(exc))
