@@ -185,6 +185,15 @@ class WebSettings(_Section):
         512, ge=0, le=100_000, description="published article renderings (one per version and audience) and related-"
                                           "question lists each worker keeps in memory; 0 turns the cache off"
     )
+    build_process: bool = Field(
+        True, description="build articles in a separate process per worker (the serving process only reads and "
+                          "writes the database, so readers never wait on a build's CPU or the GIL); false builds in "
+                          "a thread of the serving process"
+    )
+    build_nice: int = Field(
+        10, ge=0, le=19, description="niceness added to the build process, so the operating system runs the "
+                                     "readers' requests first when the CPUs are busy"
+    )
 
 
 WriterName = Literal["extractive", "llm"]  # the writers; one definition for settings and the CLI
@@ -206,6 +215,10 @@ class LLMWriterSettings(_Section):
     timeout_seconds: float = Field(120.0, gt=0, le=3600, description="the longest wait for one response")
     max_tokens: int = Field(1024, ge=16, le=32_768)
     temperature: float = Field(0.0, ge=0, le=2)
+    max_passages: int = Field(
+        12, ge=1, le=30, description="numbered passages sent (the ones the extractive article quotes, in its order); "
+        "fewer make a shorter prompt for a small or slow model"
+    )
     attempts: int = Field(2, ge=1, le=5, description="requests before falling back to the extractive writer")
     on_unsupported: Literal["remove", "mark"] = Field(
         "remove", description="a claim its passages do not support is removed, or kept and marked for a reviewer"

@@ -19,6 +19,7 @@ from typing import Self
 import numpy as np
 
 from curbside.articles.accounts import Accounts, UserInfo
+from curbside.articles.build_process import BuildProcess, embed_question, open_engine
 from curbside.articles.builder import ArticleBuilder
 from curbside.articles.db import Database
 from curbside.articles.samples import SamplesResult, make_samples
@@ -65,6 +66,9 @@ class Publisher:
     def __init__(self, settings: Settings, engine: Curbside | None = None) -> None:
         self.settings = settings
         self.engine = engine if engine is not None else Curbside(settings)
+        # Builds run in a niced child process that holds its own engine (articles/build_process.py), unless the
+        # caller hands an engine over (tests, which share one) or web.build_process is off.
+        self.build_process = BuildProcess(settings) if engine is None and settings.web.build_process else None
         self.db = Database(settings.database_url(), busy_seconds=settings.web.database_busy_seconds)
         self.accounts = Accounts(self.db, settings.web)
         self.store = ArticleStore(self.db, settings)
@@ -94,6 +98,8 @@ class Publisher:
             self._drafts[article_id] = claims  # one assignment: readers see the old list or the new one
 
         try:
+            if self.build_process is not None:
+                return self.build_process.call("ask", question, context, article_id, on_draft=on_draft)
             return self.engine.ask(question, context=context, article_id=article_id, on_draft=on_draft)
         except IndexError_ as exc:  # the index went away or was damaged under the running server
             self._engine_failed(exc)
@@ -106,16 +112,15 @@ class Publisher:
         return list(self._drafts.get(article_id, ()))
 
     def _embed(self, question: str) -> np.ndarray | None:
-        # Related questions use the index's own embedder; without one (an index built without embeddings, as
-        # the `fast` preset does), articles simply have no neighbours and no model is loaded.
-        try:
-            embedder = self.engine.index.embedder
-            if not embedder.settings.enabled:
-                return None
-            return embedder.encode([question])[0]
-        except Exception:
-            log.warning("could not embed the question for related questions", exc_info=True)
-            return None
+        if self.build_process is not None:
+            return self.build_process.call("embed", question)
+        return embed_question(self.engine, question)
+
+    def _close_engine(self) -> None:
+        if self.build_process is not None:
+            self.build_process.call("close_engine")
+        else:
+            self.engine.close()
 
     def start(self, *, warm_up: bool = True) -> None:
         """Start the builder (resuming unfinished builds); warm the engine up so the first answer is quick."""
@@ -129,20 +134,20 @@ class Publisher:
         # loaded here, the first readers after a start do not wait for it (bench/bench_load.py: a p99 of 8 s).
         readability("Warm up.")
         try:
-            stamp = index_stamp(index_dir(self.settings.data_dir))
-            embedder = self.engine.index.embedder
-            if embedder.settings.enabled:
-                embedder.encode(["warm up"])
-            # Reads every part of the index once: a damaged one fails here, not at the first question.
-            self.engine.search("warm up", k=1)
+            if self.build_process is not None:  # the build process closes its engine when this fails
+                stamp, snapshot = self.build_process.call("open")
+            else:
+                try:
+                    stamp, snapshot = open_engine(self.engine)
+                except Exception:
+                    self.engine.close()
+                    raise
         except Exception as exc:  # noqa: BLE001 - reported on /api/health and by 503s to new questions
-            self.engine.close()
             self._engine_failed(exc)
             return
         if self.engine_state == "failed":
-            log.warning("the index opened again (corpus snapshot %s); articles are built again",
-                        self.engine.index.corpus_snapshot)
-        self._index_stamp, self.corpus_snapshot = stamp, self.engine.index.corpus_snapshot
+            log.warning("the index opened again (corpus snapshot %s); articles are built again", snapshot)
+        self._index_stamp, self.corpus_snapshot = stamp, snapshot
         self.engine_state, self.engine_error = "ready", None
 
     def _engine_failed(self, exc: BaseException) -> None:
@@ -157,7 +162,7 @@ class Publisher:
         """Reopen the index when a new snapshot was switched into place since it was opened (builder thread)."""
         if self.engine_state == "ready" and index_stamp(index_dir(self.settings.data_dir)) != self._index_stamp:
             log.warning("a new index snapshot was switched into place; reopening it")
-            self.engine.close()
+            self._close_engine()
             self.warm_up()
 
     def _check_engine(self) -> None:
@@ -217,6 +222,8 @@ class Publisher:
 
     def close(self) -> None:
         self.builder.stop()
+        if self.build_process is not None:
+            self.build_process.close()
         self.db.dispose()
 
     def __enter__(self) -> Self:
