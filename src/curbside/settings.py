@@ -236,9 +236,10 @@ class LLMWriterSettings(_Section):
         "verified like a claim, and one that fails leaves the patient view to the rule-based rewrite"
     )
     response_format: Literal["json_object", "json_schema", "none"] = Field(
-        "json_object", description="how the answer's JSON is asked for: json_object (OpenAI JSON mode), json_schema "
-        "(the writer's schema, with bounded sentence lengths and passage numbers: llama.cpp and vLLM constrain the "
-        "sampler to it), or none (the prompt alone, for servers that reject response_format)"
+        "json_schema", description="how the answer's JSON is asked for: json_schema (the writer's schema, with "
+        "bounded sentence lengths and passage numbers: llama.cpp and vLLM constrain the sampler to it; a server that "
+        "refuses it with HTTP 400/422 is asked again in JSON mode), json_object (OpenAI JSON mode), or none (the "
+        "prompt alone, for servers that reject response_format)"
     )
     min_overlap: float = Field(
         0.5, ge=0, le=1, description="share of a claim's content words that its cited passages must contain"

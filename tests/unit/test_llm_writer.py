@@ -132,7 +132,8 @@ def test_verified_claims_are_kept_revised_or_removed() -> None:
     # The model was asked for JSON, at the configured temperature and token limit.
     body = endpoint.bodies()[0]
     assert body["model"] == "scripted" and body["temperature"] == 0.0 and body["max_tokens"] == 1024
-    assert body["response_format"] == {"type": "json_object"}
+    assert body["response_format"]["type"] == "json_schema"  # the default: the answer's schema
+    assert body["response_format"]["json_schema"]["schema"]["required"] == ["bottom_line", "claims"]
 
 
 def test_injected_instruction_never_reaches_the_model_nor_the_article() -> None:
@@ -429,3 +430,30 @@ def test_the_answer_format_asked_for(response_format: str) -> None:
         assert claim["properties"]["text"]["maxLength"] == 400 and schema["required"] == ["bottom_line", "claims"]
         rewrite = rewrite_request["response_format"]["json_schema"]["schema"]
         assert rewrite["properties"]["claims"]["items"]["properties"]["number"]["maximum"] == 1
+
+
+@pytest.mark.parametrize("status", [400, 422])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_server_that_refuses_the_schema_is_asked_in_json_mode(status: int, streamed: bool) -> None:
+    refusal = httpx.Response(status, json={"error": {"message": "'maxLength' is not permitted"}})
+    answer = json.dumps({"bottom_line": GOOD_BOTTOM, "claims": []})
+    # Streamed, the refusal is first taken for one of streaming; the schema is dropped when it persists.
+    refusals = [refusal, refusal] if streamed else [refusal]
+    endpoint = Endpoint(*refusals, _completion(answer), _completion(json.dumps({"claims": [{"number": 1, "text": "x"}]})))
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", response_format="json_schema")
+    writer = LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint), fallback=_Extractive())
+    outcome = writer.compose("q?", EVIDENCE, corpus_snapshot="t", on_draft=(lambda _: None) if streamed else None)
+    formats = [b["response_format"]["type"] for b in endpoint.bodies()]
+    # The rewrite (the last request) asks in JSON mode too: the client remembers what the server refused.
+    assert formats == (["json_schema"] * len(refusals)) + ["json_object", "json_object"]
+    assert [b.get("stream") for b in endpoint.bodies()] == ([True] if streamed else []) + [None, None, None]
+    assert not outcome.report.fallback and outcome.report.attempts == 1
+    assert outcome.article.bottom_line == GOOD_BOTTOM["text"]
+
+
+def test_a_refusal_in_json_mode_is_a_failed_attempt_not_a_schema_retry() -> None:
+    endpoint = Endpoint(httpx.Response(400), httpx.Response(400))
+    outcome = _write(endpoint, response_format="json_object")
+    assert [b["response_format"]["type"] for b in endpoint.bodies()] == ["json_object", "json_object"]
+    assert outcome.report.fallback and outcome.report.attempts == 2
+    assert outcome.report.fallback_reason == "the endpoint answered HTTP 400"

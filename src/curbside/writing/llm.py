@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 WRITER_NAME = "llm"
 WRITER_VERSION = "2"
-MAX_PASSAGES = 12  # numbered passages sent: the ones the extractive article quotes, in its order
+MAX_PASSAGES = 12  # default of llm.max_passages: numbered passages sent, the ones the extractive article quotes
 
 OnDraft = Callable[[list[str]], None]  # the claims written so far (unverified), as a streamed answer arrives
 
@@ -370,30 +370,51 @@ class ChatClient:
         self._client = httpx.Client(base_url=settings.base_url.rstrip("/") + "/", headers=headers, timeout=timeout,
                                     transport=transport)
         self._streaming = settings.stream
+        self._schema_refused = False  # the server answered 400/422 to response_format json_schema
 
     def complete(self, messages: Sequence[dict[str, str]], on_text: Callable[[str], None] | None = None,
                  schema: dict[str, Any] | None = None) -> str:
         """The text of the first choice; ``httpx.HTTPError`` or ``UnusableResponse`` when there is none.
 
         With ``on_text`` (and ``llm.stream``), asks for a streamed answer and hands it the text so far as it
-        arrives; a server that refuses streaming (HTTP 400/422) is asked without it from then on. ``schema`` is
-        the answer's JSON schema, sent when ``llm.response_format`` is json_schema."""
+        arrives. ``schema`` is the answer's JSON schema, sent when ``llm.response_format`` is json_schema. A server
+        that refuses the request (HTTP 400/422) is asked again at once, first without streaming, then (if it still
+        refuses the schema: no schema support, or a strict mode that rejects a keyword) in JSON mode
+        (json_object); what it refused is not asked for again by this client."""
+        while True:
+            body = self._body(messages, schema)
+            streamed = on_text is not None and self._streaming
+            try:
+                return self._send(body, on_text if streamed else None)
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code not in (400, 422):
+                    raise
+                if streamed:
+                    self._streaming = False
+                elif body.get("response_format", {}).get("type") == "json_schema":
+                    log.warning("the LLM endpoint refused response_format json_schema (HTTP %d); asking in JSON "
+                                "mode", exc.response.status_code)
+                    self._schema_refused = True
+                else:
+                    raise
+
+    def _body(self, messages: Sequence[dict[str, str]], schema: dict[str, Any] | None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.settings.model, "messages": list(messages), "temperature": self.settings.temperature,
             "max_tokens": self.settings.max_tokens,
         }
-        if self.settings.response_format == "json_object" or (self.settings.response_format == "json_schema"
-                                                               and schema is None):
-            body["response_format"] = {"type": "json_object"}
-        elif self.settings.response_format == "json_schema":
+        wanted = self.settings.response_format
+        if wanted == "json_schema" and schema is not None and not self._schema_refused:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "curbside_answer", "schema": schema}}
-        if on_text is None or not self._streaming:
+        elif wanted in ("json_object", "json_schema"):
+            body["response_format"] = {"type": "json_object"}
+        return body
+
+    def _send(self, body: dict[str, Any], on_text: Callable[[str], None] | None) -> str:
+        if on_text is None:
             return _content(self._client.post("chat/completions", json=body))
-        body["stream"] = True
-        with self._client.stream("POST", "chat/completions", json=body) as response:
-            if response.status_code in (400, 422):
-                self._streaming = False  # the next attempt asks without streaming
+        with self._client.stream("POST", "chat/completions", json=body | {"stream": True}) as response:
             if response.status_code >= 400:
                 response.read()
                 response.raise_for_status()
@@ -498,7 +519,7 @@ class LLMWriter:
                                      clinical=clinical)
         report = VerificationReport()
         texts = passage_texts(evidence)
-        passages = numbered_passages(base, texts)
+        passages = numbered_passages(base, texts, self.settings.max_passages)
         if not passages:
             return self._fallback(base, report, "no passage to write from")
         if patient_context is None:
