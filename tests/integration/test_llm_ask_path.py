@@ -101,8 +101,6 @@ def test_identifiers_never_reach_a_non_local_endpoint(data_dir: Path, endpoint: 
     assert article.verification is not None and article.verification.scrubbed.get("mrn") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the scrubber (understanding/phi.py) keeps the given name of a name that "
-                   "opens the text before a comma: 'Maria Gonzalez, MRN ...' -> 'Maria [name], ...'")
 def test_a_name_opening_the_question_never_reaches_the_endpoint(data_dir: Path, endpoint: FakeLLM) -> None:
     ask(data_dir, endpoint, "Maria Gonzalez, MRN 88213490: " + QUESTION)
     assert "Maria" not in endpoint.sent_text()

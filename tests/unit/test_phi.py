@@ -293,3 +293,50 @@ def test_the_english_word_list_is_read_from_the_installed_package() -> None:
     words = english_words()
     assert {"symptoms", "began", "twins", "rigors"} <= words
     assert not {"jovana", "gunnhild", "oluwaseun"} & words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Call Farida on 0161 496 0123 about her INR.", "Call [name] on [phone] about her INR."),
+        ("Ring (0161) 496 0123 or 020 7946 0958.", "Ring [phone] or [phone]."),
+        ("Carer: 01632 960123.", "Carer: [phone]."),
+        ("Ward +44 (0)161 496 0123, office abroad +33 1 42 68 53 00.", "Ward [phone], office abroad [phone]."),
+        ("Clinic +1-555-201-3344 or +49 30 1234567.", "Clinic [phone] or [phone]."),
+    ],
+)
+def test_uk_and_international_phone_numbers(text: str, expected: str) -> None:
+    assert scrub_phi(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a given name that is also an English word ("maria") opening a run of surnames
+        ("Maria Gonzalez, MRN 88213490: screen for colorectal cancer?", "[name], MRN [MRN]: screen for colorectal cancer?"),
+        ("Will Okafor has gout.", "[name] has gout."),
+        # one name opening a question before a comma and an age
+        ("John, 45, with type 2 diabetes: metformin?", "[name], 45, with type 2 diabetes: metformin?"),
+        ("Grace, 72, on warfarin: what INR?", "[name], 72, on warfarin: what INR?"),
+        # an imperative to call or contact someone
+        ("Call Maria back about the potassium.", "Call [name] back about the potassium."),
+        ("Contact Ngozi Adeyemi tomorrow.", "Contact [name] tomorrow."),
+    ],
+)
+def test_names_opening_a_question_or_after_an_imperative(text: str, expected: str) -> None:
+    assert scrub_phi(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call 999 if chest pain lasts 15 minutes.",
+        "Call the pharmacy about platelets 150 000 and 0.125 mg daily.",
+        "HER2 +3 and ER +2 on staining.",
+        "Parkinson, 70 patients in the cohort.",
+        "Rose Bengal staining of the cornea.",
+        "Will rituximab help on day 14?",
+    ],
+)
+def test_numbers_and_openings_that_are_not_phone_numbers_or_names(text: str) -> None:
+    assert scrub_phi(text).text == text

@@ -120,7 +120,13 @@ _PHONE = re.compile(
     r"(?<![\w/.-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w/-])"
     # UK mobiles ("07700 900123", "+44 7700 900123") and other numbers written with a country code
     r"|(?<![\w+])(?:\+44\s?7\d{3}|07\d{3})\s?\d{3}\s?\d{3}(?![\w/-])"
-    r"|(?<![\w+])\+\d{1,3}(?:[\s.-]?\d{2,5}){2,4}(?![\w/-])"
+    # (at least 8 digits: "+33 1 42 68 53 00", "+49 30 1234567", "+44 (0)161 496 0123")
+    r"|(?<![\w+])\+(?=(?:[\s.()-]{0,2}\d){8})\d{1,3}(?:\s?\(0\))?(?:[\s.-]?\d{1,5}){2,6}(?![\w/-])"
+    # UK and other national numbers with a trunk 0, in their usual groupings: "0161 496 0123", "(0161) 496 0123",
+    # "020 7946 0958", "01632 960123" (a leading 0 and groups: no dose, count or lab value is written so)
+    r"|(?<![\w+/.-])(?:\(0\d{3}\)|0\d{3})[\s-]?\d{3}[\s-]?\d{4}(?![\w/-]|[.,]\d)"
+    r"|(?<![\w+/.-])(?:\(0\d{2}\)|0\d{2})[\s-]?\d{4}[\s-]?\d{4}(?![\w/-]|[.,]\d)"
+    r"|(?<![\w+/.-])(?:\(0\d{4}\)|0\d{4})[\s-]?\d{5,6}(?![\w/-]|[.,]\d)"
     r"|\b(?:phone|tel|telephone|cell|mobile|fax|pager)\s{0,3}(?:number|no\.?|#)?\s{0,3}[:#]?\s{0,3}(\d{7,11})\b",
     re.IGNORECASE,
 )
@@ -307,6 +313,15 @@ def _beside_an_eponym(text: str, start: int, end: int) -> bool:
     )
 
 
+def _given_name_before_surnames(run: list[re.Match[str]]) -> bool:
+    first = run[0].group()
+    return (
+        first in census_given_names() and first not in _NOT_NAMES and first not in _NOT_NAMES_AT_OPENING
+        and first not in _MONTHS and _census_kind(first) != "eponym"
+        and all(_census_kind(w.group()) == "name" for w in run[1:])
+    )
+
+
 def _lone_names(text: str) -> Iterator[_Span]:
     """Census names without a cue: runs of capitalised words that are all names ("Grace Liu"), or one
     name that is no other word ("Jane has lupus", "Seen by Smith today"), or a name that is also a word
@@ -321,8 +336,9 @@ def _lone_names(text: str) -> Iterator[_Span]:
         i += len(run)
         before = text[: run[0].start()].rstrip(" \t\"'([*-")
         opening = not before or before[-1] in ".!?:;\n"
-        # A sentence's first word is capitalised anyway: it joins the run only if it is a name itself.
-        if opening and len(run) > 1 and _census_kind(run[0].group()) != "name":
+        # A sentence's first word is capitalised anyway: it joins the run only if it is a name itself, or a given
+        # name that is also a word before surnames that are no word ("Maria Gonzalez", "Will Okafor").
+        if opening and len(run) > 1 and _census_kind(run[0].group()) != "name" and not _given_name_before_surnames(run):
             run, opening = run[1:], False
         following = _NEXT_WORD.match(text, run[-1].end())
         if following and (following.group(1).lower() in _EPONYM_HEADS or _MEDICAL_SUFFIX.search(following.group(1).lower())):
@@ -347,7 +363,8 @@ def _lone_names(text: str) -> Iterator[_Span]:
         elif kind == "name":
             is_name = True
         elif opening:
-            is_name = before_verb  # "Will has gout", not "Will rituximab help?"
+            # "Will has gout", "Grace, 45, on warfarin", not "Will rituximab help?"
+            is_name = before_verb or bool(_APPOSITION_AFTER.match(text, run[0].end()))
         else:
             is_name = kind == "english"  # "asked Grace", not "switched to Camila"
         if is_name:
@@ -373,7 +390,8 @@ _PERSON_VERB = (
 )
 _BEFORE_UNLISTED_NAME = re.compile(
     rf"(?:\b{_PERSON_VERB}\s{{1,3}}(?:\w+\s{{1,3}})?(?:with|to|by|from|of)"
-    r"|\b(?:by|called|named|asked|ask|told|tell|saw|see|examined|phone|phoned|rang|ring|paged|page|emailed|"
+    r"|\b(?:by|call|called|contact|contacted|named|asked|ask|told|tell|saw|see|examined|phone|phoned|rang|ring|"
+    r"paged|page|emailed|"
     r"messaged|visited|met|thank|thanked|informed|reassured|counsell?ed|advised|reminded|treating|per|dear|hi|hello|"
     r"checked\s+on|check\s+on|texted|text))"
     r"\s{1,3}$",
