@@ -384,24 +384,35 @@ def test_patient_rewrites_are_verified_and_used_by_the_patient_view() -> None:
 
     dose = "Start metformin at 500 mg twice daily with meals."
     plain_bottom = "Metformin is the first treatment recommended for type 2 diabetes."
+    plain_aspirin = "The USPSTF recommends against starting low-dose aspirin in adults 60 years or older."
     endpoint = Endpoint(
         _answer(GOOD_BOTTOM, {"text": dose, "passages": [1]}),
         _completion(json.dumps({"claims": [
             {"number": 1, "text": plain_bottom},
             {"number": 2, "text": "Take metformin 1000 mg two times a day."},  # the dose changed: dropped
+            {"number": 3, "text": "Metformin is not the first drug for type 2 diabetes."},  # negation added: dropped
+            {"number": 4, "text": plain_aspirin},  # the quoted evidence below the summary is reworded too
         ]})),
     )
     outcome = _write(endpoint, patient_rewrite=True)
     rewrite_request = json.loads(endpoint.bodies()[1]["messages"][1]["content"])
-    assert [c["text"] for c in rewrite_request["claims"]] == [GOOD_BOTTOM["text"], dose]
+    # Every sentence the patient view shows: the bottom line, the summary, then the quoted evidence.
+    first = _base_article().sections[0].bullets[0].text
+    assert [c["text"] for c in rewrite_request["claims"]] == [GOOD_BOTTOM["text"], dose, first, ASPIRIN]
     article = outcome.article
     counts = article.verification.patient_rewrite if article.verification else None
-    assert counts is not None and (counts.claims_total, counts.kept, counts.removed) == (2, 1, 1)
-    assert "1000 mg" in counts.removed_claims[0].reason
+    assert counts is not None and (counts.claims_total, counts.kept, counts.removed) == (4, 2, 2)
+    assert "1000 mg" in counts.removed_claims[0].reason and "negat" in counts.removed_claims[1].reason
     assert article.bottom_line_plain == plain_bottom and article.sections[0].bullets[0].plain_text is None
+    evidence = article.sections[1].bullets
+    assert evidence[0].plain_text is None and evidence[1].plain_text == plain_aspirin
     patient = view_for_audience(article, "patient").article
     assert patient.bottom_line.startswith(plain_bottom)
     assert "500 mg" in patient.sections[0].bullets[0].text  # the verified clinician claim, worded by rule
+    aspirin = next(b for s in patient.sections for b in s.bullets if b.citations == [2])
+    assert aspirin.text.endswith("recommends against starting low-dose aspirin in adults 60 years or older.")
+    assert "prevent" not in aspirin.text  # the rewrite, not the rules applied to the quote
+    assert aspirin.reworded and aspirin.quotes[0].text == ASPIRIN  # the source wording stays behind the quote
     assert "1000" not in patient.model_dump_json(exclude={"verification"})
     assert view_for_audience(article, "physician").article.bottom_line == GOOD_BOTTOM["text"]
 
@@ -429,7 +440,8 @@ def test_the_answer_format_asked_for(response_format: str) -> None:
         assert claim["properties"]["passages"]["items"]["maximum"] == 2  # the two passages sent
         assert claim["properties"]["text"]["maxLength"] == 400 and schema["required"] == ["bottom_line", "claims"]
         rewrite = rewrite_request["response_format"]["json_schema"]["schema"]
-        assert rewrite["properties"]["claims"]["items"]["properties"]["number"]["maximum"] == 1
+        # The bottom line and the two quoted bullets below it.
+        assert rewrite["properties"]["claims"]["items"]["properties"]["number"]["maximum"] == 3
 
 
 @pytest.mark.parametrize("status", [400, 422])
@@ -457,3 +469,11 @@ def test_a_refusal_in_json_mode_is_a_failed_attempt_not_a_schema_retry() -> None
     assert [b["response_format"]["type"] for b in endpoint.bodies()] == ["json_object", "json_object"]
     assert outcome.report.fallback and outcome.report.attempts == 2
     assert outcome.report.fallback_reason == "the endpoint answered HTTP 400"
+
+
+def test_max_passages_bounds_the_passages_sent() -> None:
+    for limit, sent in ((1, 1), (12, 2)):
+        endpoint = Endpoint(_answer(GOOD_BOTTOM))
+        _write(endpoint, max_passages=limit)
+        passages = json.loads(endpoint.bodies()[0]["messages"][1]["content"])["passages"]
+        assert [p["number"] for p in passages] == list(range(1, sent + 1))

@@ -87,6 +87,8 @@ Answer ONLY with one JSON object of this form: {"claims": [{"number": 1, "text":
 
 MAX_CLAIM_CHARS = 400  # a sentence longer than this is not one claim (json_schema bounds it; models loop otherwise)
 MAX_CLAIMS = 10
+MAX_REWRITES = 40  # patient-view sentences sent for rewording (the bottom line first, then in article order)
+REWRITE_BATCH = 10  # sentences a rewrite request holds: a small answer each, within llm.max_tokens
 
 
 def draft_schema(passages: int) -> dict[str, Any]:
@@ -289,6 +291,12 @@ def passage_texts(evidence: EvidenceSet) -> dict[str, str]:
     return {hit.passage.passage_id: hit.passage.text for hit in evidence.hits}
 
 
+def without_instructions(text: str) -> str:
+    """A passage without its sentences addressed to a model (they are never sent, and never count as support)."""
+    spans = sentence_spans(text) or ((0, len(text)),)
+    return " ".join(normalize(text[a:b]) for a, b in spans if not instruction_like(text[a:b]))
+
+
 def numbered_passages(article: Article, texts: dict[str, str], limit: int = MAX_PASSAGES) -> list[NumberedPassage]:
     """The passages the extractive article quotes (bottom line first, then its sections), numbered from 1."""
     references = {r.doc_id: r.number for r in article.references}
@@ -300,8 +308,7 @@ def numbered_passages(article: Article, texts: dict[str, str], limit: int = MAX_
             continue
         seen.add(quote.passage_id)
         text = texts[quote.passage_id]
-        spans = sentence_spans(text) or ((0, len(text)),)
-        kept = " ".join(normalize(text[a:b]) for a, b in spans if not instruction_like(text[a:b]))
+        kept = without_instructions(text)
         numbered.append(NumberedPassage(len(numbered) + 1, quote.doc_id, quote.passage_id, kept,
                                         references[quote.doc_id]))
         if len(numbered) == limit:
@@ -540,7 +547,7 @@ class LLMWriter:
             report.fallback_reason = None
             outcome = self._verified_article(base, draft, passages, texts, report)
             if not report.fallback and self.settings.patient_rewrite:
-                outcome = Outcome(self._patient_rewrite(client, outcome.article, passages, report), report)
+                outcome = Outcome(self._patient_rewrite(client, outcome.article, passages, texts, report), report)
         finally:
             client.close()
         return Outcome(outcome.article.model_copy(update={"verification": report.record()}), report)
@@ -611,45 +618,66 @@ class LLMWriter:
         return Outcome(article, report)
 
     def _patient_rewrite(self, client: ChatClient, article: Article, passages: list[NumberedPassage],
-                         report: VerificationReport) -> Article:
-        """The kept claims reworded for patients by the endpoint; a rewrite is kept (as ``plain_text``) only when it
-        passes the verifier against the claim's own cited passages."""
-        texts = {p.number: p.text for p in passages}
-        summary = next((s for s in article.sections if s.id == "summary"), None)
-        targets: list[tuple[str, list[int]]] = [(article.bottom_line, article.bottom_line_citations)]
-        targets += [(b.text, b.citations) for b in (summary.bullets if summary else [])]
+                         originals: dict[str, str], report: VerificationReport) -> Article:
+        """Every sentence the patient view shows (the bottom line and each bullet, the quoted evidence below the
+        summary too) reworded for patients by the endpoint, ``REWRITE_BATCH`` a request; a rewrite is kept (as
+        ``plain_text``, ``bottom_line_plain`` for the bottom line) only when it passes the verifier against the
+        passages its sentence cites. What fails, or never comes back, is worded by the patient view's rules."""
+        bullets = [(i, j) for i, s in enumerate(article.sections) for j in range(len(s.bullets))]
+        targets: list[tuple[str, dict[int, str]]] = [
+            (article.bottom_line, _cited_texts(article.bottom_line_citations, article.bottom_line_quotes, passages,
+                                               originals))]
+        for i, j in bullets:
+            bullet = article.sections[i].bullets[j]
+            targets.append((bullet.text, _cited_texts(bullet.citations, bullet.quotes, passages, originals)))
+        targets = targets[:MAX_REWRITES]
         counts = RewriteCounts(claims_total=len(targets))
-        rewrites: dict[int, str] = {}
+        plain: list[str | None] = []
+        answered = False
+        for start in range(0, len(targets), REWRITE_BATCH):
+            batch = targets[start:start + REWRITE_BATCH]
+            rewrites = self._ask_rewrites(client, [text for text, _ in batch])
+            answered = answered or rewrites is not None
+            for n, (claim, cited) in enumerate(batch, 1):
+                rewrite = (rewrites or {}).get(n)
+                check = self.verifier.check(rewrite, list(cited), cited) if rewrite else None
+                if check is not None and check.supported:
+                    counts.kept += 1
+                    plain.append(rewrite)
+                else:
+                    counts.removed += 1
+                    reason = check.reason if check is not None else "no rewrite came back"
+                    counts.removed_claims.append(RemovedClaim(text=rewrite or claim, reason=reason))
+                    plain.append(None)
+        if not answered:
+            return article  # no rewrite came back: the patient view rewrites by rule
+        report.patient_rewrite = counts
+        plain += [None] * (len(bullets) + 1 - len(plain))  # past MAX_REWRITES: worded by rule
+        sections = [s.model_copy(update={"bullets": list(s.bullets)}) for s in article.sections]
+        for (i, j), text in zip(bullets, plain[1:], strict=True):
+            sections[i].bullets[j] = sections[i].bullets[j].model_copy(update={"plain_text": text})
+        return article.model_copy(update={"bottom_line_plain": plain[0], "sections": sections})
+
+    def _ask_rewrites(self, client: ChatClient, claims: list[str]) -> dict[int, str] | None:
+        """Claim number -> patient wording, within ``llm.attempts`` requests; None when none answered usably."""
         for attempt in range(1, self.settings.attempts + 1):
             try:
-                rewrites = parse_rewrites(client.complete(rewrite_messages([t for t, _ in targets]),
-                                                          schema=rewrite_schema(len(targets))), len(targets))
-                break
+                return parse_rewrites(client.complete(rewrite_messages(claims), schema=rewrite_schema(len(claims))),
+                                      len(claims))
             except (httpx.HTTPError, UnusableResponse) as exc:
                 log.warning("patient rewrite attempt %d failed: %s", attempt, _failure(exc))
-        else:
-            return article  # no rewrite came back: the patient view rewrites by rule
-        plain: list[str | None] = []
-        for n, (claim, references) in enumerate(targets, 1):
-            rewrite = rewrites.get(n)
-            # The passages of the documents the claim cites (its citations are reference numbers).
-            cited = [p.number for p in passages if p.reference in references]
-            check = self.verifier.check(rewrite, cited, texts) if rewrite else None
-            if check is not None and check.supported:
-                counts.kept += 1
-                plain.append(rewrite)
-            else:
-                counts.removed += 1
-                reason = check.reason if check is not None else "no rewrite came back"
-                counts.removed_claims.append(RemovedClaim(text=rewrite or claim, reason=reason))
-                plain.append(None)
-        report.patient_rewrite = counts
-        update: dict[str, Any] = {"bottom_line_plain": plain[0]}
-        if summary is not None:
-            bullets = [b.model_copy(update={"plain_text": p}) for b, p in zip(summary.bullets, plain[1:], strict=True)]
-            update["sections"] = [s.model_copy(update={"bullets": bullets}) if s is summary else s
-                                  for s in article.sections]
-        return article.model_copy(update=update)
+        return None
+
+
+def _cited_texts(citations: Sequence[int], quotes: Sequence[Quote], passages: Sequence[NumberedPassage],
+                 originals: dict[str, str]) -> dict[int, str]:
+    """The passages a sentence rests on, numbered from 1: those its quotes come from, and the numbered passages of
+    the documents it cites (its citations are reference numbers)."""
+    ids = list(dict.fromkeys([q.passage_id for q in quotes] +
+                             [p.passage_id for p in passages if p.reference in citations]))
+    sent = {p.passage_id: p.text for p in passages}  # without sentences addressed to a model
+    texts = [sent.get(pid) or without_instructions(originals.get(pid, "")) for pid in ids]
+    return {n: text for n, text in enumerate((t for t in texts if t), 1)}
 
 
 def _failure(exc: Exception) -> str:
