@@ -68,7 +68,8 @@ class IngestResult:
     seconds: float | None = None
     files_skipped: int = 0  # files already ingested whole (same bytes), not read again
     index_rebuilt: bool = True
-    pubmed: dict[str, Any] | None = None  # `ingest pubmed`: the harvest (corpus/eutils.py HarvestSummary)
+    pubmed: dict[str, Any] | None = None
+    library_seconds: float | None = None  # the library stage alone (parse + upserts), for its items a second  # `ingest pubmed`: the harvest (corpus/eutils.py HarvestSummary)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -81,7 +82,12 @@ class IngestResult:
             out["library"] = self.library.to_dict()
             out["files_skipped"] = self.files_skipped
             out["index_rebuilt"] = self.index_rebuilt
+            # how the index was brought up to date (retrieval/index.py: refresh_index); "none": it already was
+            out["index_refresh"] = self.manifest.refresh if self.index_rebuilt else "none"
             out["seconds"] = self.seconds
+            if self.library_seconds is not None:
+                out["library_seconds"] = self.library_seconds
+                out["library_items_per_second"] = round(self.library.items / max(self.library_seconds, 1e-3), 1)
         if self.pubmed is not None:
             out["pubmed"] = self.pubmed
         return out | {
@@ -298,12 +304,14 @@ class Curbside:
         return self._ingest_result(manifest, report, counts, started)
 
     def _ingest_result(self, manifest: Manifest, report: IngestReport, counts: IngestCounts, started: float, *,
-                       files_skipped: int = 0, rebuilt: bool = True) -> IngestResult:
+                       files_skipped: int = 0, rebuilt: bool = True,
+                       library_seconds: float | None = None) -> IngestResult:
         log = self.data_dir / PROBLEMS_LOG
         log.write_text("".join(f"{p}\n" for p in report.problems), encoding="utf-8")
         return IngestResult(manifest, report.problems, dict(report.documents_by_source), problems_log=log,
                             library=counts, seconds=round(time.monotonic() - started, 1),
-                            files_skipped=files_skipped, index_rebuilt=rebuilt)
+                            files_skipped=files_skipped, index_rebuilt=rebuilt,
+                            library_seconds=None if library_seconds is None else round(library_seconds, 2))
 
     def _refresh_after(self, library: Library, counts: IngestCounts, *, embed: bool,
                        progress: Progress | None) -> tuple[Manifest, bool]:
@@ -337,8 +345,9 @@ class Curbside:
                 Library(self.data_dir) as library:
             seed_library_from_index(library, self.data_dir)
             counts = library.ingest(items, source=kind, progress=on_items)
+            library_seconds = time.monotonic() - started
             manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
-        return self._ingest_result(manifest, report, counts, started, rebuilt=rebuilt)
+        return self._ingest_result(manifest, report, counts, started, rebuilt=rebuilt, library_seconds=library_seconds)
 
     def ingest_medline(self, paths: Sequence[str | Path], *, force: bool = False, embed: bool = False,
                        progress: Progress | None = None, on_items: Callable[[int], None] | None = None) -> IngestResult:
@@ -378,8 +387,10 @@ class Curbside:
                 library.mark_file(digest, path.name, SOURCE, part.items)
                 counts.add(part)
                 done_before += part.items
+            library_seconds = time.monotonic() - started
             manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
-        return self._ingest_result(manifest, report, counts, started, files_skipped=skipped_files, rebuilt=rebuilt)
+        return self._ingest_result(manifest, report, counts, started, files_skipped=skipped_files, rebuilt=rebuilt,
+                                   library_seconds=library_seconds)
 
     # --- PubMed through E-utilities (corpus/eutils.py; docs/ingestion.md) ---------------------------------
     def _live_settings(self, api_key: str | None = None, eutils_url: str | None = None) -> LivePubmedSettings:

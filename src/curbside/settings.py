@@ -31,6 +31,14 @@ class IngestSettings(_Section):
 
     passage_chars: int = Field(1200, ge=200, le=8000, description="target passage length in characters")
     include_fulltext: bool = Field(False, description="also ingest PMC full texts (slow; off by default)")
+    # The index is refreshed incrementally (retrieval/index.py: refresh_index) unless more than this share of
+    # the documents changed since it was built (then a full rebuild is as cheap); 0 always rebuilds in full.
+    incremental_max_changed_share: float = Field(
+        0.3, ge=0.0, le=1.0, description="refresh the index incrementally up to this share of changed documents")
+    # Passages deleted by incremental refreshes still count in tantivy's BM25 statistics until their segment is
+    # merged; past this share of the index's passages the next refresh is full (exact statistics again).
+    incremental_max_deleted_share: float = Field(
+        0.05, ge=0.0, le=1.0, description="rebuild in full once passages deleted incrementally exceed this share")
 
 
 class EmbeddingSettings(_Section):

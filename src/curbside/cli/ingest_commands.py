@@ -44,7 +44,11 @@ def _summary_line(summary: dict[str, Any]) -> str:
     parts = [f"{counts.get(k, 0):,} {k}" for k in ("added", "updated", "unchanged", "skipped", "deleted", "retracted")]
     files = summary.get("files_skipped") or 0
     extra = f"; {files} file(s) already ingested" if files else ""
-    index = "index rebuilt" if summary.get("index_rebuilt") else "index already up to date"
+    refresh = summary.get("index_refresh")
+    index = (f"index refreshed ({refresh})" if summary.get("index_rebuilt") and refresh else
+             "index rebuilt" if summary.get("index_rebuilt") else "index already up to date")
+    if summary.get("library_items_per_second") is not None:
+        index += f"; library stage {summary['library_items_per_second']:,.0f} items/s"
     return f"Done in {summary.get('seconds', 0)} s: {', '.join(parts)}{extra}; {index}."
 
 

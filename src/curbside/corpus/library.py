@@ -12,6 +12,8 @@ Properties (docs/ingestion.md):
   update files re-issue revised citations under the same version);
 - **crash-safe**: items are written in transactions of ``batch`` items (SQLite WAL); a killed ingest keeps the
   batches it committed and a rerun finds them *unchanged*, so the result equals an uninterrupted run;
+- **logged**: each committed change names its doc_ids in a change log (``changes``), so an index built at an
+  earlier generation can be brought up to date from what changed since (an incremental refresh);
 - **ordered**: the index is built in a stable order (the documents of the last base ingest in their order,
   then the others in order of first arrival), so passage keys, and ties broken by them, are reproducible.
 
@@ -57,6 +59,10 @@ CREATE INDEX IF NOT EXISTS documents_pmcid ON documents(pmcid);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS drug_names (brand TEXT NOT NULL, generic TEXT NOT NULL, PRIMARY KEY (brand, generic));
 CREATE TABLE IF NOT EXISTS mesh_names (ui TEXT PRIMARY KEY, name TEXT NOT NULL);
+-- The change log: every doc_id added, replaced or deleted, with the generation that committed it. An index
+-- built at generation G is brought up to date from the doc_ids of the rows above G (an incremental refresh).
+CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, doc_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_generation ON changes(generation);
 CREATE TABLE IF NOT EXISTS files (
     digest TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL, items INTEGER NOT NULL, completed_at TEXT NOT NULL
 );
@@ -68,6 +74,17 @@ class Deletion:
     """A document to remove (MEDLINE ``DeleteCitation``, a withdrawn record)."""
 
     doc_id: str
+
+
+@dataclass
+class _Stored:
+    """What a batch needs to know of a stored document (its body is never read back to decide)."""
+
+    seq: int
+    base_position: int | None
+    base_run: int | None
+    version: str
+    content_hash: str
 
 
 @dataclass
@@ -138,6 +155,10 @@ class Library:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self._db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+        if self._meta("changes_from") is None:  # a library from before the change log: it starts now
+            with self._transaction():
+                if self._meta("changes_from") is None:
+                    self._set_meta("changes_from", str(self.generation))
 
     @staticmethod
     def exists(data_dir: Path) -> bool:
@@ -180,51 +201,42 @@ class Library:
         ``source`` names the ingest ("starter", "medline", ...). With ``replace`` (the base ingests), documents
         an earlier base ingest gave that this one does not are removed once every item is in.
         ``progress`` is called with the number of items handled so far after each batch.
+        Each batch is looked up with one query and written with one statement per kind of change; items apply
+        in their order (a citation and its deletion in one batch end deleted).
         """
         counts = IngestCounts()
         next_seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]) + 1
         run = int(self._meta("runs", "0") or 0) + 1
         position = 0
         handled = 0
-        changed_in_batch = False
+        chunk: list[Document | Deletion] = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
             if replace:
                 self._set_meta("runs", str(run))
             for item in items:
-                if isinstance(item, Deletion):
-                    gone = self._db.execute("DELETE FROM documents WHERE doc_id=?", (item.doc_id,)).rowcount
-                    if gone:
-                        counts.deleted += 1
-                        changed_in_batch = True
-                    else:
-                        counts.unchanged += 1
-                else:
-                    outcome = self._upsert(item, source, next_seq, position if replace else None, run if replace else None)
-                    position += 1
-                    if outcome == "added":
-                        next_seq += 1
-                    setattr(counts, outcome, getattr(counts, outcome) + 1)
-                    if outcome in ("added", "updated"):
-                        changed_in_batch = True
-                        if RETRACTED in item.flags:
-                            counts.retracted += 1
-                handled += 1
-                if handled % batch == 0:
-                    self._commit_batch(changed_in_batch)
-                    changed_in_batch = False
-                    if progress:
-                        progress(handled)
-                    self._db.execute("BEGIN IMMEDIATE")
+                chunk.append(item)
+                if len(chunk) < batch:
+                    continue
+                next_seq, position = self._apply(chunk, counts, source, next_seq, position, run if replace else None)
+                handled += len(chunk)
+                chunk = []
+                self._db.execute("COMMIT")
+                if progress:
+                    progress(handled)
+                self._db.execute("BEGIN IMMEDIATE")
+            next_seq, position = self._apply(chunk, counts, source, next_seq, position, run if replace else None)
+            handled += len(chunk)
             if replace:
-                gone = self._db.execute(
-                    f"DELETE FROM documents WHERE base_position IS NOT NULL AND base_run IS NOT ? "
-                    f"AND origin IN ({','.join('?' * len(BASE_SOURCES))})", (run, *BASE_SOURCES),
-                ).rowcount
+                placeholders = ",".join("?" * len(BASE_SOURCES))
+                gone = [r[0] for r in self._db.execute(
+                    f"SELECT doc_id FROM documents WHERE base_position IS NOT NULL AND base_run IS NOT ? "
+                    f"AND origin IN ({placeholders})", (run, *BASE_SOURCES))]
+                self._db.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d in gone])
                 self._db.execute("UPDATE documents SET base_position=NULL WHERE base_run IS NOT ?", (run,))
-                counts.deleted += gone
-                changed_in_batch = changed_in_batch or gone > 0
-            self._commit_batch(changed_in_batch)
+                counts.deleted += len(gone)
+                self._log_changes(gone)
+            self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -232,35 +244,84 @@ class Library:
             progress(handled)
         return counts
 
-    def _commit_batch(self, changed: bool) -> None:
-        if changed:
-            self._set_meta("generation", str(self.generation + 1))
-        self._db.execute("COMMIT")
-
-    def _upsert(self, doc: Document, source: str, next_seq: int, position: int | None, run: int | None) -> str:
-        raw = document_to_json(doc)
-        content_hash = hashlib.sha256(raw).hexdigest()
-        row = self._db.execute("SELECT version, content_hash FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
-        if row is None:
-            self._db.execute(
-                "INSERT INTO documents (doc_id, seq, base_position, base_run, origin, version, content_hash, pmid, "
-                "pmcid, flags, body) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (doc.doc_id, next_seq, position, run, source, doc.version, content_hash, doc.pmid, doc.pmcid,
-                 json.dumps(list(doc.flags)), zlib.compress(raw)),
+    def _apply(self, chunk: list[Document | Deletion], counts: IngestCounts, source: str, next_seq: int,
+               position: int, run: int | None) -> tuple[int, int]:
+        """Apply one batch inside the open transaction: one SELECT of its doc_ids, then the writes. Returns the
+        next arrival number and base position."""
+        if not chunk:
+            return next_seq, position
+        ids = list(dict.fromkeys(item.doc_id for item in chunk))
+        stored: dict[str, _Stored | None] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            for row in self._db.execute(
+                "SELECT doc_id, seq, base_position, base_run, version, content_hash FROM documents "
+                f"WHERE doc_id IN ({','.join('?' * len(part))})", part,
+            ):
+                stored[row[0]] = _Stored(int(row[1]), row[2], row[3], row[4], row[5])
+        written: dict[str, tuple[Any, ...] | None] = {}  # doc_id -> its new row, or None: deleted
+        placed: dict[str, tuple[int, int]] = {}  # base ingests: (position, run) of documents not rewritten
+        for item in chunk:
+            doc_id = item.doc_id
+            current = stored.get(doc_id)
+            if isinstance(item, Deletion):
+                if current is None:
+                    counts.unchanged += 1
+                    continue
+                stored[doc_id] = None
+                written[doc_id] = None
+                placed.pop(doc_id, None)
+                counts.deleted += 1
+                continue
+            raw = document_to_json(item)
+            content_hash = hashlib.sha256(raw).hexdigest()
+            item_position = position if run is not None else None
+            position += 1
+            if current is None:
+                outcome = "added"
+                current = _Stored(next_seq, item_position, run, item.version, content_hash)
+                next_seq += 1
+            else:
+                if run is not None:  # a base ingest gives this document: it takes its place in the base order
+                    current.base_position, current.base_run = item_position, run
+                    placed[doc_id] = (item_position, run)  # type: ignore[assignment]
+                if is_older(item.version, current.version):
+                    outcome = "skipped"
+                elif current.content_hash == content_hash:
+                    outcome = "unchanged"
+                else:
+                    outcome = "updated"
+                    current.version, current.content_hash = item.version, content_hash
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if outcome in ("added", "updated"):
+                stored[doc_id] = current
+                written[doc_id] = (doc_id, current.seq, source, item.version, content_hash, item.pmid, item.pmcid,
+                                   json.dumps(list(item.flags)), zlib.compress(raw))
+                if RETRACTED in item.flags:
+                    counts.retracted += 1
+        if written:
+            self._db.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d, row in written.items() if row is None])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO documents (doc_id, seq, base_position, base_run, origin, version, content_hash, "
+                "pmid, pmcid, flags, body) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(row[0], row[1], stored[d].base_position, stored[d].base_run, *row[2:])  # type: ignore[union-attr]
+                 for d, row in written.items() if row is not None],
             )
-            return "added"
-        if position is not None:  # a base ingest gives this document: it takes its place in the base order
-            self._db.execute("UPDATE documents SET base_position=?, base_run=? WHERE doc_id=?", (position, run, doc.doc_id))
-        if is_older(doc.version, row[0]):
-            return "skipped"
-        if row[1] == content_hash:
-            return "unchanged"
-        self._db.execute(
-            "UPDATE documents SET origin=?, version=?, content_hash=?, pmid=?, pmcid=?, flags=?, body=? WHERE doc_id=?",
-            (source, doc.version, content_hash, doc.pmid, doc.pmcid, json.dumps(list(doc.flags)), zlib.compress(raw),
-             doc.doc_id),
+            self._log_changes(written)
+        self._db.executemany(
+            "UPDATE documents SET base_position=?, base_run=? WHERE doc_id=?",
+            [(pos, r, d) for d, (pos, r) in placed.items() if written.get(d) is None and stored.get(d) is not None],
         )
-        return "updated"
+        return next_seq, position
+
+    def _log_changes(self, doc_ids: Iterable[str]) -> None:
+        """Record changed doc_ids under the generation this transaction commits, and move the generation on."""
+        rows = [(d,) for d in doc_ids]
+        if not rows:
+            return
+        generation = self.generation + 1
+        self._db.executemany(f"INSERT INTO changes VALUES ({generation}, ?)", rows)
+        self._set_meta("generation", str(generation))
 
     def set_lexicon(self, drug_names: Iterable[tuple[str, str]], mesh_names: Iterable[tuple[str, str]]) -> None:
         """The brand/generic and MeSH names the index's lexicon is built from (replaced by each base ingest)."""
@@ -327,6 +388,34 @@ class Library:
         while rows := cursor.fetchmany(256):
             for (body,) in rows:
                 yield document_from_json(zlib.decompress(body))
+
+    def documents(self, doc_ids: Iterable[str]) -> Iterator[Document]:
+        """The stored documents among ``doc_ids``, in index order (those not stored are left out)."""
+        ids = sorted(set(doc_ids))
+        rows: list[tuple[int, int, int, bytes]] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows += self._db.execute(
+                "SELECT base_position IS NULL, COALESCE(base_position, 0), seq, body FROM documents "
+                f"WHERE doc_id IN ({','.join('?' * len(part))})", part,
+            ).fetchall()
+        for *_order, body in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+            yield document_from_json(zlib.decompress(body))
+
+    def changed_since(self, generation: int) -> list[str] | None:
+        """The doc_ids added, replaced or deleted after ``generation`` (sorted), or None when the change log does
+        not reach back that far (it starts where the last refreshed index was built, or where it was created)."""
+        if generation < int(self._meta("changes_from", "0") or 0) or generation > self.generation:
+            return None
+        rows = self._db.execute("SELECT DISTINCT doc_id FROM changes WHERE generation > ? ORDER BY doc_id", (generation,))
+        return [r[0] for r in rows]
+
+    def forget_changes(self, generation: int) -> None:
+        """Drop the change log up to ``generation`` (an index built at it is live: nothing older is needed)."""
+        with self._transaction():
+            if generation > int(self._meta("changes_from", "0") or 0):
+                self._db.execute("DELETE FROM changes WHERE generation <= ?", (generation,))
+                self._set_meta("changes_from", str(generation))
 
     def origin_of(self, doc_id: str) -> str | None:
         row = self._db.execute("SELECT origin FROM documents WHERE doc_id=?", (doc_id,)).fetchone()

@@ -315,6 +315,10 @@ class EmbeddingCache:
         )
         self._db.commit()
 
+    def last_rowid(self) -> int:
+        """Grows with every vector written (a replaced one gets a new rowid): has the cache changed since?"""
+        return int(self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM vectors").fetchone()[0])
+
     def close(self) -> None:
         self._db.close()
 

@@ -10,14 +10,23 @@ Layout of ``DATA_DIR/index/``:
 A build writes into ``DATA_DIR/index.building/`` and only replaces ``index/`` once complete (an atomic
 exchange, :mod:`curbside.retrieval.snapshots`), so an interrupted build never destroys a working index. The embedding cache lives in
 ``DATA_DIR/cache/embeddings.sqlite``, outside the index, and survives rebuilds.
+
+:func:`refresh_index` brings the index up to date with the document library, either by a **full** rebuild or
+**incrementally**: the live index is copied into ``index.building/`` cheaply (tantivy's segment files are
+immutable, so they are hard-linked; ``meta.json`` and ``.managed.json``, which tantivy rewrites, are copied;
+``metadata.sqlite`` through SQLite's backup API), the documents changed since the index's library generation are
+deleted there (BM25 by a doc-id term, metadata, vectors) and their new versions added under passage keys never
+used before, and the result is switched in exactly as a full build is.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from collections import Counter
+import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,7 +39,7 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document
 from curbside.corpus.text import tokenize
 from curbside.corpus.versions import Supersession, supersessions
-from curbside.errors import IndexIncompleteError, IndexMissingError, IndexVersionError, IngestError
+from curbside.errors import CurbsideError, IndexIncompleteError, IndexMissingError, IndexVersionError, IngestError
 from curbside.retrieval.dense import (
     EMBEDDING_DIM,
     Embedder,
@@ -73,6 +82,14 @@ class Manifest:
     build_seconds: float = 0.0
     # The document library's generation this index was built from (corpus/library.py); None: built before it.
     library_generation: int | None = None
+    refresh: str = "full"  # how this snapshot was made: "full" (built from the library) or "incremental"
+    # The first passage key a later incremental refresh may give (keys are never reused); None: an index built
+    # before incremental refresh existed, which the next refresh rebuilds in full.
+    next_passage_key: int | None = None
+    # Passages deleted from the BM25 index since its last full build: tantivy counts them in its statistics
+    # until their segment is merged, so past ``ingest.incremental_max_deleted_share`` a refresh is full.
+    lexical_deleted_passages: int = 0
+    embedding_cache_mark: int = 0  # the embedding cache's last rowid when this index took its vectors
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -128,8 +145,25 @@ def build_index(data_dir: Path, documents: Iterable[Document], settings: Setting
     leaves no half-written index behind and the live one untouched."""
     if settings.embedding.enabled:
         model_path(settings.embedding.for_queries())  # a query model not built yet: say so before any work
+    return _guarded(data_dir, rebuild_command,
+                    lambda: _build_and_switch(data_dir, documents, settings, rebuild_command=rebuild_command, **options))
+
+
+def update_index(data_dir: Path, documents: Iterable[Document], changed: Iterable[str], live: Manifest,
+                 settings: Settings, *, rebuild_command: str, **options: Any) -> Manifest:
+    """The incremental refresh: the live index (``live`` its manifest) with the documents ``changed`` removed and
+    ``documents`` (their stored versions) added, prepared beside it in ``index.building/`` and switched in
+    atomically, as :func:`build_index` does. The live index's files are never written: segment files are
+    hard-linked (tantivy writes new ones, never into old ones), what tantivy rewrites is copied."""
+    return _guarded(data_dir, rebuild_command,
+                    lambda: _update_and_switch(data_dir, documents, list(changed), live, settings,
+                                               rebuild_command=rebuild_command, **options))
+
+
+def _guarded(data_dir: Path, rebuild_command: str, build: Callable[[], Manifest]) -> Manifest:
+    """Run a build; if it fails, remove its folder (the live index is untouched) and explain a full disk."""
     try:
-        return _build_and_switch(data_dir, documents, settings, rebuild_command=rebuild_command, **options)
+        return build()
     except BaseException as exc:
         _remove_build(_building_dir(data_dir))
         if is_disk_full(exc):
@@ -150,103 +184,128 @@ def _remove_build(building: Path, attempts: int = 5) -> None:
         time.sleep(0.05 * (attempt + 1))
 
 
-def _build_and_switch(
-    data_dir: Path,
-    documents: Iterable[Document],
-    settings: Settings,
-    *,
-    kind: str,
-    corpus_snapshot: str,
-    rebuild_command: str,
-    drug_names: Iterable[tuple[str, str]] = (),
-    mesh_names: Iterable[tuple[str, str]] = (),
-    progress: Progress | None = None,
-    embed: bool = True,
-    library_generation: int | None = None,
-) -> Manifest:
-    say = progress or (lambda _msg: None)
-    started = time.monotonic()
+def _fresh_building(data_dir: Path) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
     building = _building_dir(data_dir)
     if building.exists():
         shutil.rmtree(building)  # the remains of an interrupted build; never the live index
     building.mkdir()
+    return building
 
+
+class _Additions:
+    """What a build adds, document by document: metadata and BM25 rows now, and what the vectors will need."""
+
+    def __init__(self, store: MetadataStore, lexical: LexicalIndexWriter, settings: Settings) -> None:
+        self.store, self.lexical = store, lexical
+        self.full_types = set(settings.embedding.embed_doc_types)
+        self.keys: list[int] = []
+        self.texts: list[str] = []
+        self.types: list[int] = []
+        self.years: list[int] = []
+        self.n_docs = self.n_passages = 0
+        self.vocabulary: Counter[str] = Counter()  # passages a word occurs in
+        self.by_type: Counter[str] = Counter()
+
+    def add(self, doc: Document, first_passage_key: int | None = None) -> None:
+        self.n_docs += 1
+        self.by_type[str(doc.doc_type)] += 1
+        full = str(doc.doc_type) in self.full_types
+        type_code = DOC_TYPE_CODES.index(doc.doc_type)
+        title = indexed_title(doc)
+        for key, passage in self.store.add_document(doc, first_passage_key=first_passage_key):
+            self.n_passages += 1
+            self.lexical.add(key, title=title, section=passage.section, body=passage.text,
+                             doc_type=str(doc.doc_type), year=doc.year, doc_id=doc.doc_id)
+            self.keys.append(key)
+            self.texts.append(embedding_text(doc, passage.section, passage.text, full))
+            self.types.append(type_code)
+            self.years.append(doc.year or 0)
+            self.vocabulary.update(passage_words(doc.title, passage.section, passage.text))
+
+
+def passage_words(title: str, section: str, text: str) -> set[str]:
+    """The words of a passage that count in the spelling vocabulary (each once)."""
+    return {term for term in tokenize(f"{title} {section} {text}") if term.isalpha()}
+
+
+def _build_and_switch(
+    data_dir: Path,
+    documents: Iterable[Document],
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    embed: bool = True,
+    **describe: Any,
+) -> Manifest:
+    say = progress or (lambda _msg: None)
+    started = time.monotonic()
+    building = _fresh_building(data_dir)
     store = MetadataStore.create(building / "metadata.sqlite")
     lexical = LexicalIndexWriter(building / "tantivy")
     try:
-        return _fill_and_switch(data_dir, building, store, lexical, documents, settings, kind=kind,
-                                corpus_snapshot=corpus_snapshot, rebuild_command=rebuild_command,
-                                drug_names=drug_names, mesh_names=mesh_names, say=say, started=started,
-                                embed=embed, library_generation=library_generation)
+        added = _Additions(store, lexical, settings)
+        for doc in documents:
+            added.add(doc)
+            if added.n_docs % 5000 == 0:
+                say(f"  {added.n_docs} documents, {added.n_passages} passages read")
+        store.add_drug_names(describe.pop("drug_names", ()))
+        store.add_mesh_names(describe.pop("mesh_names", ()))
+        # Every word, those of one passage too (spelling reads those of two or more), so that an incremental
+        # refresh can count on from here.
+        store.add_vocabulary(sorted(added.vocabulary.items()))
+        store.commit()
+        store.close()
+        lexical.commit()
+        say(f"Lexical index: {added.n_docs} documents, {added.n_passages} passages ({time.monotonic() - started:.0f} s)")
+        embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
+        vectors = _new_vectors(data_dir, added, embedder, embed=embed, say=say) if embedder is not None else _VectorRows.none()
+        counts = {"documents": added.n_docs, "passages": added.n_passages,
+                  "documents_by_type": dict(sorted(added.by_type.items()))}
+        return _finish(data_dir, building, vectors, settings, counts, embedder, started=started, say=say,
+                       refresh="full", next_passage_key=max(added.keys, default=0) + 1, lexical_deleted_passages=0,
+                       **describe)
     except BaseException:
         lexical.abort()
         store.close()
         raise
 
 
-def _fill_and_switch(
-    data_dir: Path,
-    building: Path,
-    store: MetadataStore,
-    lexical: LexicalIndexWriter,
-    documents: Iterable[Document],
-    settings: Settings,
-    *,
-    kind: str,
-    corpus_snapshot: str,
-    rebuild_command: str,
-    drug_names: Iterable[tuple[str, str]],
-    mesh_names: Iterable[tuple[str, str]],
-    say: Callable[[str], None],
-    started: float,
-    embed: bool = True,
-    library_generation: int | None = None,
-) -> Manifest:
-    full_types = set(settings.embedding.embed_doc_types)
-    vector_keys: list[int] = []
-    vector_texts: list[str] = []
-    vector_types: list[int] = []
-    vector_years: list[int] = []
-    vector_full: list[bool] = []
-    n_docs = n_passages = n_full = 0
-    vocabulary: Counter[str] = Counter()
-    by_type: dict[str, int] = {}
-    for doc in documents:
-        n_docs += 1
-        by_type[str(doc.doc_type)] = by_type.get(str(doc.doc_type), 0) + 1
-        full = str(doc.doc_type) in full_types
-        type_code = DOC_TYPE_CODES.index(doc.doc_type)
-        title = indexed_title(doc)
-        for key, passage in store.add_document(doc):
-            n_passages += 1
-            lexical.add(
-                key, title=title, section=passage.section, body=passage.text,
-                doc_type=str(doc.doc_type), year=doc.year,
-            )
-            vector_keys.append(key)
-            vector_texts.append(embedding_text(doc, passage.section, passage.text, full))
-            vector_types.append(type_code)
-            vector_years.append(doc.year or 0)
-            vector_full.append(full)
-            n_full += full
-            vocabulary.update(set(tokenize(f"{doc.title} {passage.section} {passage.text}")))
-        if n_docs % 5000 == 0:
-            say(f"  {n_docs} documents, {n_passages} passages read")
-    store.add_drug_names(drug_names)
-    store.add_mesh_names(mesh_names)
-    store.add_vocabulary((term, df) for term, df in sorted(vocabulary.items()) if df >= 2 and term.isalpha())
-    store.commit()
-    store.close()
-    lexical.commit()
-    say(f"Lexical index: {n_docs} documents, {n_passages} passages ({time.monotonic() - started:.0f} s)")
+@dataclass
+class _VectorRows:
+    """Vectors with, row by row, their passage key, document type code and year."""
 
-    n_vectors = 0
-    if settings.embedding.enabled:
-        embedder = Embedder(settings.embedding)
-        cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
+    vectors: np.ndarray
+    keys: np.ndarray
+    types: np.ndarray
+    years: np.ndarray
+    cache_mark: int = 0
+
+    @classmethod
+    def none(cls) -> _VectorRows:
+        return cls(np.zeros((0, EMBEDDING_DIM), dtype=np.float32), np.zeros(0, dtype=np.int64),
+                   np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int32))
+
+    @classmethod
+    def load(cls, folder: Path) -> _VectorRows:
+        if not (folder / "vector_keys.npy").is_file():
+            return cls.none()
+        return cls(np.load(folder / "vectors.npy", mmap_mode="r"), np.load(folder / "vector_keys.npy"),
+                   np.load(folder / "vector_doc_types.npy"), np.load(folder / "vector_years.npy"))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def _new_vectors(data_dir: Path, added: _Additions, embedder: Embedder, *, embed: bool,
+                 say: Callable[[str], None]) -> _VectorRows:
+    """The vectors of the passages just added: embedded where missing (``embed``), else only the cached ones."""
+    cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
+    try:
+        rows = list(range(len(added.texts)))
         if embed:
-            unique = len(set(vector_texts))
+            unique = len(set(added.texts))
+            n_full = sum(DOC_TYPE_CODES[t] in added.full_types for t in added.types)
             say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
             last = [0.0]
 
@@ -256,21 +315,31 @@ def _fill_and_switch(
                     last[0] = now
                     say(f"  embedded {done}/{total}")
 
-            vectors = embed_with_cache(embedder, vector_texts, cache, progress=report)
+            vectors = embed_with_cache(embedder, added.texts, cache, progress=report)
         else:
             # The embedding stage runs apart (`curbside embed`): attach only the vectors already in the cache.
-            rows, vectors = cached_vectors(embedder.model_id, vector_texts, cache)
-            vector_keys = [vector_keys[i] for i in rows]
-            vector_types = [vector_types[i] for i in rows]
-            vector_years = [vector_years[i] for i in rows]
-            n_full = sum(vector_full[i] for i in rows)
-            say(f"Vectors from the embedding cache: {len(rows)} of {len(vector_texts)} passages")
+            rows, vectors = cached_vectors(embedder.model_id, added.texts, cache)
+            say(f"Vectors from the embedding cache: {len(rows)} of {len(added.texts)} passages")
+        return _VectorRows(vectors, np.asarray([added.keys[i] for i in rows], dtype=np.int64),
+                           np.asarray([added.types[i] for i in rows], dtype=np.int8),
+                           np.asarray([added.years[i] for i in rows], dtype=np.int32), cache.last_rowid())
+    finally:
         cache.close()
-        n_vectors = len(vector_keys)
-        if n_vectors:
-            VectorIndex(vectors, np.asarray(vector_keys, dtype=np.int64)).save(building, settings.embedding)  # + HNSW past ann_min_vectors
-            np.save(building / "vector_doc_types.npy", np.asarray(vector_types, dtype=np.int8))
-            np.save(building / "vector_years.npy", np.asarray(vector_years, dtype=np.int32))
+
+
+def _finish(data_dir: Path, building: Path, vectors: _VectorRows, settings: Settings, counts: dict[str, Any],
+            embedder: Embedder | None, *,
+            started: float, say: Callable[[str], None], kind: str, corpus_snapshot: str, rebuild_command: str,
+            library_generation: int | None = None, **state: Any) -> Manifest:
+    """Write the vectors and the manifest (last: its presence marks the build complete), and switch it in."""
+    n_vectors = len(vectors)
+    full_codes = [code for code, doc_type in enumerate(DOC_TYPE_CODES) if str(doc_type) in settings.embedding.embed_doc_types]
+    if n_vectors:
+        # + HNSW past ann_min_vectors
+        VectorIndex(np.asarray(vectors.vectors), vectors.keys).save(building, settings.embedding)
+        np.save(building / "vector_doc_types.npy", vectors.types.astype(np.int8))
+        np.save(building / "vector_years.npy", vectors.years.astype(np.int32))
+    if embedder is not None:
         # The fast query encoder (cached under cache/onnx/); without it queries load torch, which works but is slow.
         try:
             queries = settings.embedding.for_queries()
@@ -278,28 +347,134 @@ def _fill_and_switch(
                 build_onnx_encoder(data_dir, queries, embedder if queries == settings.embedding else None)
         except Exception as exc:  # noqa: BLE001 - optional: onnx missing, or an export that does not match
             say(f"No ONNX query encoder ({exc}); queries will load torch")
-
+    counts = {
+        "documents": counts["documents"],
+        "passages": counts["passages"],
+        "vectors": n_vectors,
+        "full_passage_vectors": int(np.isin(vectors.types, full_codes).sum()) if n_vectors else 0,
+        "documents_by_type": counts["documents_by_type"],
+    }
     manifest = Manifest(
         kind=kind,
         corpus_snapshot=corpus_snapshot,
         rebuild_command=rebuild_command,
         created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         settings={"ingest": settings.ingest.model_dump(), "embedding": settings.embedding.model_dump(mode="json")},
-        counts={
-            "documents": n_docs,
-            "passages": n_passages,
-            "vectors": n_vectors,
-            "full_passage_vectors": n_full if n_vectors else 0,
-            "documents_by_type": dict(sorted(by_type.items())),
-        },
+        counts=counts,
         files=_file_sizes(building),
         build_seconds=round(time.monotonic() - started, 1),
         library_generation=library_generation,
+        embedding_cache_mark=vectors.cache_mark,
+        **state,
     )
     manifest.write(building / "manifest.json")  # last: its presence marks the build complete
 
     switch_into_place(building, index_dir(data_dir))
     return manifest
+
+
+# Files tantivy rewrites (atomically, but a copy costs nothing and keeps the live index out of reach); lock files
+# are its writer's own.
+_TANTIVY_COPIED = ("meta.json", ".managed.json")
+
+
+def _link_tree(live: Path, building: Path) -> None:
+    """Hard-link the files of tantivy's folder ``live`` into ``building`` (copy where links are impossible, and
+    copy the files tantivy rewrites)."""
+    building.mkdir()
+    for path in sorted(live.iterdir()):
+        if not path.is_file() or path.name.endswith(".lock"):
+            continue
+        target = building / path.name
+        if path.name in _TANTIVY_COPIED:
+            shutil.copy2(path, target)
+            continue
+        try:
+            os.link(path, target)
+        except OSError:  # a file system without hard links (or across devices)
+            shutil.copy2(path, target)
+
+
+def _copy_sqlite(live: Path, building: Path) -> None:
+    """A consistent copy of a SQLite file (the backup API: pages, not a byte copy of a file in use)."""
+    source = sqlite3.connect(f"file:{live}?mode=ro", uri=True)
+    target = sqlite3.connect(building)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _update_and_switch(
+    data_dir: Path,
+    documents: Iterable[Document],
+    changed: list[str],
+    live: Manifest,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    embed: bool = True,
+    drug_names: Iterable[tuple[str, str]] = (),
+    mesh_names: Iterable[tuple[str, str]] = (),
+    **describe: Any,
+) -> Manifest:
+    say = progress or (lambda _msg: None)
+    started = time.monotonic()
+    live_dir = index_dir(data_dir)
+    building = _fresh_building(data_dir)
+    _link_tree(live_dir / "tantivy", building / "tantivy")
+    _copy_sqlite(live_dir / "metadata.sqlite", building / "metadata.sqlite")
+    store = MetadataStore(building / "metadata.sqlite", readonly=False)
+    lexical = LexicalIndexWriter(building / "tantivy", existing=True)
+    try:
+        store.fast_writes()
+        removed = store.remove_documents(changed)
+        for doc_id in changed:
+            lexical.delete_document(doc_id)
+        removed_keys = np.asarray(sorted(key for r in removed for key, _s, _t in r.passages), dtype=np.int64)
+        by_type: Counter[str] = Counter(live.counts.get("documents_by_type", {}))
+        vocabulary: Counter[str] = Counter()
+        for r in removed:
+            by_type[r.doc_type] -= 1
+            for _key, section, text in r.passages:
+                vocabulary.update(passage_words(r.title, section, text))
+
+        added = _Additions(store, lexical, settings)
+        next_key = int(live.next_passage_key or 1)
+        for doc in documents:
+            added.add(doc, first_passage_key=next_key)
+            next_key += len(doc.passages)
+        added.vocabulary.subtract(vocabulary)
+        store.update_vocabulary(added.vocabulary)
+        store.replace_lexicon(drug_names, mesh_names)
+        store.commit()
+        store.close()
+        lexical.commit()
+        by_type.update(added.by_type)
+        say(f"Lexical index updated: {len(removed)} documents removed, {added.n_docs} added "
+            f"({time.monotonic() - started:.1f} s)")
+
+        vectors = _VectorRows.none()
+        embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
+        if embedder is not None:
+            old = _VectorRows.load(live_dir)
+            keep = ~np.isin(old.keys, removed_keys)
+            new = _new_vectors(data_dir, added, embedder, embed=embed, say=say)
+            vectors = _VectorRows(np.concatenate([np.asarray(old.vectors[keep]), new.vectors]).astype(np.float32, copy=False),
+                                  np.concatenate([old.keys[keep], new.keys]), np.concatenate([old.types[keep], new.types]),
+                                  np.concatenate([old.years[keep], new.years]), new.cache_mark)
+        n_removed_passages = len(removed_keys)
+        counts = {"documents": int(live.counts["documents"]) - len(removed) + added.n_docs,
+                  "passages": int(live.counts["passages"]) - n_removed_passages + added.n_passages,
+                  "documents_by_type": {t: n for t, n in sorted(by_type.items()) if n > 0}}
+        return _finish(data_dir, building, vectors, settings, counts, embedder, started=started, say=say,
+                       refresh="incremental", next_passage_key=next_key,
+                       lexical_deleted_passages=live.lexical_deleted_passages + n_removed_passages, **describe)
+    except BaseException:
+        lexical.abort()
+        store.close()
+        raise
 
 
 def _fix_hint(data_dir: Path) -> str:
@@ -372,24 +547,91 @@ class Index:
         self.store.close()
 
 
-def refresh_index(data_dir: Path, settings: Settings, *, embed: bool = True, progress: Progress | None = None) -> Manifest:
-    """Rebuild the index of ``data_dir`` from its document library (:mod:`curbside.corpus.library`): beside the
-    live one, switched in atomically (:func:`build_index`). With ``embed``, passages without a cached vector are
-    embedded (and cached); without it, only vectors already in ``DATA_DIR/cache/embeddings.sqlite`` are attached
-    (the embedding stage, ``curbside embed``, fills the cache and then calls this)."""
+def refresh_index(data_dir: Path, settings: Settings, *, embed: bool = True, progress: Progress | None = None,
+                  full: bool = False) -> Manifest:
+    """Bring the index of ``data_dir`` up to date with its document library (:mod:`curbside.corpus.library`),
+    beside the live one and switched in atomically: incrementally (:func:`update_index`: only the documents
+    changed since the index's library generation) when it can, else by a full rebuild (:func:`build_index`);
+    ``full`` forces the rebuild, and :func:`incremental_plan` says when one is needed. The manifest's
+    ``refresh`` says which was done. With ``embed``, passages without a cached vector are embedded (and cached);
+    without it, only vectors already in ``DATA_DIR/cache/embeddings.sqlite`` are attached (the embedding stage,
+    ``curbside embed``, fills the cache and then calls this)."""
     from curbside.corpus.library import Library
 
+    say = progress or (lambda _msg: None)
     with Library(data_dir) as library:
         seed_library_from_index(library, data_dir)
         kind = library.kind()
         base_command = library.base_command
         command = (base_command if base_command and kind == library.base_kind
                    else f"curbside --data-dir {data_dir} ingest refresh")
-        return build_index(
-            data_dir, library.iter_documents(), settings, kind=kind, corpus_snapshot=library.snapshot(),
-            rebuild_command=command, drug_names=library.drug_names(), mesh_names=library.mesh_names(),
-            progress=progress, embed=embed, library_generation=library.generation,
+        describe: dict[str, Any] = dict(
+            kind=kind, corpus_snapshot=library.snapshot(), rebuild_command=command,
+            drug_names=library.drug_names(), mesh_names=library.mesh_names(), progress=progress, embed=embed,
+            library_generation=library.generation,
         )
+        plan = _Refusal("a full rebuild was asked for") if full else incremental_plan(data_dir, library, settings, embed)
+        if isinstance(plan, _Refusal):
+            say(f"Full rebuild of the index: {plan.reason}")
+            manifest = build_index(data_dir, library.iter_documents(), settings, **describe)
+        else:
+            live, changed = plan
+            say(f"Incremental refresh: {len(changed)} documents changed since the index was built")
+            manifest = update_index(data_dir, library.documents(changed), changed, live, settings, **describe)
+        if manifest.library_generation is not None:
+            library.forget_changes(manifest.library_generation)  # the live index is at least this recent now
+        return manifest
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    reason: str
+
+
+def incremental_plan(data_dir: Path, library: Any, settings: Settings,
+                     embed: bool) -> tuple[Manifest, list[str]] | _Refusal:
+    """The live manifest and the doc_ids changed since it was built, when an incremental refresh gives what a
+    full rebuild from the library would; else why not (a :class:`_Refusal`)."""
+    manifest_path = index_dir(data_dir) / "manifest.json"
+    if not manifest_path.is_file():
+        return _Refusal("there is no complete index")
+    try:
+        Index(data_dir, settings).close()  # complete, undamaged and of this format
+        live = Manifest.read(manifest_path)
+    except (CurbsideError, ValueError, TypeError, OSError) as exc:
+        return _Refusal(f"the live index cannot be updated ({str(exc).split('. ')[0]})")
+    if live.library_generation is None or live.next_passage_key is None:
+        return _Refusal("the index was built before incremental refresh existed (it has no library generation or "
+                        "no doc-id field)")
+    if live.library_generation == library.generation:
+        return _Refusal("nothing changed in the library since the index was built")
+    changed = library.changed_since(live.library_generation)
+    if changed is None:
+        return _Refusal("the library's change log does not reach back to the index's generation")
+    if live.settings.get("embedding") != settings.embedding.model_dump(mode="json"):
+        return _Refusal("the embedding settings changed")
+    counts = live.counts
+    if settings.embedding.enabled and counts.get("vectors", 0) < counts.get("passages", 0):
+        if embed:
+            return _Refusal("embedding was asked for and passages of the index have no vector")
+        cache_path = data_dir / "cache" / "embeddings.sqlite"
+        if cache_path.is_file():
+            cache = EmbeddingCache(cache_path)
+            try:
+                grown = cache.last_rowid() > live.embedding_cache_mark
+            finally:
+                cache.close()
+            if grown:
+                return _Refusal("the embedding cache gained vectors since the index was built")
+    share = settings.ingest.incremental_max_changed_share
+    documents = max(int(counts.get("documents", 0)), library.count(), 1)
+    if len(changed) > share * documents:
+        return _Refusal(f"{len(changed)} of {documents} documents changed (more than {share:.0%})")
+    deleted_share = settings.ingest.incremental_max_deleted_share
+    if live.lexical_deleted_passages > deleted_share * max(int(counts.get("passages", 0)), 1):
+        return _Refusal(f"{live.lexical_deleted_passages} passages deleted since the last full build still count "
+                        f"in the BM25 statistics (more than {deleted_share:.0%})")
+    return live, changed
 
 
 def seed_library_from_index(library: Any, data_dir: Path) -> bool:

@@ -2,7 +2,9 @@
 
 Each tantivy document is one passage: its integer key (into the metadata store), the document's
 title and type, its year, the passage's section heading and text. Title and section are indexed
-apart so they can be boosted; type and year serve as filters.
+apart so they can be boosted; type and year serve as filters. The document's id (``doc_id``, one raw term)
+lets an incremental refresh delete a document's passages (:func:`curbside.retrieval.index.refresh_index`);
+an index written before it had that field is searched as before and rebuilt in full at its next refresh.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import tantivy
 LEXICAL_SCHEMA_VERSION = 1
 TEXT_FIELDS = ("title", "section", "body")
 FIELD_BOOSTS = {"title": 1.5, "section": 1.2, "body": 1.0}
+DOC_ID_FIELD = "doc_id"  # one raw term a passage: what deletes a document's passages
 UNKNOWN_YEAR = 0  # documents without a year; excluded by any year filter
 _WORD = re.compile(r"[^\W_]+")  # the words tantivy's simple tokenizer cuts a term into
 
@@ -25,6 +28,7 @@ def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("passage_key", stored=True, indexed=False, fast=True)
     builder.add_text_field("doc_type", stored=False, tokenizer_name="raw")
+    builder.add_text_field(DOC_ID_FIELD, stored=False, tokenizer_name="raw")
     builder.add_integer_field("year", stored=False, indexed=True, fast=True)
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=False, tokenizer_name="en_stem")
@@ -49,15 +53,27 @@ class LexicalHit:
 
 
 class LexicalIndexWriter:
-    """Adds passages to a new tantivy index. One writer thread keeps segment layout deterministic."""
+    """Adds passages to a new tantivy index (or, with ``existing``, to a copy of one, where it can also delete
+    documents). One writer thread keeps segment layout deterministic."""
 
-    def __init__(self, path: Path, heap_bytes: int = 256_000_000) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self._index = tantivy.Index(build_schema(), path=str(path))
+    def __init__(self, path: Path, heap_bytes: int = 256_000_000, *, existing: bool = False) -> None:
+        if existing:
+            self._index = tantivy.Index.open(str(path))
+            if not has_field(self._index.schema, DOC_ID_FIELD):
+                raise ValueError(f"the tantivy index in {path} has no {DOC_ID_FIELD} field")
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._index = tantivy.Index(build_schema(), path=str(path))
         self._writer = self._index.writer(heap_bytes, 1)
 
-    def add(self, passage_key: int, *, title: str, section: str, body: str, doc_type: str, year: int | None) -> None:
+    def delete_document(self, doc_id: str) -> None:
+        """Delete every passage of ``doc_id`` (at the next commit)."""
+        self._writer.delete_documents_by_term(DOC_ID_FIELD, doc_id)
+
+    def add(self, passage_key: int, *, title: str, section: str, body: str, doc_type: str, year: int | None,
+            doc_id: str) -> None:
         doc = tantivy.Document(
+            doc_id=doc_id,
             doc_type=doc_type,
             year=year if year is not None else UNKNOWN_YEAR,
             title=title,
@@ -80,6 +96,15 @@ class LexicalIndexWriter:
             self._writer.wait_merging_threads()
         except Exception:  # noqa: BLE001 - the build has failed already; removing its folder is what matters
             pass
+
+
+def has_field(schema: tantivy.Schema, name: str) -> bool:
+    """Whether a tantivy schema defines ``name`` (the bindings list no fields: a term query refuses unknown ones)."""
+    try:
+        tantivy.Query.term_query(schema, name, "")
+    except ValueError:
+        return False
+    return True
 
 
 class LexicalIndex:

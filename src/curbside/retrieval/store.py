@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from curbside.corpus.documents import DocType, Document, Passage
@@ -54,6 +55,16 @@ _DOC_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class RemovedDocument:
+    """A document removed from the store: its title, type and (passage key, section, text) rows."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    passages: list[tuple[int, str, str]]
+
+
 class MetadataStore:
     """SQLite file with documents, passages and the lexicon."""
 
@@ -76,8 +87,9 @@ class MetadataStore:
         self._db.close()
 
     # --- writing (ingest) -------------------------------------------------------------------
-    def add_document(self, doc: Document) -> list[tuple[int, Passage]]:
-        """Insert a document and its passages; returns (passage_key, passage) pairs."""
+    def add_document(self, doc: Document, *, first_passage_key: int | None = None) -> list[tuple[int, Passage]]:
+        """Insert a document and its passages; returns (passage_key, passage) pairs. Keys are the next rowids,
+        or from ``first_passage_key`` on (an incremental refresh: keys never reused)."""
         cur = self._db.execute(
             f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
@@ -88,13 +100,54 @@ class MetadataStore:
         )
         doc_key = int(cur.lastrowid or 0)
         keyed: list[tuple[int, Passage]] = []
-        for p in doc.passages:
+        for i, p in enumerate(doc.passages):
+            key = None if first_passage_key is None else first_passage_key + i
             pcur = self._db.execute(
-                "INSERT INTO passages (passage_id, doc_key, ordinal, section, text, grade) VALUES (?,?,?,?,?,?)",
-                (p.passage_id, doc_key, p.ordinal, p.section, p.text, p.grade),
+                "INSERT INTO passages (passage_key, passage_id, doc_key, ordinal, section, text, grade) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (key, p.passage_id, doc_key, p.ordinal, p.section, p.text, p.grade),
             )
             keyed.append((int(pcur.lastrowid or 0), p))
         return keyed
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> list[RemovedDocument]:
+        """Delete documents with their passages; returns what was removed (for the vocabulary and the counts)."""
+        removed: list[RemovedDocument] = []
+        for doc_id in doc_ids:
+            row = self._db.execute("SELECT doc_key, title, doc_type FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+            if row is None:
+                continue
+            passages = [(int(r[0]), r[1], r[2]) for r in self._db.execute(
+                "SELECT passage_key, section, text FROM passages WHERE doc_key=?", (row["doc_key"],))]
+            removed.append(RemovedDocument(doc_id, row["title"], row["doc_type"], passages))
+            self._db.execute("DELETE FROM passages WHERE doc_key=?", (row["doc_key"],))
+            self._db.execute("DELETE FROM documents WHERE doc_key=?", (row["doc_key"],))
+        return removed
+
+    def fast_writes(self) -> None:
+        """No journal and no syncs: for a store being built beside the live one (a crash discards it whole)."""
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+
+    def replace_lexicon(self, drug_names: Iterable[tuple[str, str]], mesh_names: Iterable[tuple[str, str]]) -> None:
+        self._db.execute("DELETE FROM drug_names")
+        self._db.execute("DELETE FROM mesh_names")
+        self.add_drug_names(drug_names)
+        self.add_mesh_names(mesh_names)
+
+    def update_vocabulary(self, delta: Mapping[str, int]) -> None:
+        """Add ``delta`` to the document frequencies of its terms (negative: passages removed); none below 1."""
+        self._db.executemany(
+            "INSERT INTO vocabulary VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+            [(term, n) for term, n in delta.items() if n],
+        )
+        self._db.execute("DELETE FROM vocabulary WHERE df < 1")
+
+    def max_keys(self) -> tuple[int, int]:
+        """The highest document and passage keys (0 when empty)."""
+        row = self._db.execute("SELECT (SELECT COALESCE(MAX(doc_key), 0) FROM documents), "
+                               "(SELECT COALESCE(MAX(passage_key), 0) FROM passages)").fetchone()
+        return int(row[0]), int(row[1])
 
     def add_drug_names(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._db.executemany("INSERT OR IGNORE INTO drug_names VALUES (?,?)", pairs)
@@ -106,8 +159,9 @@ class MetadataStore:
         self._db.executemany("INSERT OR REPLACE INTO vocabulary VALUES (?,?)", counts)
 
     def vocabulary(self) -> dict[str, int]:
-        """Word -> number of passages containing it (words of 2+ passages), for spelling correction."""
-        return {r[0]: int(r[1]) for r in self._db.execute("SELECT term, df FROM vocabulary")}
+        """Word -> number of passages containing it (words of 2+ passages), for spelling correction. The table
+        also keeps the words of one passage, so that an incremental refresh can count on from it."""
+        return {r[0]: int(r[1]) for r in self._db.execute("SELECT term, df FROM vocabulary WHERE df >= 2")}
 
     def commit(self) -> None:
         self._db.commit()
