@@ -68,8 +68,8 @@ class IngestResult:
     seconds: float | None = None
     files_skipped: int = 0  # files already ingested whole (same bytes), not read again
     index_rebuilt: bool = True
-    pubmed: dict[str, Any] | None = None
-    library_seconds: float | None = None  # the library stage alone (parse + upserts), for its items a second  # `ingest pubmed`: the harvest (corpus/eutils.py HarvestSummary)
+    pubmed: dict[str, Any] | None = None  # `ingest pubmed`: the harvest (corpus/eutils.py HarvestSummary)
+    library_seconds: float | None = None  # the library stage alone (parse + upserts), for its items a second
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
