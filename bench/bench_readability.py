@@ -62,6 +62,20 @@ QUESTIONS = [
 ]
 
 
+# The parts: rules are changed looking at the tuning part only; the report part is measured after.
+TUNING_QUESTIONS = QUESTIONS[:20]
+REPORT_QUESTIONS = QUESTIONS[20:]
+
+
+def _part(rows: list[dict[str, object]], questions: list[str]) -> dict[str, object]:
+    grades = [float(r["patient"]) for r in rows if r["question"] in questions]  # type: ignore[arg-type]
+    if not grades:
+        return {"measured": 0}
+    return {"measured": len(grades), "patient_median": round(statistics.median(grades), 1),
+            "patient_at_or_below_goal": sum(g <= GOAL_GRADE for g in grades),
+            "share_at_or_below_goal": round(sum(g <= GOAL_GRADE for g in grades) / len(grades), 2)}
+
+
 def _summary(grades: list[float]) -> dict[str, float]:
     return {
         "median": round(statistics.median(grades), 1),
@@ -131,7 +145,11 @@ def main() -> int:
         "ratio_of_medians": round(statistics.median(patient_grades) / physician_median, 2) if physician_median else None,
         "patient_at_or_below_goal": sum(g <= GOAL_GRADE for g in patient_grades),
         "goal_grade": GOAL_GRADE,
+        "share_at_or_below_goal": round(sum(g <= GOAL_GRADE for g in patient_grades) / len(patient_grades), 2),
     }
+    if not args.questions:
+        result["parts"] = {"tuning (first 20)": _part(rows, TUNING_QUESTIONS),
+                           "report (last 10)": _part(rows, REPORT_QUESTIONS)}
     if args.per_question:
         result["per_question"] = rows
     print(json.dumps(result, indent=2))
