@@ -237,7 +237,7 @@ class RemovedClaim(_Model):
 
 
 class RewriteCounts(_Model):
-    """What the verifier did to the patient-view rewrites of the kept claims."""
+    """What the verifier did to the rewrites of the patient view's sentences (the bottom line, the kept claims and the quoted evidence)."""
 
     claims_total: int = 0
     kept: int = 0
@@ -264,7 +264,8 @@ class Verification(_Model):
         "(counts only; empty when nothing was removed or the endpoint is marked local)",
     )
     patient_rewrite: RewriteCounts | None = Field(
-        None, description="the patient-view rewrites of the kept claims (null: none asked for or none came back)"
+        None, description="the rewrites of the patient view's sentences: bottom line, kept claims, quoted evidence "
+                          "(null: none asked for or none came back)"
     )
 
 
