@@ -279,3 +279,22 @@ def test_kill_9_during_an_incremental_refresh_then_rerun_equals_an_uninterrupted
     manifests = [json.loads((d / "index" / "manifest.json").read_text()) for d in (clean, crashed)]
     for key in ("counts", "corpus_snapshot", "next_passage_key", "lexical_deleted_passages", "refresh"):
         assert manifests[0][key] == manifests[1][key], key
+
+
+def test_the_stored_json_is_the_same_bytes_as_dataclasses_asdict_gave() -> None:
+    """document_to_json builds its dict field by field for speed; content hashes must not change (else every stored
+    document would count as updated at its next ingest)."""
+    from dataclasses import asdict
+
+    from curbside.corpus.library import document_to_json
+    from curbside.corpus.starter import iter_starter_documents
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    docs = list(iter_starter_documents(fixtures / "corpus", IngestReport()))
+    docs += [d for d in iter_medline(fixtures / "medline" / "pubmed_sample.xml", IngestReport()) if isinstance(d, Document)]
+    assert len(docs) > 15
+    for doc in docs:
+        data = asdict(doc)
+        data["doc_type"] = str(doc.doc_type)
+        expected = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        assert document_to_json(doc) == expected, doc.doc_id

@@ -114,9 +114,16 @@ class IngestCounts:
         return asdict(self)
 
 
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
+_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
+
+
 def document_to_json(doc: Document) -> bytes:
-    """The canonical JSON of a document (sorted keys, no spaces): what is stored and hashed."""
-    data = asdict(doc)
+    """The canonical JSON of a document (sorted keys, no spaces): what is stored and hashed. Built field by field
+    (the same bytes as ``dataclasses.asdict``, which deep-copies every value and took two thirds of the
+    library stage's time)."""
+    data: dict[str, Any] = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
+    data["passages"] = [{name: getattr(p, name) for name in _PASSAGE_FIELDS} for p in doc.passages]
     data["doc_type"] = str(doc.doc_type)
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
