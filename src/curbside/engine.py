@@ -488,9 +488,10 @@ class Curbside:
         return article.model_copy(update={"live_fetches": records, "live_search": live})
 
     def refresh(self, *, embed: bool = True, progress: Progress | None = None) -> Manifest:
-        """Rebuild the index from the document library (``curbside ingest refresh``)."""
+        """Rebuild the index from the document library (``curbside ingest refresh``): always in full, which also
+        makes BM25's statistics exact again after incremental refreshes (docs/ingestion.md)."""
         self.close()
-        return refresh_index(self.data_dir, self.settings, embed=embed, progress=progress)
+        return refresh_index(self.data_dir, self.settings, embed=embed, progress=progress, full=True)
 
     def show(self, doc_id: str) -> dict[str, Any]:
         """A stored document (``curbside show``): by doc_id, bare PMID or PMCID, from the library (or, for an
