@@ -237,7 +237,8 @@ class RemovedClaim(_Model):
 
 
 class RewriteCounts(_Model):
-    """What the verifier did to the rewrites of the patient view's sentences (the bottom line, the kept claims and the quoted evidence)."""
+    """What the verifier did to the rewrites of the patient view's sentences (the bottom line, the kept claims and
+    the quoted evidence)."""
 
     claims_total: int = 0
     kept: int = 0
