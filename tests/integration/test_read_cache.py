@@ -133,6 +133,7 @@ def test_a_newly_approved_version_is_served_at_once_by_every_worker(client: Test
                     assert worker.get(f"/api/articles/{article_id}").json()["version"] == 1
                     assert QUESTION in worker.get(f"/articles/{article_id}").text
             assert other_app.state.read_cache.public_views.hits >= 1
+            assert other_app.state.read_cache.public_bodies.hits >= 1  # the API's whole answer was reused
             before = client.get(f"/api/articles/{article_id}?audience=nurse").json()
 
             new_draft(client, site, article_id, DRAFT_QUESTION)

@@ -33,7 +33,6 @@ from curbside.web.security import (
     YEAR_SECONDS,
     add_security_headers,
     redact_access_log,
-    set_cookie,
 )
 
 log = logging.getLogger(__name__)
@@ -104,6 +103,32 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
 
+class VisitorCookie:
+    """Sets the visitor cookie on the response of a request that made a new visitor id (``security.visitor_id``).
+    Plain ASGI: Starlette's ``@app.middleware("http")`` (BaseHTTPMiddleware) ran every request through a task group
+    and memory streams, about as much CPU as a cached article read."""
+
+    def __init__(self, app: ASGIApp, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})  # request.state lives here, shared by every copy of the scope
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and state.get("new_visitor"):
+                cookie = Response()
+                cookie.set_cookie(VISITOR_COOKIE, state["visitor_id"], max_age=YEAR_SECONDS, httponly=True,
+                                  samesite="lax", path="/", secure=self.secure)
+                message = {**message, "headers": [*message.get("headers", []), *cookie.raw_headers[-1:]]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
 def _validation_details(errors: Any) -> list[dict[str, Any]]:
     """Pydantic's errors without the offending input (it may be bytes, huge, or private)."""
     return [
@@ -169,12 +194,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.middleware("http")
-    async def visitor_cookie(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        if getattr(request.state, "new_visitor", False):
-            set_cookie(request, response, VISITOR_COOKIE, request.state.visitor_id, YEAR_SECONDS)
-        return response
+    app.add_middleware(VisitorCookie, secure=settings.web.cookie_secure)
 
     @app.exception_handler(CurbsideError)
     async def curbside_error(request: Request, exc: CurbsideError) -> Response:

@@ -105,6 +105,7 @@ class ArticleRead:
     view: ArticleView
     rendering: AudienceRendering | None
     related: list[tuple[str, str, float]]
+    public_stamp: Stamp | None = None  # the publication stamp an anonymous read was made under; None signed in
 
 
 Stamp = tuple[Any, ...]
@@ -118,13 +119,31 @@ class ReadCache:
         self.public_views: BoundedLRU[ArticleView] = BoundedLRU(capacity)
         self.renderings: BoundedLRU[AudienceRendering] = BoundedLRU(capacity)
         self.related_lists: BoundedLRU[list[tuple[str, str, float]]] = BoundedLRU(capacity)
+        self.public_bodies: BoundedLRU[bytes] = BoundedLRU(capacity)
 
     def read(self, store: ArticleStore, article_id: str, viewer: UserInfo | None, audience: Audience, *,
              version: int | None = None) -> ArticleRead:
         # The stamp is read before the view, so a view kept under a stamp is never older than the stamp says.
         stamp = store.publication_stamp()
         view = self._view(store, article_id, viewer, version, stamp)
-        return ArticleRead(view, self._rendering(view, audience), self._related(store, view, stamp))
+        return ArticleRead(view, self._rendering(view, audience), self._related(store, view, stamp),
+                           stamp if viewer is None else None)
+
+    def public_body(self, read: ArticleRead, audience: Audience, version: int | None,
+                    make: Callable[[], bytes]) -> bytes | None:
+        """An anonymous reader's whole answer for ``read`` (the API's JSON), made once per publication stamp: every
+        anonymous reader of (article, requested version, audience) gets the same bytes until the next approval.
+        None for a signed-in viewer, whose answer is made for each request."""
+        stamp = read.public_stamp
+        if stamp is None:
+            return None
+        article_id = read.view.id
+
+        def make_once() -> bytes:
+            self.public_bodies.discard_if(lambda key: key[3] != stamp)
+            return make()
+
+        return self.public_bodies.get_or_make((article_id, version, audience, stamp), make_once)
 
     def _view(self, store: ArticleStore, article_id: str, viewer: UserInfo | None, version: int | None,
               stamp: Stamp) -> ArticleView:
