@@ -46,6 +46,7 @@ def main() -> int:
                         help="which part of bench_readability.py's questions: the first 20 (the rules were tuned on "
                              "them) or the last 10 (default tuning, as before)")
     parser.add_argument("--max-passages", type=int, default=12, help="llm.max_passages")
+    parser.add_argument("--timeout", type=float, default=120.0, help="llm.timeout_seconds (a slow model on a busy machine)")
     parser.add_argument("--llm-base-url", default=None)
     parser.add_argument("--llm-model", default=None)
     parser.add_argument("--max-tokens", type=int, default=512)
@@ -68,7 +69,8 @@ def main() -> int:
         server, base_url, model = start_smollm2()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CURBSIDE_")}
     llm = {"base_url": base_url, "model": model, "local": True, "max_tokens": args.max_tokens,
-           "response_format": args.response_format, "max_passages": args.max_passages}
+           "response_format": args.response_format, "max_passages": args.max_passages,
+           "timeout_seconds": args.timeout}
     engines = {
         "extractive": Curbside(load_settings(environ=environ, data_dir=args.data_dir)),
         "llm": Curbside(load_settings(environ=environ, data_dir=args.data_dir, writer="llm", llm=llm)),

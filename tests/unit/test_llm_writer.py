@@ -477,3 +477,35 @@ def test_max_passages_bounds_the_passages_sent() -> None:
         _write(endpoint, max_passages=limit)
         passages = json.loads(endpoint.bodies()[0]["messages"][1]["content"])["passages"]
         assert [p["number"] for p in passages] == list(range(1, sent + 1))
+
+
+def test_a_rewrite_answer_cut_off_at_the_token_limit_keeps_its_complete_items() -> None:
+    from curbside.writing.llm import parse_rewrites
+
+    cut = '{"claims": [{"number": 1, "text": "Take 500 mg."}, {"number": 2, "text": "Do not st'
+    assert parse_rewrites(cut, 3) == {1: "Take 500 mg."}
+    with pytest.raises(UnusableResponse):
+        parse_rewrites('{"claims": [{"number": 1, "te', 3)
+
+
+def test_rewrite_requests_hold_what_the_token_limit_allows() -> None:
+    # The bottom line and 2 quoted bullets; at 160 tokens two sentences a request (about 80 tokens a sentence).
+    def echo(request: httpx.Request) -> httpx.Response:
+        claims = json.loads(json.loads(request.content)["messages"][1]["content"])["claims"]
+        return _completion(json.dumps({"claims": claims}))
+
+    answers: list[Any] = [_answer(GOOD_BOTTOM)]
+    seen: list[int] = []
+
+    def endpoint(request: httpx.Request) -> httpx.Response:
+        if answers:
+            return answers.pop(0)
+        seen.append(len(json.loads(json.loads(request.content)["messages"][1]["content"])["claims"]))
+        return echo(request)
+
+    cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", max_tokens=160)
+    outcome = LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint),
+                        fallback=_Extractive()).compose("q?", EVIDENCE, corpus_snapshot="t")
+    assert seen == [2, 1]
+    counts = outcome.report.patient_rewrite
+    assert counts is not None and (counts.claims_total, counts.kept) == (3, 3)  # echoed: each verified

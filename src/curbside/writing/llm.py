@@ -88,7 +88,7 @@ Answer ONLY with one JSON object of this form: {"claims": [{"number": 1, "text":
 MAX_CLAIM_CHARS = 400  # a sentence longer than this is not one claim (json_schema bounds it; models loop otherwise)
 MAX_CLAIMS = 10
 MAX_REWRITES = 40  # patient-view sentences sent for rewording (the bottom line first, then in article order)
-REWRITE_BATCH = 10  # sentences a rewrite request holds: a small answer each, within llm.max_tokens
+REWRITE_BATCH = 10  # most sentences a rewrite request holds (fewer when llm.max_tokens is small)
 
 
 def draft_schema(passages: int) -> dict[str, Any]:
@@ -231,21 +231,13 @@ _BOTTOM_LINE_KEY = re.compile(r'"bottom_line"\s*:\s*$')
 def _salvaged_draft(content: str) -> Draft:
     """The complete claim objects of an unfinished answer ('{"bottom_line": {...}, "claims": [{...}, {"te'):
     the one right after "bottom_line" is the bottom line."""
-    decoder = json.JSONDecoder()
     bottom: Claim | None = None
     claims: list[Claim] = []
-    end = 0
-    for match in re.finditer(r"\{", content):
-        if match.start() < end:
-            continue  # inside an object already read
-        try:
-            value, end = decoder.raw_decode(content, match.start())
-        except ValueError:
-            continue
-        claim = _claim(value) if isinstance(value, dict) and "text" in value else None
+    for start, value in _complete_objects(content):
+        claim = _claim(value)
         if claim is None:
             continue
-        if bottom is None and not claims and _BOTTOM_LINE_KEY.search(content[:match.start()]):
+        if bottom is None and not claims and _BOTTOM_LINE_KEY.search(content[:start]):
             bottom = claim
         else:
             claims.append(claim)
@@ -254,13 +246,33 @@ def _salvaged_draft(content: str) -> Draft:
     return Draft(bottom, tuple(claims))
 
 
+def _complete_objects(content: str) -> list[tuple[int, dict[str, Any]]]:
+    """(offset, object) of each complete JSON object holding a "text" in an unfinished answer, outermost first
+    (an object inside one already read is not read again)."""
+    decoder = json.JSONDecoder()
+    found: list[tuple[int, dict[str, Any]]] = []
+    end = 0
+    for match in re.finditer(r"\{", content):
+        if match.start() < end:
+            continue  # inside an object already read
+        try:
+            value, end = decoder.raw_decode(content, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "text" in value:
+            found.append((match.start(), value))
+    return found
+
+
 def parse_rewrites(content: str, count: int) -> dict[int, str]:
     """Claim number -> patient wording, from ``{"claims": [{"number": 1, "text": ...}]}`` (a claim without a
     number takes its place in the list)."""
     data = _first_json_object(content)
     raw = data.get("claims")
     if not isinstance(raw, list):
-        raise UnusableResponse("the JSON object holds no claims list")
+        raw = [item for _, item in _complete_objects(content)]  # cut off at the token limit: its complete items
+        if not raw:
+            raise UnusableResponse("the JSON object holds no claims list")
     rewrites: dict[int, str] = {}
     for position, item in enumerate(raw, 1):
         text = item.get("text") if isinstance(item, dict) else item
@@ -634,8 +646,10 @@ class LLMWriter:
         counts = RewriteCounts(claims_total=len(targets))
         plain: list[str | None] = []
         answered = False
-        for start in range(0, len(targets), REWRITE_BATCH):
-            batch = targets[start:start + REWRITE_BATCH]
+        # About 80 tokens a rewritten sentence: a batch whose answer fits in llm.max_tokens.
+        size = max(1, min(REWRITE_BATCH, self.settings.max_tokens // 80))
+        for start in range(0, len(targets), size):
+            batch = targets[start:start + size]
             rewrites = self._ask_rewrites(client, [text for text, _ in batch])
             answered = answered or rewrites is not None
             for n, (claim, cited) in enumerate(batch, 1):
