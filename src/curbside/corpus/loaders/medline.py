@@ -65,7 +65,31 @@ def _text(element: etree._Element | None) -> str:
     """All text inside an element (inline markup such as <i> and <sup> kept as its words), spaces collapsed."""
     if element is None:
         return ""
-    return " ".join("".join(element.itertext()).split())
+    # A leaf's text is all of it; itertext (a Python-level walk) only where there is markup inside.
+    raw = element.text if not len(element) else "".join(element.itertext())
+    return " ".join(raw.split()) if raw else ""
+
+
+def _texts(elements: list[etree._Element]) -> tuple[str, ...]:
+    """The non-empty texts of ``elements``, in order."""
+    return tuple(text for text in map(_text, elements) if text)
+
+
+# Compiled once: an XPath runs in libxml2, where ElementPath's find/iterfind step through Python for each call.
+_X = etree.XPath
+_PMID = _X("PMID[1]")
+_ARTICLE = _X("Article[1]")
+_TITLES = _X("ArticleTitle | VernacularTitle")
+_JOURNAL_TITLES = _X("Journal/Title | Journal/ISOAbbreviation")
+_ARTICLE_IDS = _X("PubmedData[1]/ArticleIdList/ArticleId")
+_DOI_LOCATIONS = _X("ELocationID[@EIdType='doi']")
+_PUBLICATION_TYPES = _X("PublicationTypeList/PublicationType")
+_ABSTRACT_TEXTS = _X("Abstract/AbstractText")
+_AUTHORS = _X("AuthorList/Author")
+_MESH_NAMES = _X("MeshHeadingList/MeshHeading/DescriptorName[1]")
+_KEYWORDS = _X("KeywordList/Keyword")
+_CORRECTION_TYPES = _X("CommentsCorrectionsList/CommentsCorrections/@RefType")
+_NAME_PARTS = frozenset({"CollectiveName", "LastName", "Initials", "ForeName"})
 
 
 def _year(citation: etree._Element, pubmed_data: etree._Element | None) -> int | None:
@@ -86,13 +110,20 @@ def _year(citation: etree._Element, pubmed_data: etree._Element | None) -> int |
 
 def _authors(article: etree._Element) -> tuple[str, ...]:
     names: list[str] = []
-    for author in article.iterfind("AuthorList/Author"):
+    for author in _AUTHORS(article):
         if author.get("ValidYN", "Y") == "N":
             continue
-        collective = _text(author.find("CollectiveName"))
-        last = _text(author.find("LastName"))
-        initials = _text(author.find("Initials")) or _text(author.find("ForeName"))
-        name = collective or " ".join(part for part in (last, initials) if part)
+        parts: dict[str, etree._Element] = {}
+        for child in author:  # one pass over the children; the first of each name part counts
+            if child.tag in _NAME_PARTS and child.tag not in parts:
+                parts[child.tag] = child
+        collective = _text(parts.get("CollectiveName"))
+        if collective:
+            names.append(collective)
+            continue
+        last = _text(parts.get("LastName"))
+        initials = _text(parts.get("Initials")) or _text(parts.get("ForeName"))
+        name = " ".join(part for part in (last, initials) if part)
         if name:
             names.append(name)
     return tuple(names)
@@ -100,7 +131,7 @@ def _authors(article: etree._Element) -> tuple[str, ...]:
 
 def _abstract_parts(article: etree._Element) -> list[tuple[str, str]]:
     parts: list[tuple[str, str]] = []
-    for node in article.iterfind("Abstract/AbstractText"):
+    for node in _ABSTRACT_TEXTS(article):
         label = (node.get("Label") or node.get("NlmCategory") or UNLABELLED).strip()
         if label.upper() == "UNASSIGNED":
             label = UNLABELLED
@@ -112,7 +143,7 @@ def _abstract_parts(article: etree._Element) -> list[tuple[str, str]]:
 
 def _flags(publication_types: tuple[str, ...], citation: etree._Element) -> tuple[str, ...]:
     kinds = {p.lower() for p in publication_types}
-    refs = {c.get("RefType", "") for c in citation.iterfind("CommentsCorrectionsList/CommentsCorrections")}
+    refs = set(_CORRECTION_TYPES(citation))
     flags: list[str] = []
     if "retracted publication" in kinds or "RetractionIn" in refs:
         flags.append(RETRACTED)
@@ -125,39 +156,45 @@ class RecordProblem(ValueError):
     """A record that cannot become a document (no PMID, no title)."""
 
 
+def _first_text(elements: list[etree._Element], tag: str) -> str:
+    """The text of the first element named ``tag`` among ``elements`` (an XPath union, in document order)."""
+    return next((_text(e) for e in elements if e.tag == tag), "")
+
+
 def citation_document(record: etree._Element, *, passage_chars: int = 1200) -> Document:
     """The Document of one ``PubmedArticle`` element."""
     citation = record.find("MedlineCitation")
     if citation is None:
         raise RecordProblem("no MedlineCitation")
-    pmid_node = citation.find("PMID")
+    pmid_nodes = _PMID(citation)
+    pmid_node = pmid_nodes[0] if pmid_nodes else None
     pmid = (pmid_node.text or "").strip() if pmid_node is not None else ""
     if not pmid.isdigit():
         raise RecordProblem("missing PMID" if not pmid else f"PMID {pmid!r} is not a number")
-    article = citation.find("Article")
-    if article is None:
+    articles = _ARTICLE(citation)
+    if not articles:
         raise RecordProblem(f"PMID {pmid}: no Article element")
-    title = _text(article.find("ArticleTitle")) or _text(article.find("VernacularTitle"))
+    article = articles[0]
+    titles = _TITLES(article)
+    title = _first_text(titles, "ArticleTitle") or _first_text(titles, "VernacularTitle")
     if not title:
         raise RecordProblem(f"PMID {pmid}: no title")
     pubmed_data = record.find("PubmedData")
-    ids = {node.get("IdType", ""): (node.text or "").strip()
-           for node in (pubmed_data.iterfind("ArticleIdList/ArticleId") if pubmed_data is not None else ())}
-    doi = ids.get("doi") or next((( e.text or "").strip() for e in article.iterfind("ELocationID")
-                                  if e.get("EIdType") == "doi" and (e.text or "").strip()), None)
+    ids = {node.get("IdType", ""): (node.text or "").strip() for node in _ARTICLE_IDS(record)}
+    doi = ids.get("doi") or next(((e.text or "").strip() for e in _DOI_LOCATIONS(article) if (e.text or "").strip()),
+                                 None)
     pmcid = ids.get("pmc") or None
-    publication_types = tuple(_text(p) for p in article.iterfind("PublicationTypeList/PublicationType") if _text(p))
+    publication_types = _texts(_PUBLICATION_TYPES(article))
     parts = _abstract_parts(article)
     abstract = "\n".join(text for _, text in parts)
-    journal = _text(article.find("Journal/Title")) or _text(article.find("Journal/ISOAbbreviation")) or None
+    journals = _JOURNAL_TITLES(article)
+    journal = _first_text(journals, "Title") or _first_text(journals, "ISOAbbreviation") or None
     doc = Document(
         doc_id=pmid, source=SOURCE, title=title, doc_type=doc_type_of(publication_types, title, abstract),
         year=_year(citation, pubmed_data), organization=journal, url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
         pmid=pmid, pmcid=pmcid, doi=doi or None, version=(pmid_node.get("Version") or "1").strip() or "1",
         flags=_flags(publication_types, citation), authors=_authors(article),
-        mesh_terms=tuple(_text(h.find("DescriptorName")) for h in citation.iterfind("MeshHeadingList/MeshHeading")
-                         if _text(h.find("DescriptorName"))),
-        keywords=tuple(_text(k) for k in citation.iterfind("KeywordList/Keyword") if _text(k)),
+        mesh_terms=_texts(_MESH_NAMES(citation)), keywords=_texts(_KEYWORDS(citation)),
         publication_types=publication_types,
     )
     for section, text in pack_parts(parts, passage_chars):
