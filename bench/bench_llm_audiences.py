@@ -79,7 +79,8 @@ def main() -> int:
     grades: dict[str, dict[str, list[float]]] = {w: {a: [] for a in AUDIENCES} for w in engines}
     seconds: dict[str, list[float]] = {w: [] for w in engines}
     totals = {"claims_total": 0, "kept": 0, "revised": 0, "removed": 0, "fallbacks": 0,
-              "patient_rewrites": 0, "patient_rewrites_kept": 0}
+              "patient_rewrites": 0, "patient_rewrites_kept": 0, "patient_view_sentences": 0,
+              "patient_view_verified_plain": 0}
     for question in questions:
         for name, engine in engines.items():
             started = time.perf_counter()
@@ -92,6 +93,11 @@ def main() -> int:
                 for key in ("claims_total", "kept", "revised", "removed"):
                     totals[key] += getattr(check, key)
                 totals["fallbacks"] += check.fallback
+                # The texts the patient view shows (bottom line, bullets) and those with a verified plain wording.
+                bullets = [b for s in article.sections for b in s.bullets]
+                totals["patient_view_sentences"] += 1 + len(bullets)
+                totals["patient_view_verified_plain"] += bool(article.bottom_line_plain) + sum(
+                    bool(b.plain_text) for b in bullets)
                 if check.patient_rewrite is not None:
                     totals["patient_rewrites"] += check.patient_rewrite.claims_total
                     totals["patient_rewrites_kept"] += check.patient_rewrite.kept
