@@ -27,10 +27,12 @@ GATE_NAMES = ("_may_name_review", "_may_describe_review", "_may_randomise", "_ma
 
 def _ungated(title: str, text: str) -> DocType:
     """classify_study with every gate open: every pattern runs, as before the gates."""
-    saved = {name: getattr(common, name) for name in GATE_NAMES}
+    saved = {name: getattr(common, name) for name in (*GATE_NAMES, "_randomised", "_reports_case")}
     try:
         for name in GATE_NAMES:
             setattr(common, name, lambda _words: True)
+        common._randomised = lambda text, _words: common._RCT.search(common._NON_RANDOM.sub(" ", text)) is not None
+        common._reports_case = lambda text, _words: common._CASE.search(text) is not None
         return classify_study(title, text)
     finally:
         for name, gate in saved.items():
@@ -44,6 +46,17 @@ def _ungated(title: str, text: str) -> DocType:
     ("Lupus nephritis", "We report a pat\u0131ent with lupus.", DocType.CASE_REPORT),
     ("Lupus", "A ca\u017fe of lupus nephritis.", DocType.CASE_REPORT),
     ("Statins", "MEDLINE and EMBASE were \u017fearched up to 2015.", DocType.SYSTEMATIC_REVIEW),
+    # where a randomised-trial match can start: "were"/"was" and spaces before "randomi", "rct", not "non-random"
+    ("Statins", "Adults WERE \n\t randomised; outcomes at one year.", DocType.RCT),
+    ("Statins", "Each adult was\u2003randomized.", DocType.RCT),
+    ("Statins", "An RCT of 200 adults.", DocType.RCT),
+    ("Statins", "In this non-randomized cohort, patients were followed; a quasi randomised design.", DocType.OBSERVATIONAL),
+    ("Statins", "Unrandomized adults; strandomized; randomizedtrial.", DocType.OBSERVATIONAL),
+    ("Statins \u0130stanbul", "The cohort was randomized.", DocType.RCT),  # U+0130 lengthens lower(): full scan
+    ("Lupus", "Seen was A\n case of nephritis.", DocType.CASE_REPORT),
+    ("Lupus", "Here we\tdescribe three young \u017fisters and patients.", DocType.CASE_REPORT),
+    ("Lupus", "We present 12 consecutive ca\u017fes.", DocType.CASE_REPORT),
+    ("Lupus", "A showcase of nephritis; the casework; we reported two.", DocType.OBSERVATIONAL),
     # a match across the title and the text (the case pattern reads them joined by a newline)
     ("Lupus: we report a", "patient with nephritis.", DocType.CASE_REPORT),
 ])

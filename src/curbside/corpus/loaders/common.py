@@ -353,6 +353,51 @@ def _may_report_case(lowered: str) -> bool:  # _CASE
     return "case" in lowered or ("patient" in lowered and any(w in lowered for w in ("report", "describe", "present")))
 
 
+_ANCHOR_FOLDS = str.maketrans({"\u0131": "i", "\u017f": "s"})  # one character for one: positions stay
+
+
+def _search_at(pattern: re.Pattern[str], text: str, anchors: dict[str, tuple[int, ...]]) -> bool:
+    """``pattern.search(text) is not None``, the pattern tried only where one of its matches can start: at each
+    occurrence of an ``anchor``, or ``n`` characters before the spaces before one, for each ``n`` it lists
+    ("were"/"was" before "randomized"). The caller names anchors such that every match starts so."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # lower-casing moved positions (U+0130): scan it all
+        return pattern.search(text) is not None
+    if not lowered.isascii():
+        lowered = lowered.translate(_ANCHOR_FOLDS)
+    for anchor, backs in anchors.items():
+        at = lowered.find(anchor)
+        while at >= 0:
+            if pattern.match(text, at):
+                return True
+            if backs:
+                space = at
+                while space > 0 and text[space - 1].isspace():
+                    space -= 1
+                if space < at and any(pattern.match(text, space - n) for n in backs if space >= n):
+                    return True
+            at = lowered.find(anchor, at + 1)
+    return False
+
+
+# Where matches of _RCT and _CASE start (see _search_at).
+_RCT_ANCHORS = {"random": (3, 4), "rct": ()}
+_CASE_ANCHORS = {"case": (1,), "report": (2,), "describe": (2,), "present": (2,)}
+
+
+def _randomised(text: str, words: str) -> bool:
+    """``_RCT.search(_NON_RANDOM.sub(" ", text))`` (``words``: ``_gate_text(text)``)."""
+    if "randomi" in words and ("non" in words or "quasi" in words):  # else _NON_RANDOM cannot match
+        text = _NON_RANDOM.sub(" ", text)
+        words = _gate_text(text)
+    return _may_randomise(words) and _search_at(_RCT, text, _RCT_ANCHORS)
+
+
+def _reports_case(text: str, words: str) -> bool:
+    """``_CASE.search(text)`` (``words``: ``_gate_text(text)``)."""
+    return _may_report_case(words) and _search_at(_CASE, text, _CASE_ANCHORS)
+
+
 def classify_study(title: str, text: str) -> DocType:
     """The study design of a research abstract, from its title and text (see the heuristic above)."""
     title = title or ""
@@ -360,13 +405,13 @@ def classify_study(title: str, text: str) -> DocType:
     title_words, text_words = _gate_text(title), _gate_text(text)
     if _may_name_review(title_words) and _SR.search(title):
         return DocType.SYSTEMATIC_REVIEW
-    if _may_randomise(title_words) and _RCT.search(_NON_RANDOM.sub(" ", title)):
+    if _randomised(title, title_words):
         return DocType.RCT
     if _may_describe_review(text_words) and _SR_METHOD.search(text):
         return DocType.SYSTEMATIC_REVIEW
-    if _may_randomise(text_words) and _RCT.search(_NON_RANDOM.sub(" ", text)):
+    if _randomised(text, text_words):
         return DocType.RCT
-    if _may_report_case(f"{title_words}\n{text_words}") and _CASE.search(f"{title}\n{text}"):
+    if _reports_case(f"{title}\n{text}", f"{title_words}\n{text_words}"):
         return DocType.CASE_REPORT
     if _REVIEW_TITLE.search(title) and not _METHODS.search(text):
         return DocType.NARRATIVE_REVIEW
