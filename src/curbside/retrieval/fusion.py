@@ -9,9 +9,19 @@ near-tie put high. The model reads, for every passage in either candidate list:
 - ``cosine``: its cosine to the query vector (computed exactly, also for passages only BM25 found);
 - ``cosine_gap``: the best candidate's cosine minus its own;
 - ``cosine_absent``: 1 when the passage has no vector;
-- ``lexical_rrf`` and ``dense_rrf``: 1 / (k + rank) in each list (0 when absent), the RRF terms.
+- ``lexical_rrf`` and ``dense_rrf``: 1 / (k + rank) in each list (0 when absent), the RRF terms;
+- ``coverage``: the share of the question's content words (weighted by idf) that the passage (its title,
+  section and text) contains; ``title_coverage`` the same over the document's title, ``bigram_coverage`` the
+  share of the question's adjacent word pairs found adjacent in the passage;
+- ``document_*``: the same evidence gathered over all candidate passages of the passage's document (its best
+  lexical score and cosine, log(1 + its number of candidate passages), its coverage, the sum of its RRF terms),
+  since documents, not passages, are what a reader is given;
+- ``coverage_squared`` and ``lexical_times_cosine``: two non-linear terms;
+- and each of those standardised within the query's candidates (``*_z``): how the passage stands against the
+  other candidates of the same question, which raw scores (a cosine of 0.6 is high for one question and low
+  for another) cannot say.
 
-Its few weights are data (``retrieval/data/fusion_weights.json``), one entry per embedding model, since
+Its weights are data (``retrieval/data/fusion_weights.json``), one entry per embedding model, since
 cosines differ between models. They are fitted by ``curbside train fusion`` on the tuning part of the
 BioASQ dev split (:mod:`curbside.evaluation.fusion_training`), in seconds; the file records the command.
 """
@@ -19,14 +29,16 @@ BioASQ dev split (:mod:`curbside.evaluation.fusion_training`), in seconds; the f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-FEATURES: tuple[str, ...] = (
+from curbside.corpus.text import tokenize
+
+SCORE_FEATURES: tuple[str, ...] = (
     "lexical",
     "lexical_absent",
     "cosine",
@@ -35,6 +47,20 @@ FEATURES: tuple[str, ...] = (
     "lexical_rrf",
     "dense_rrf",
 )
+TEXT_FEATURES: tuple[str, ...] = (
+    "coverage",
+    "title_coverage",
+    "bigram_coverage",
+    "document_lexical",
+    "document_cosine",
+    "document_passages",
+    "document_coverage",
+    "document_rrf",
+    "coverage_squared",
+    "lexical_times_cosine",
+)
+RAW_FEATURES = SCORE_FEATURES + TEXT_FEATURES
+FEATURES: tuple[str, ...] = RAW_FEATURES + tuple(f"{name}_z" for name in RAW_FEATURES)
 WEIGHTS_FILE = Path(__file__).parent / "data" / "fusion_weights.json"
 
 
@@ -49,23 +75,54 @@ class FusionModel:
         return features @ np.asarray(self.weights, dtype=np.float64) + self.bias
 
 
+@dataclass(frozen=True)
+class CandidateText:
+    """What the text features read of one candidate passage: its document and its words (of the document's
+    title, the section heading and the text), tokenised once; passages never change within an index."""
+
+    doc_key: int
+    tokens: tuple[str, ...]
+    words: frozenset[str]
+    title_words: frozenset[str]
+
+    @classmethod
+    def read(cls, doc_key: int, title: str, text: str) -> CandidateText:
+        tokens = tuple(tokenize(f"{title} {text}"))
+        return cls(doc_key, tokens, frozenset(tokens), frozenset(tokenize(title)))
+
+
+def _idf_weights(terms: Sequence[str], idf: Callable[[str], float]) -> dict[str, float]:
+    return {term: idf(term) for term in dict.fromkeys(terms)}
+
+
+def _covered(weights: Mapping[str, float], words: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for term, w in weights.items() if term in words) / total if total else 0.0
+
+
 def candidate_features(
     lexical: Sequence[tuple[int, float]],
     dense: Sequence[tuple[int, float]],
     cosines: Mapping[int, float],
     rrf_k: int,
+    *,
+    query_terms: Sequence[str] = (),
+    texts: Mapping[int, CandidateText] | None = None,
+    idf: Callable[[str], float] | None = None,
 ) -> tuple[list[int], np.ndarray]:
-    """The union of both candidate lists (BM25's order first) and its feature matrix."""
+    """The union of both candidate lists (BM25's order first) and its feature matrix (:data:`FEATURES`).
+
+    ``texts`` holds each candidate's document and words; without it the text features are 0."""
     keys = list(dict.fromkeys([key for key, _s in lexical] + [key for key, _s in dense]))
     lex = {key: (rank, score) for rank, (key, score) in enumerate(lexical, start=1)}
     den = {key: rank for rank, (key, _s) in enumerate(dense, start=1)}
     best_lexical = max((s for _k, s in lexical), default=0.0) or 1.0
     best_cosine = max(cosines.values(), default=0.0)
-    rows = np.zeros((len(keys), len(FEATURES)), dtype=np.float64)
+    raw = np.zeros((len(keys), len(RAW_FEATURES)), dtype=np.float64)
     for i, key in enumerate(keys):
         found = lex.get(key)
         cosine = cosines.get(key)
-        rows[i] = (
+        raw[i, : len(SCORE_FEATURES)] = (
             found[1] / best_lexical if found else 0.0,
             0.0 if found else 1.0,
             cosine if cosine is not None else 0.0,
@@ -74,7 +131,48 @@ def candidate_features(
             1.0 / (rrf_k + found[0]) if found else 0.0,
             1.0 / (rrf_k + den[key]) if key in den else 0.0,
         )
-    return keys, rows
+    if texts is not None and keys:
+        _text_features(raw, keys, query_terms, texts, idf or (lambda _t: 1.0))
+    spread = raw.std(axis=0)
+    spread[spread == 0] = 1.0
+    standardised = (raw - raw.mean(axis=0)) / spread
+    return keys, np.hstack([raw, standardised])
+
+
+def _text_features(
+    raw: np.ndarray,
+    keys: Sequence[int],
+    query_terms: Sequence[str],
+    texts: Mapping[int, CandidateText],
+    idf: Callable[[str], float],
+) -> None:
+    """Fill the :data:`TEXT_FEATURES` columns of ``raw`` in place."""
+    column = {name: RAW_FEATURES.index(name) for name in RAW_FEATURES}
+    weights = _idf_weights(query_terms, idf)
+    pairs = set(zip(query_terms, query_terms[1:]))
+    query_words = set(weights)
+    words_of: list[frozenset[str]] = []
+    by_document: dict[int, list[int]] = {}
+    for i, key in enumerate(keys):
+        text = texts[key]
+        words_of.append(text.words)
+        by_document.setdefault(text.doc_key, []).append(i)
+        raw[i, column["coverage"]] = _covered(weights, text.words)
+        raw[i, column["title_coverage"]] = _covered(weights, text.title_words)
+        if pairs:
+            tokens = text.tokens
+            found = {(a, tokens[j + 1]) for j, a in enumerate(tokens[:-1]) if a in query_words}
+            raw[i, column["bigram_coverage"]] = len(pairs & found) / len(pairs)
+    lexical, cosine = column["lexical"], column["cosine"]
+    for rows in by_document.values():
+        words = set().union(*(words_of[i] for i in rows))
+        raw[rows, column["document_lexical"]] = raw[rows, lexical].max()
+        raw[rows, column["document_cosine"]] = raw[rows, cosine].max()
+        raw[rows, column["document_passages"]] = np.log1p(len(rows))
+        raw[rows, column["document_coverage"]] = _covered(weights, words)
+        raw[rows, column["document_rrf"]] = raw[rows, column["lexical_rrf"]].sum() + raw[rows, column["dense_rrf"]].sum()
+    raw[:, column["coverage_squared"]] = raw[:, column["coverage"]] ** 2
+    raw[:, column["lexical_times_cosine"]] = raw[:, lexical] * raw[:, cosine]
 
 
 def fit_logistic(

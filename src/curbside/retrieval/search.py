@@ -9,21 +9,27 @@ because BM25 scores are unbounded and cosine scores are not comparable across qu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
 from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.population import SourcePopulation, population_of
 from curbside.corpus.text import content_tokens, tokenize
-from curbside.retrieval.fusion import candidate_features, fusion_model
+from curbside.retrieval.fusion import CandidateText, candidate_features, fusion_model
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
 from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
 from curbside.settings import RetrievalSettings
 from curbside.settings import SearchMode as Mode
 from curbside.understanding import Lexicon, SpellingCorrector, UnderstoodQuestion, understand
 
+
+
+# How many candidate passages' words a searcher keeps (a few MB): popular passages are tokenised once.
+CANDIDATE_TEXT_CACHE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class Candidates:
     lexical: list[tuple[int, float]]
     dense: list[tuple[int, float]]
     vector: np.ndarray | None
+    query_terms: tuple[str, ...] = ()  # the question's content words, in order (the fusion's coverage features)
 
 
 class Searcher:
@@ -83,6 +90,7 @@ class Searcher:
         self.lexicon: Lexicon = lexicon_from_store(index.store)
         self.speller: SpellingCorrector = speller_from_store(index.store)
         self._populations: dict[str, SourcePopulation] = {}
+        self._candidate_texts: dict[int, CandidateText] = {}  # passage key -> its words, read once
 
     def population(self, document: Document) -> SourcePopulation:
         """Whom a document is written for, read once per document (a guideline's population passages included)."""
@@ -141,17 +149,16 @@ class Searcher:
         top = max(fused.values(), default=1.0) or 1.0
         return {key: by_doc[doc_of[key]] + 1e-6 * score / top for key, score in fused.items()}
 
-    def _learned_fusion(
-        self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]], vector: np.ndarray | None
-    ) -> dict[int, float] | None:
+    def _learned_fusion(self, found: Candidates) -> dict[int, float] | None:
         """The fitted fusion model's log-odds per candidate passage; None when it is off or not fitted for
         this index's embedding model (reciprocal-rank fusion is used then)."""
-        if self.settings.fusion != "learned" or vector is None or self.index.vectors is None:
+        lexical, dense = found.lexical, found.dense
+        if self.settings.fusion != "learned" or found.vector is None or self.index.vectors is None:
             return None
         model = fusion_model(self.index.embedder.model_id)
         if model is None:
             return None
-        keys, features = self.fusion_features(Candidates("hybrid", lexical, dense, vector), model.rrf_k)
+        keys, features = self.fusion_features(replace(found, lexical=lexical, dense=dense), model.rrf_k)
         return dict(zip(keys, model.score(features).tolist()))
 
     def fusion_features(self, found: Candidates, rrf_k: int) -> tuple[list[int], np.ndarray]:
@@ -160,7 +167,25 @@ class Searcher:
         union = list(dict.fromkeys([key for key, _s in found.lexical] + [key for key, _s in found.dense]))
         vectors = self.index.vectors
         cosines = vectors.cosines(found.vector, union) if vectors is not None and found.vector is not None else {}
-        return candidate_features(found.lexical, found.dense, cosines, rrf_k)
+        store = self.index.store
+        texts = self._candidate_texts
+        missing = [key for key in union if key not in texts]
+        if len(texts) + len(missing) > CANDIDATE_TEXT_CACHE:
+            texts.clear()  # a bound on memory; passages asked for again are read again
+        for key, (passage, doc_key) in store.passages_by_keys(missing).items():
+            texts[key] = CandidateText.read(doc_key, store.document_by_key(doc_key).title, f"{passage.section} {passage.text}")
+        return candidate_features(
+            found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms, texts=texts, idf=self._idf
+        )
+
+    @cached_property
+    def _document_frequencies(self) -> tuple[dict[str, int], int]:
+        """Each word's number of passages (words of 2+ passages) and the number of passages: idf, read once."""
+        return self.index.store.vocabulary(), int(self.index.manifest.counts.get("passages", 0))
+
+    def _idf(self, term: str) -> float:
+        frequencies, passages = self._document_frequencies
+        return math.log(1.0 + max(passages, 1) / frequencies.get(term, 1))
 
     def candidates(
         self,
@@ -214,7 +239,7 @@ class Searcher:
             allowed = self._dense_allowed(doc_types, year_min, year_max)
             dense = self.index.vectors.search(vector, n_dense, allowed)
 
-        return Candidates(mode, lexical, dense, vector)
+        return Candidates(mode, lexical, dense, vector, tuple(content_tokens(searched.clinical_question)))
 
     def search(
         self,
@@ -237,7 +262,7 @@ class Searcher:
         elif mode == "dense":
             fused = {key: s for key, s in dense}
         else:
-            fused = self._learned_fusion(lexical, dense, vector) or self._fuse(lexical, dense)
+            fused = self._learned_fusion(found_lists) or self._fuse(lexical, dense)
         ranked = sorted(fused.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))[:k]
         found = self.index.store.passages_by_keys([key for key, _ in ranked])
         hits: list[SearchHit] = []
