@@ -172,10 +172,15 @@ def clustered_unit_vectors(n: int, seed: int, clusters: int = 2000, dim: int = 3
     return out
 
 
-def vector_stage(n_vectors: int, work: Path, queries: int = 100) -> dict:
+def vector_stage(n_vectors: int, work: Path, queries: int = 100, expansions: list[int] | None = None,
+                 build: dict | None = None) -> dict:
+    """Exact against HNSW (int8) search over ``n_vectors`` synthetic vectors. ``build``: EmbeddingSettings ann_*
+    overrides for the HNSW build; ``expansions``: ann_expansion_search values timed on the same built index (a
+    search-time setting), each with its recall@10 against exact search."""
     from curbside.retrieval.dense import ANN_FILE, VectorIndex
     from curbside.settings import EmbeddingSettings
 
+    settings = EmbeddingSettings(ann_min_vectors=1, **(build or {}))
     vectors = clustered_unit_vectors(n_vectors, seed=2)
     keys = np.arange(n_vectors, dtype=np.int64)
     asked = clustered_unit_vectors(queries, seed=3)
@@ -183,23 +188,48 @@ def vector_stage(n_vectors: int, work: Path, queries: int = 100) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     started = time.monotonic()
-    VectorIndex(vectors, keys).save(folder, EmbeddingSettings(ann_min_vectors=1))
+    VectorIndex(vectors, keys).save(folder, settings)
     build_s = time.monotonic() - started
     del vectors
     approximate = VectorIndex.load(folder)
     exact = VectorIndex(approximate.vectors, approximate.keys)
     out: dict = {"vectors": n_vectors, "ann_build_s": round(build_s, 1), "ann_mb": round(folder_mb(folder / ANN_FILE), 1),
-                 "vectors_mb": round(folder_mb(folder / "vectors.npy"), 1)}
-    for name, index in (("exact", exact), ("ann_i8", approximate)):
+                 "vectors_mb": round(folder_mb(folder / "vectors.npy"), 1),
+                 "ann_build": {"dtype": settings.ann_dtype, "connectivity": settings.ann_connectivity,
+                               "expansion_add": settings.ann_expansion_add},
+                 "load_after_build": load()}
+
+    def timed(index: VectorIndex) -> tuple[dict, list[set[int]]]:
         index.search(asked[0], 10)
-        samples = []
+        samples, found = [], []
         for query in asked:
             started = time.perf_counter()
-            index.search(query, 10)
+            hits = index.search(query, 10)
             samples.append((time.perf_counter() - started) * 1000)
-        out[name] = percentiles(samples)
-    found = sum(len({k for k, _ in approximate.search(q, 10)} & {k for k, _ in exact.search(q, 10)}) for q in asked)
-    out["recall_at_10"] = round(found / (10 * len(asked)), 4)
+            found.append({k for k, _ in hits})
+        return percentiles(samples), found
+
+    out["exact"], truth = timed(exact)
+    out["ann"] = []
+    for expansion in expansions or [settings.ann_expansion_search]:
+        approximate.ann.expansion_search = expansion
+        latency, found = timed(approximate)
+        recall = sum(len(f & t) for f, t in zip(found, truth)) / (10 * len(asked))
+        # the same graph walk, all its `expansion` candidates rescored exactly (where `search` rescores 3 x k)
+        wide, samples = [], []
+        for query in asked:
+            started = time.perf_counter()
+            rows = np.asarray(approximate.ann.search(query, expansion).keys, dtype=np.int64)
+            wide.append({k for k, _ in approximate._ranked(rows, approximate.vectors[rows] @ query, 10)})
+            samples.append((time.perf_counter() - started) * 1000)
+        wide_recall = sum(len(f & t) for f, t in zip(wide, truth)) / (10 * len(asked))
+        out["ann"].append({"expansion_search": expansion, **latency, "recall_at_10": round(recall, 4),
+                           "all_candidates_rescored": {**percentiles(samples), "recall_at_10": round(wide_recall, 4)},
+                           "load": load()})
+        print(f"   {n_vectors:,} vectors, expansion_search {expansion}: {out['ann'][-1]}", file=sys.stderr)
+    default = next((row for row in out["ann"] if row["expansion_search"] == settings.ann_expansion_search), out["ann"][0])
+    out["ann_i8"] = {k: default[k] for k in ("p50_ms", "p95_ms", "n")}
+    out["recall_at_10"] = default["recall_at_10"]
     out["peak_rss_mb_after"] = peak_rss_mb()
     out["load_after"] = load()
     del approximate, exact
@@ -251,17 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vectors-only", action="store_true",
                         help="only the vector stage, for each of --vector-sizes (no citations, no ingest)")
     parser.add_argument("--keep", action="store_true", help="keep each size's data directory")
+    parser.add_argument("--ann-expansions", default=None,
+                        help="ann_expansion_search values to time on each built HNSW index (default: the setting's)")
+    parser.add_argument("--ann-connectivity", type=int, default=None, help="HNSW build: links per vector")
+    parser.add_argument("--ann-expansion-add", type=int, default=None, help="HNSW build: candidates while adding")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sizes = [int(s) for s in args.sizes.split(",")]
     vector_sizes = [int(s) for s in args.vector_sizes.split(",")] if args.vector_sizes else None
+    expansions = [int(s) for s in args.ann_expansions.split(",")] if args.ann_expansions else None
+    build = {k: v for k, v in (("ann_connectivity", args.ann_connectivity),
+                               ("ann_expansion_add", args.ann_expansion_add)) if v is not None}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     questions = bioasq_questions(args.queries)
     results: dict = {"cores": os.cpu_count(), "load_at_start": load(), "sizes": []}
     if args.vectors_only:
-        results["vectors"] = [vector_stage(n, args.out_dir) for n in vector_sizes or sizes]
+        results["vectors"] = [vector_stage(n, args.out_dir, expansions=expansions, build=build)
+                              for n in vector_sizes or sizes]
         sizes = []
     for i, n in enumerate(sorted(sizes)):
         print(f"== {n:,} citations", file=sys.stderr)
@@ -278,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             results["embedding"] = embedding_sample(data_dir, args.embed_sample)
         if not args.skip_vectors:
             n_vectors = vector_sizes[i] if vector_sizes else row["lexical"]["passages"]
-            row["vectors"] = vector_stage(n_vectors, args.out_dir)
+            row["vectors"] = vector_stage(n_vectors, args.out_dir, expansions=expansions, build=build)
         results["sizes"].append(row)
         print(json.dumps(row), file=sys.stderr)
         if not args.keep:
