@@ -3,6 +3,8 @@
     python bench/bench_ingest_scale.py --sizes 10000,100000 --out-dir /tmp/scale --json /tmp/scale.json
     python bench/bench_ingest_scale.py --sizes 1000000 --medline /tmp/medline-100k /tmp/medline-900k ...
     python bench/bench_ingest_scale.py --vectors-only --vector-sizes 1000000 --out-dir /tmp/scale
+    python bench/bench_ingest_scale.py --vectors-only --vector-sizes 1000000 --ann-connectivity 32 \
+        --ann-expansion-add 128 --ann-expansions 128,256,512 --out-dir /tmp/scale
 
 For each size N:
 
@@ -16,7 +18,9 @@ For each size N:
    warm-up query;
 4. **vectors**: search latency over N x (passages per citation) **synthetic** unit vectors (clustered around
    topic centres, like passage embeddings; real ones would take days to embed here), exact and with the usearch
-   HNSW index (int8), its build time and recall@10 against exact search on held-out synthetic queries;
+   HNSW index (int8), its build time and recall@10 against exact search on held-out synthetic queries
+   (``--ann-expansions 128,256,512`` times each ``ann_expansion_search``, a search-time setting, on the same
+   built graph; ``--ann-connectivity`` and ``--ann-expansion-add`` set the build's);
 5. **embedding** (once): the model's rate on a sample of the library's own passage texts (``--embed-sample``),
    model loading excluded, extrapolated to all the passages: an estimate, not a run.
 
