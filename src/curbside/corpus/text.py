@@ -27,6 +27,7 @@ _BOUNDARY = re.compile(r"""[.!?]+["'\u201d\u2019)\]]*(?=\s+)""")
 _LINE_START = re.compile(r"\n[ \t]*(?:[-*\u2022]\s+|\d{1,2}[.)]\s+|#{1,6}\s+)?")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_SPACES = re.compile(r"\s+")
 
 STOPWORDS = frozenset(
     """
@@ -40,17 +41,22 @@ STOPWORDS = frozenset(
 )
 
 
-def normalize(text: str) -> str:
-    """Unicode NFKC, unified dashes and quotes, collapsed whitespace; for matching, never for quoting."""
+def _unify(text: str) -> str:
+    """Unicode NFKC with dashes and quotes unified."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2212", "-")
-    text = text.replace("\u2018", "'").replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text).strip()
+    return text.replace("\u2018", "'").replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+
+
+def normalize(text: str) -> str:
+    """Unicode NFKC, unified dashes and quotes, collapsed whitespace; for matching, never for quoting."""
+    return _SPACES.sub(" ", _unify(text)).strip()
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens (hyphenated words kept whole)."""
-    return _TOKEN.findall(normalize(text).lower())
+    """Lower-cased word tokens (hyphenated words kept whole): the words of :func:`normalize`d text. Whitespace
+    is not collapsed first because no token holds any (search tokenises every candidate passage)."""
+    return _TOKEN.findall(_unify(text).lower())
 
 
 def content_tokens(text: str) -> list[str]:

@@ -81,23 +81,20 @@ class CandidateText:
     title, the section heading and the text), tokenised once; passages never change within an index."""
 
     doc_key: int
-    tokens: tuple[str, ...]
     words: frozenset[str]
     title_words: frozenset[str]
+    joined: str  # " word word ... ": adjacent word pairs are found by substring, without a set of pairs
 
     @classmethod
-    def read(cls, doc_key: int, title: str, text: str) -> CandidateText:
-        tokens = tuple(tokenize(f"{title} {text}"))
-        return cls(doc_key, tokens, frozenset(tokens), frozenset(tokenize(title)))
+    def read(cls, doc_key: int, title: str | Sequence[str], text: str) -> CandidateText:
+        """``title`` as text, or already tokenised (a document's passages share it)."""
+        title_tokens = tokenize(title) if isinstance(title, str) else list(title)
+        tokens = title_tokens + tokenize(text)
+        return cls(doc_key, frozenset(tokens), frozenset(title_tokens), f" {' '.join(tokens)} ")
 
 
 def _idf_weights(terms: Sequence[str], idf: Callable[[str], float]) -> dict[str, float]:
     return {term: idf(term) for term in dict.fromkeys(terms)}
-
-
-def _covered(weights: Mapping[str, float], words: set[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for term, w in weights.items() if term in words) / total if total else 0.0
 
 
 def candidate_features(
@@ -146,33 +143,43 @@ def _text_features(
     texts: Mapping[int, CandidateText],
     idf: Callable[[str], float],
 ) -> None:
-    """Fill the :data:`TEXT_FEATURES` columns of ``raw`` in place."""
+    """Fill the :data:`TEXT_FEATURES` columns of ``raw`` in place (vectorised over documents: this runs on
+    every search)."""
     column = {name: RAW_FEATURES.index(name) for name in RAW_FEATURES}
     weights = _idf_weights(query_terms, idf)
-    pairs = set(zip(query_terms, query_terms[1:]))
-    query_words = set(weights)
-    words_of: list[frozenset[str]] = []
-    by_document: dict[int, list[int]] = {}
+    total = sum(weights.values()) or 1.0
+    query_words = frozenset(weights)
+    pair_texts = [f" {a} {b} " for a, b in set(zip(query_terms, query_terms[1:]))]
+    found_in: list[frozenset[str]] = []
+    document_of = np.empty(len(keys), dtype=np.int64)
+    documents: dict[int, int] = {}
     for i, key in enumerate(keys):
         text = texts[key]
-        words_of.append(text.words)
-        by_document.setdefault(text.doc_key, []).append(i)
-        raw[i, column["coverage"]] = _covered(weights, text.words)
-        raw[i, column["title_coverage"]] = _covered(weights, text.title_words)
-        if pairs:
-            tokens = text.tokens
-            found = {(a, tokens[j + 1]) for j, a in enumerate(tokens[:-1]) if a in query_words}
-            raw[i, column["bigram_coverage"]] = len(pairs & found) / len(pairs)
-    lexical, cosine = column["lexical"], column["cosine"]
-    for rows in by_document.values():
-        words = set().union(*(words_of[i] for i in rows))
-        raw[rows, column["document_lexical"]] = raw[rows, lexical].max()
-        raw[rows, column["document_cosine"]] = raw[rows, cosine].max()
-        raw[rows, column["document_passages"]] = np.log1p(len(rows))
-        raw[rows, column["document_coverage"]] = _covered(weights, words)
-        raw[rows, column["document_rrf"]] = raw[rows, column["lexical_rrf"]].sum() + raw[rows, column["dense_rrf"]].sum()
+        found = query_words & text.words
+        found_in.append(found)
+        document_of[i] = documents.setdefault(text.doc_key, len(documents))
+        raw[i, column["coverage"]] = sum(weights[term] for term in found) / total
+        raw[i, column["title_coverage"]] = sum(weights[term] for term in query_words & text.title_words) / total
+        if pair_texts:
+            raw[i, column["bigram_coverage"]] = sum(pair in text.joined for pair in pair_texts) / len(pair_texts)
+    n = len(documents)
+    lexical, cosine = raw[:, column["lexical"]], raw[:, column["cosine"]]
+    best_lexical = np.full(n, -np.inf)
+    np.maximum.at(best_lexical, document_of, lexical)
+    best_cosine = np.full(n, -np.inf)
+    np.maximum.at(best_cosine, document_of, cosine)
+    covered: list[set[str]] = [set() for _ in range(n)]
+    for i, found in enumerate(found_in):
+        covered[document_of[i]] |= found
+    document_coverage = np.array([sum(weights[term] for term in words) / total for words in covered])
+    rrf = raw[:, column["lexical_rrf"]] + raw[:, column["dense_rrf"]]
+    raw[:, column["document_lexical"]] = best_lexical[document_of]
+    raw[:, column["document_cosine"]] = best_cosine[document_of]
+    raw[:, column["document_passages"]] = np.log1p(np.bincount(document_of, minlength=n))[document_of]
+    raw[:, column["document_coverage"]] = document_coverage[document_of]
+    raw[:, column["document_rrf"]] = np.bincount(document_of, weights=rrf, minlength=n)[document_of]
     raw[:, column["coverage_squared"]] = raw[:, column["coverage"]] ** 2
-    raw[:, column["lexical_times_cosine"]] = raw[:, lexical] * raw[:, cosine]
+    raw[:, column["lexical_times_cosine"]] = lexical * cosine
 
 
 def fit_logistic(

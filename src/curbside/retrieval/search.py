@@ -172,8 +172,12 @@ class Searcher:
         missing = [key for key in union if key not in texts]
         if len(texts) + len(missing) > CANDIDATE_TEXT_CACHE:
             texts.clear()  # a bound on memory; passages asked for again are read again
+        titles: dict[int, list[str]] = {}
         for key, (passage, doc_key) in store.passages_by_keys(missing).items():
-            texts[key] = CandidateText.read(doc_key, store.document_by_key(doc_key).title, f"{passage.section} {passage.text}")
+            title = titles.get(doc_key)
+            if title is None:
+                title = titles[doc_key] = tokenize(store.document_by_key(doc_key).title)
+            texts[key] = CandidateText.read(doc_key, title, f"{passage.section} {passage.text}")
         return candidate_features(
             found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms, texts=texts, idf=self._idf
         )
