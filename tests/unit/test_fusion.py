@@ -158,11 +158,13 @@ class _Index:
 def _searcher(model_id: str, fusion: str):  # type: ignore[no-untyped-def]
     from curbside.retrieval.search import Searcher
     from curbside.settings import RetrievalSettings
+    from curbside.understanding import SpellingCorrector
 
     searcher = Searcher.__new__(Searcher)
     searcher.index = _Index(model_id)  # type: ignore[assignment]
     searcher.settings = RetrievalSettings(fusion=fusion)
     searcher._candidate_texts = {}
+    searcher.speller = SpellingCorrector(searcher.index.store.vocabulary())
     return searcher
 
 

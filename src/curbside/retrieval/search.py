@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 import numpy as np
 
@@ -152,13 +151,12 @@ class Searcher:
     def _learned_fusion(self, found: Candidates) -> dict[int, float] | None:
         """The fitted fusion model's log-odds per candidate passage; None when it is off or not fitted for
         this index's embedding model (reciprocal-rank fusion is used then)."""
-        lexical, dense = found.lexical, found.dense
         if self.settings.fusion != "learned" or found.vector is None or self.index.vectors is None:
             return None
         model = fusion_model(self.index.embedder.model_id)
         if model is None:
             return None
-        keys, features = self.fusion_features(replace(found, lexical=lexical, dense=dense), model.rrf_k)
+        keys, features = self.fusion_features(found, model.rrf_k)
         return dict(zip(keys, model.score(features).tolist()))
 
     def fusion_features(self, found: Candidates, rrf_k: int) -> tuple[list[int], np.ndarray]:
@@ -182,14 +180,10 @@ class Searcher:
             found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms, texts=texts, idf=self._idf
         )
 
-    @cached_property
-    def _document_frequencies(self) -> tuple[dict[str, int], int]:
-        """Each word's number of passages (words of 2+ passages) and the number of passages: idf, read once."""
-        return self.index.store.vocabulary(), int(self.index.manifest.counts.get("passages", 0))
-
     def _idf(self, term: str) -> float:
-        frequencies, passages = self._document_frequencies
-        return math.log(1.0 + max(passages, 1) / frequencies.get(term, 1))
+        """From the spelling vocabulary's passage counts (words of 2+ passages), read once per index."""
+        passages = max(int(self.index.manifest.counts.get("passages", 0)), 1)
+        return math.log(1.0 + passages / self.speller.vocabulary.get(term, 1))
 
     def candidates(
         self,

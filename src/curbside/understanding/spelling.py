@@ -26,6 +26,11 @@ class SpellingCorrector:
                 by_first[word[0]].append(word)
         self._by_first = {k: sorted(v) for k, v in by_first.items()}
 
+    @property
+    def vocabulary(self) -> Mapping[str, int]:
+        """Word -> number of passages holding it, as given (search's idf reads it too: one copy per index)."""
+        return self._vocabulary
+
     def correct(self, word: str) -> str | None:
         """The likeliest intended word, or None when ``word`` is known, too short, or nothing is close."""
         word = word.lower()
