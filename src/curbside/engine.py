@@ -355,7 +355,7 @@ class Curbside:
         order given: citations are added or replace older versions, DeleteCitation removes them. A file already
         ingested whole (same bytes) is not read again unless ``force``; a file cut short by a crash is read again
         and its committed records count as unchanged."""
-        from curbside.corpus.loaders.medline import SOURCE, iter_medline
+        from curbside.corpus.loaders.medline import SOURCE, MedlineParser, iter_medline
         from curbside.errors import IngestError
 
         files = [Path(p) for p in paths]
@@ -368,8 +368,9 @@ class Curbside:
         counts = IngestCounts()
         skipped_files = 0
         done_before = 0
+        passage_chars = self.settings.ingest.passage_chars
         with _library_writes(self.data_dir, f"curbside --data-dir {self.data_dir} ingest medline ..."), \
-                Library(self.data_dir) as library:
+                Library(self.data_dir) as library, MedlineParser(passage_chars) as parser:
             seed_library_from_index(library, self.data_dir)
             for path in files:
                 digest = _file_digest(path, full=True)
@@ -382,11 +383,13 @@ class Curbside:
                         on_items(done_before)
                     continue
                 base = done_before
-                part = library.ingest(iter_medline(path, report, passage_chars=self.settings.ingest.passage_chars),
-                                      source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None)
+                parsed = (parser.items(path, report) if self.settings.ingest.parse_worker
+                          else iter_medline(path, report, passage_chars=passage_chars))
+                part = library.ingest(parsed, source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None)
                 library.mark_file(digest, path.name, SOURCE, part.items)
                 counts.add(part)
                 done_before += part.items
+            parser.close()  # before the index build, which has work for both cores
             library_seconds = time.monotonic() - started
             manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
         return self._ingest_result(manifest, report, counts, started, files_skipped=skipped_files, rebuilt=rebuilt,

@@ -39,6 +39,8 @@ class IngestSettings(_Section):
     # merged; past this share of the index's passages the next refresh is full (exact statistics again).
     incremental_max_deleted_share: float = Field(
         0.05, ge=0.0, le=1.0, description="rebuild in full once passages deleted incrementally exceed this share")
+    # `ingest medline` parses in a worker process, beside the library writes (both cores of a small machine).
+    parse_worker: bool = Field(True, description="parse MEDLINE files in a worker process beside the library writes")
 
 
 class EmbeddingSettings(_Section):

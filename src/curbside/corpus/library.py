@@ -76,6 +76,27 @@ class Deletion:
     doc_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A document in the form the library stores it (canonical JSON's SHA-256, zlib body, the indexed columns):
+    made where the document was parsed (a parse worker, :mod:`curbside.corpus.loaders.medline`), so the process
+    writing the library only writes. :meth:`Library.ingest` takes these as it takes Documents."""
+
+    doc_id: str
+    version: str
+    pmid: str | None
+    pmcid: str | None
+    flags: tuple[str, ...]
+    content_hash: str
+    body: bytes  # zlib(canonical JSON)
+
+    @classmethod
+    def of(cls, doc: Document) -> Encoded:
+        raw = document_to_json(doc)
+        return cls(doc.doc_id, doc.version, doc.pmid, doc.pmcid, tuple(doc.flags), hashlib.sha256(raw).hexdigest(),
+                   zlib.compress(raw))
+
+
 @dataclass
 class _Stored:
     """What a batch needs to know of a stored document (its body is never read back to decide)."""
@@ -196,7 +217,7 @@ class Library:
     # --- writing ----------------------------------------------------------------------------------
     def ingest(
         self,
-        items: Iterable[Document | Deletion],
+        items: Iterable[Document | Encoded | Deletion],
         *,
         source: str,
         progress: Callable[[int], None] | None = None,
@@ -216,7 +237,7 @@ class Library:
         run = int(self._meta("runs", "0") or 0) + 1
         position = 0
         handled = 0
-        chunk: list[Document | Deletion] = []
+        chunk: list[Document | Encoded | Deletion] = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
             if replace:
@@ -251,7 +272,7 @@ class Library:
             progress(handled)
         return counts
 
-    def _apply(self, chunk: list[Document | Deletion], counts: IngestCounts, source: str, next_seq: int,
+    def _apply(self, chunk: list[Document | Encoded | Deletion], counts: IngestCounts, source: str, next_seq: int,
                position: int, run: int | None) -> tuple[int, int]:
         """Apply one batch inside the open transaction: one SELECT of its doc_ids, then the writes. Returns the
         next arrival number and base position."""
@@ -280,8 +301,8 @@ class Library:
                 placed.pop(doc_id, None)
                 counts.deleted += 1
                 continue
-            raw = document_to_json(item)
-            content_hash = hashlib.sha256(raw).hexdigest()
+            encoded = item if isinstance(item, Encoded) else Encoded.of(item)
+            content_hash = encoded.content_hash
             item_position = position if run is not None else None
             position += 1
             if current is None:
@@ -303,7 +324,7 @@ class Library:
             if outcome in ("added", "updated"):
                 stored[doc_id] = current
                 written[doc_id] = (doc_id, current.seq, source, item.version, content_hash, item.pmid, item.pmcid,
-                                   json.dumps(list(item.flags)), zlib.compress(raw))
+                                   json.dumps(list(item.flags)), encoded.body)
                 if RETRACTED in item.flags:
                     counts.retracted += 1
         if written:

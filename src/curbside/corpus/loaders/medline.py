@@ -16,16 +16,20 @@ ExpressionOfConcernIn ``expression_of_concern``. ``DeleteCitation`` yields :clas
 from __future__ import annotations
 
 import gzip
+import multiprocessing
+import os
+import queue
 import re
+import traceback
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lxml import etree
 
 from curbside.corpus.documents import EXPRESSION_OF_CONCERN, RETRACTED, DocType, Document, IngestReport
-from curbside.corpus.library import Deletion
+from curbside.corpus.library import Deletion, Encoded
 from curbside.corpus.loaders.common import classify_study, pack_parts
 
 SOURCE = "medline"
@@ -312,3 +316,121 @@ def iter_medline(source: Path | BinaryIO, report: IngestReport, *, name: str | N
             continue
         report.count(SOURCE)
         yield doc
+
+
+# --- parsing in a process of its own ------------------------------------------------------------------------
+# The parse is the larger half of the library stage's CPU; in a worker process it runs beside the library writes
+# (and beside the index build's own threads), so an ingest uses both cores of a small machine. The worker also
+# encodes each document as the library stores it (canonical JSON, hash, zlib), leaving the writer only writes.
+_WORKER_BATCH = 128  # items a message: large enough that a message costs little beside the records it carries
+_WORKER_DEPTH = 16  # messages in flight: the memory is bounded (about 2,000 records), the parse never waits long
+
+
+def _parse_worker(requests: Any, replies: Any, parent: int, passage_chars: int) -> None:
+    """Parse each requested file and send its items, encoded, in batches with the problems met; ``None`` ends
+    a file. Exits when asked (a ``None`` request) or when its parent is gone (killed: nothing left to send to)."""
+    def send(message: tuple[str, Any]) -> bool:
+        while True:
+            try:
+                replies.put(message, timeout=1.0)
+                return True
+            except queue.Full:
+                if os.getppid() != parent:
+                    return False
+
+    while True:
+        try:
+            path = requests.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if path is None:
+            return
+        report = IngestReport()
+        batch: list[Encoded | Deletion] = []
+        sent_problems = 0
+        try:
+            for item in iter_medline(Path(path), report, passage_chars=passage_chars):
+                batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
+                if len(batch) >= _WORKER_BATCH:
+                    if not send(("items", (batch, report.problems[sent_problems:]))):
+                        return
+                    sent_problems, batch = len(report.problems), []
+            if not send(("items", (batch, report.problems[sent_problems:]))) or not send(("end", None)):
+                return
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+            return
+
+
+class MedlineParser:
+    """MEDLINE files parsed in a worker process, their items streamed back in order through a bounded queue.
+
+    ``items(path, report)`` yields exactly what ``iter_medline(path, report)`` yields, documents in their
+    :class:`~curbside.corpus.library.Encoded` form (what :meth:`Library.ingest` stores), and adds the same
+    problems and counts to ``report``. One worker serves all the files of an ingest; leaving the ``with`` block
+    (an error, an interrupt) stops it, and a worker whose parent was killed stops by itself."""
+
+    def __init__(self, passage_chars: int = 1200) -> None:
+        self.passage_chars = passage_chars
+        self._process: Any = None
+
+    def __enter__(self) -> MedlineParser:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+        self._requests, self._replies = context.Queue(), context.Queue(_WORKER_DEPTH)
+        self._process = context.Process(target=_parse_worker, name="curbside-medline-parse", daemon=True,
+                                        args=(self._requests, self._replies, os.getpid(), self.passage_chars))
+        self._process.start()
+
+    def items(self, path: Path, report: IngestReport) -> Iterator[Encoded | Deletion]:
+        if self._process is None:
+            self._start()
+        self._requests.put(str(path))
+        finished = False
+        try:
+            while True:
+                try:
+                    kind, payload = self._replies.get(timeout=5.0)
+                except queue.Empty:
+                    if not self._process.is_alive():
+                        raise RuntimeError(f"the MEDLINE parse worker stopped (exit code {self._process.exitcode}) "
+                                           f"while reading {path}") from None
+                    continue
+                if kind == "end":
+                    finished = True
+                    return
+                if kind == "error":
+                    raise RuntimeError(f"the MEDLINE parse worker failed on {path}: {payload}")
+                batch, problems = payload
+                report.problems.extend(problems)
+                documents = sum(not isinstance(item, Deletion) for item in batch)
+                if documents:
+                    report.count(SOURCE, documents)
+                yield from batch
+        finally:
+            if not finished:  # the reader stopped early: the worker is mid-file, so it cannot serve another
+                self.close()
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.is_alive():
+            try:
+                self._requests.put(None)
+            except (OSError, ValueError):
+                pass
+            process.join(timeout=0.5)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+        for q in (self._requests, self._replies):
+            q.close()
+            q.cancel_join_thread()

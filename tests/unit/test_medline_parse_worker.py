@@ -1,0 +1,62 @@
+"""MEDLINE parsed in a worker process (corpus/loaders/medline.py: MedlineParser): the same items, problems and
+counts as the in-process parse, files served in turn by one worker, and the worker gone once the reader stops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from curbside.corpus.documents import IngestReport
+from curbside.corpus.library import Deletion, Encoded
+from curbside.corpus.loaders.medline import MedlineParser, iter_medline
+from support.medline_xml import article_set, synthetic_citations, write_set
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "medline" / "pubmed_sample.xml"
+
+
+def _in_process(path: Path) -> tuple[list[Encoded | Deletion], IngestReport]:
+    report = IngestReport()
+    items = [item if isinstance(item, Deletion) else Encoded.of(item) for item in iter_medline(path, report)]
+    return items, report
+
+
+def test_worker_gives_the_in_process_items_problems_and_counts(tmp_path: Path) -> None:
+    good = synthetic_citations(300)  # more than one message of items
+    broken = good[1].xml().replace("Trial 1 of", "Trial 1 \udcff of")
+    text = article_set([good[0], broken, *good[2:150], "<PubmedArticle><MedlineCitation><PMID>5</PMID>\n", *good[150:]])
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    many = write_set(tmp_path / "many.xml.gz", synthetic_citations(40))
+    files = [bad, SAMPLE, many]
+
+    report = IngestReport()
+    with MedlineParser() as parser:
+        got = {path: list(parser.items(path, report)) for path in files}  # one worker serves every file
+        worker = parser._process
+        assert worker is not None and worker.is_alive()
+    assert not worker.is_alive()
+
+    expected_report = IngestReport()
+    for path in files:
+        expected, one_report = _in_process(path)
+        assert got[path] == expected
+        expected_report.problems += one_report.problems
+        for source, n in one_report.documents_by_source.items():
+            expected_report.count(source, n)
+    assert any(isinstance(item, Deletion) for item in got[SAMPLE])
+    assert report.problems == expected_report.problems
+    assert {"broken encoding", "malformed XML"} <= {p.kind for p in report.problems}
+    assert report.documents_by_source["medline"] == sum(not isinstance(i, Deletion) for v in got.values() for i in v)
+    assert report.documents_by_source == expected_report.documents_by_source
+
+
+def test_a_reader_that_stops_early_stops_the_worker(tmp_path: Path) -> None:
+    path = write_set(tmp_path / "many.xml.gz", synthetic_citations(600))
+    with MedlineParser() as parser:
+        items = parser.items(path, IngestReport())
+        first = next(items)
+        worker = parser._process
+        items.close()  # what an error in the library writes does to the generator
+        assert not worker.is_alive()
+        # the next file gets a fresh worker, from its first record
+        again = list(parser.items(path, IngestReport()))
+    assert again[0] == first and len(again) == 600
