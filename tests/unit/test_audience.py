@@ -251,7 +251,7 @@ def test_readability_counts_decimals_as_part_of_a_sentence() -> None:
 
 
 def test_glossary_is_curated_and_loads() -> None:
-    text = resources.files("curbside.writing").joinpath("data/plain_language.tsv").read_text(encoding="utf-8")
+    text = resources.files("curbside.vocabulary").joinpath("data/plain_language.tsv").read_text(encoding="utf-8")
     assert "curated by hand for curbside on 2026-11-23" in text.splitlines()[0].lower()
     entries = {e.term: e.plain for e in glossary()}
     assert len(entries) >= 300

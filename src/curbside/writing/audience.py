@@ -14,7 +14,7 @@ stay as they are. All views come from the one set of cited claims, so they canno
 * pharmacist: the drug label first, then guidelines; text untouched (units and doses stay as written).
 * student: abbreviations expanded on first use; each bullet says its evidence level in words.
 * patient: plain language. Jargon is replaced or explained from a hand-curated glossary
-  (``writing/data/plain_language.tsv``, see :mod:`curbside.writing.plain_language`); statistical asides such as "(95% CI 0.26 to 0.78)" and "(P < .001)"
+  (``vocabulary/data/plain_language.tsv``, see :mod:`curbside.writing.plain_language`); statistical asides such as "(95% CI 0.26 to 0.78)" and "(P < .001)"
   are removed while the numbers that carry a finding stay; long sentences are split at safe joints;
   grades are explained in words; patient information leads where it covers the question. Where the LLM writer
   wrote a patient wording and the verifier passed it (``Bullet.plain_text``, ``Article.bottom_line_plain``), that

@@ -1,5 +1,5 @@
 """The patient view's plain language: grades in words, jargon replaced or explained from the curated
-glossary (``writing/data/plain_language.tsv``), statistical asides and reference marks removed (the
+glossary (``vocabulary/data/plain_language.tsv``), statistical asides and reference marks removed (the
 numbers that carry a finding stay), long sentences split, abbreviations written out.
 
 Every rewrite is a deterministic regular-expression pass (no model).
@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from curbside.evidence.grading import USPSTF_GRADE_MEANINGS
 from curbside.evidence.statistics import STATISTIC_AFTER_CLAUSE, STATISTIC_IN_BRACKETS
+from curbside.vocabulary.lay_terms import glossary_rows
 from curbside.writing.abbreviations import AbbreviationExpander, agree_article
 from curbside.writing.article import Article, Bullet
 from curbside.writing.sentence_splitting import capitalise, split_long
@@ -118,15 +118,10 @@ class GlossaryEntry:
 
 @lru_cache(maxsize=1)
 def glossary() -> tuple[GlossaryEntry, ...]:
-    """The curated glossary, ``writing/data/plain_language.tsv`` (term, tab, plain wording)."""
-    text = resources.files("curbside.writing").joinpath("data/plain_language.tsv").read_text(encoding="utf-8")
+    """The curated glossary, ``vocabulary/data/plain_language.tsv`` (term, tab, plain wording): the one table of
+    lay wording, which the claim verifier reads too (:mod:`curbside.vocabulary.lay_terms`)."""
     entries: dict[str, GlossaryEntry] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        term, _, plain = (part.strip() for part in line.partition("\t"))
-        if not term or not plain or term.lower() == "term":
-            continue
+    for term, plain in glossary_rows():
         case_sensitive = any(ch.isupper() for ch in term)
         explains = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", plain, 0 if case_sensitive else re.IGNORECASE)
         key = term if case_sensitive else term.lower()

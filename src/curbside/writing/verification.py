@@ -9,6 +9,10 @@ A claim is supported only when all of these hold:
   "recommends against" ... (an odd count of them negates) must agree;
 - enough of its content words are in the cited passages (``min_overlap``), so a claim about something the
   passages never mention fails;
+
+  the words and negations are compared after both texts are written in the project's one lay vocabulary
+  (:mod:`curbside.vocabulary.lay_terms`: "yearly" reads as "annual", "heart attack" as "myocardial infarction",
+  "insufficient" as "not enough"), so a correct plain rewording passes and a negation hidden in a word counts;
 - where an embedding function is given, its cosine to the closest cited sentence reaches ``min_similarity``;
   where an entailment function is given, the cited passages entail it.
 
@@ -27,6 +31,7 @@ from functools import lru_cache
 
 from curbside.corpus.text import STOPWORDS, normalize, sentences, tokenize
 from curbside.evidence.clauses import NEGATORS
+from curbside.vocabulary.lay_terms import lay_equivalents
 from curbside.vocabulary.schedules import number_words, parse_frequency
 from curbside.vocabulary.tables import alternation
 from curbside.vocabulary.units import normalize_dose_unit, unit_pattern
@@ -250,7 +255,8 @@ def _shared_values(values: Sequence[float], sentence: str) -> int:
 def _names_population(word: str, source_words: set[str]) -> bool:
     """The passages name the claim's population, in the singular or the plural ("child" and "children")."""
     variants = {word, word + "s", word.removesuffix("s"), {"child": "children", "children": "child", "man": "men",
-                "men": "man", "woman": "women", "women": "woman"}.get(word, word)}
+                "men": "man", "woman": "women", "women": "woman", "pregnant": "pregnancy",
+                "pregnancy": "pregnant"}.get(word, word)}
     return bool(variants & source_words)
 
 
@@ -270,6 +276,14 @@ class ClaimVerifier:
     embed: Embed | None = None
     entails: Entails | None = None
     _sentences: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _lay_wording: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _lay_worded(self, text: str) -> str:
+        """``text`` in the lay vocabulary's one wording (cached: a passage's sentences are read for every claim)."""
+        cached = self._lay_wording.get(text)
+        if cached is None:
+            cached = self._lay_wording[text] = lay_equivalents().canonical(text)
+        return cached
 
     def _split(self, passage: str) -> list[str]:
         cached = self._sentences.get(passage)
@@ -300,31 +314,36 @@ class ClaimVerifier:
                 found = ", ".join(sorted({s.text for s in same_value}))
                 details.append(f"{q.text!r} is {found!r} in {where}")
 
-        claim_words = _content_words(claim)
-        source_words = {t for text in cited for t in tokenize(text)}
+        # Words and negations are compared in one wording (numbers above and dose frequencies below as written).
+        worded_claim = self._lay_worded(claim)
+        worded = [self._lay_worded(text) for text in cited]
+        claim_words = _content_words(worded_claim)
+        source_words = {t for text in worded for t in tokenize(text)}
+        written_words = source_words | {t for text in cited for t in tokenize(text)}
         missing_people = [w for w in dict.fromkeys(tokenize(claim)) if w in POPULATION_WORDS
-                          and not _names_population(w, source_words)]
+                          and not _names_population(w, written_words)]
         if missing_people:
             problems.append(Problem.POPULATION_NOT_IN_SOURCE)
             details.append(f"{', '.join(missing_people)!r} not in {where}")
 
-        candidates = [s for text in cited for s in self._split(text)] or [""]
+        written_sentences = [s for text in cited for s in self._split(text)]
+        candidates = [(s, self._lay_worded(s)) for s in written_sentences] or [("", "")]
         # The sentence a claim restates is the one holding its numbers, then the one sharing most of its words:
         # "not recommended for adults older than 85" is checked against the sentence about 85, not the one
         # about screening at 45 to 75.
         claim_values = [q.value for q in quantities(claim)]
-        closest = max(candidates, key=lambda s: (_shared_values(claim_values, s),
-                                                 _overlap(claim_words, set(tokenize(s))), -len(s)))
+        closest_written, closest = max(candidates, key=lambda s: (_shared_values(claim_values, s[0]),
+                                                                  _overlap(claim_words, set(tokenize(s[1]))), -len(s[0])))
         interval = _dose_interval(claim)
-        if interval is not None and not any(math.isclose(found, interval) for s in candidates
+        if interval is not None and not any(math.isclose(found, interval) for s in written_sentences
                                             for found in _dose_intervals(s)):
             problems.append(Problem.FREQUENCY_NOT_IN_SOURCE)
             details.append(f"its dose frequency (every {interval:g} days) is not in {where}")
 
-        flipped = _negation_differs(claim, closest)
+        flipped = _negation_differs(worded_claim, closest)
         if flipped:
             problems.append(Problem.NEGATION_MISMATCH)
-            details.append(f"{', '.join(flipped)!r} negated in one and not the other of it and {where}: {closest!r}")
+            details.append(f"{', '.join(flipped)!r} negated in one and not the other of it and {where}: {closest_written!r}")
 
         overlap = _overlap(claim_words, source_words)
         if overlap < self.min_overlap:
@@ -333,7 +352,7 @@ class ClaimVerifier:
 
         similarity: float | None = None
         if self.embed is not None:
-            vectors = self.embed([claim, *candidates])
+            vectors = self.embed([claim, *(written_sentences or [""])])
             similarity = max(_cosine(vectors[0], v) for v in vectors[1:])
             if similarity < self.min_similarity:
                 problems.append(Problem.LOW_SIMILARITY)
@@ -343,4 +362,4 @@ class ClaimVerifier:
             details.append(f"{where} do not entail it")
 
         return ClaimCheck(claim, kept, dropped, tuple(dict.fromkeys(problems)), tuple(details), overlap, similarity,
-                          closest)
+                          closest_written)
