@@ -3,6 +3,11 @@ counts as the in-process parse, files served in turn by one worker, and the work
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from curbside.corpus.documents import IngestReport
@@ -60,3 +65,36 @@ def test_a_reader_that_stops_early_stops_the_worker(tmp_path: Path) -> None:
         # the next file gets a fresh worker, from its first record
         again = list(parser.items(path, IngestReport()))
     assert again[0] == first and len(again) == 600
+
+
+_KILLED_PARENT = """
+import sys, time
+from pathlib import Path
+from curbside.corpus.documents import IngestReport
+from curbside.corpus.loaders.medline import MedlineParser
+parser = MedlineParser()
+items = parser.items(Path(sys.argv[1]), IngestReport())
+next(items)
+print(parser._process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_worker_whose_parent_is_killed_exits(tmp_path: Path) -> None:
+    # kill -9 mid-ingest: the worker, blocked on a full queue nobody reads, must not live on
+    path = write_set(tmp_path / "many.xml.gz", synthetic_citations(6000))
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())  # type: ignore[union-attr]
+        time.sleep(1.0)  # the worker fills the queue meanwhile
+    finally:
+        parent.kill()
+        parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the parse worker outlived its killed parent")

@@ -329,21 +329,25 @@ _WORKER_DEPTH = 16  # messages in flight: the memory is bounded (about 2,000 rec
 def _parse_worker(requests: Any, replies: Any, parent: int, passage_chars: int) -> None:
     """Parse each requested file and send its items, encoded, in batches with the problems met; ``None`` ends
     a file. Exits when asked (a ``None`` request) or when its parent is gone (killed: nothing left to send to)."""
-    def send(message: tuple[str, Any]) -> bool:
+    def orphaned() -> None:
+        # No parent reads the pipe any more: exit at once (a normal exit would wait forever on the queue's
+        # feeder thread, blocked writing into the full pipe).
+        if os.getppid() != parent:
+            os._exit(0)
+
+    def send(message: tuple[str, Any]) -> None:
         while True:
             try:
                 replies.put(message, timeout=1.0)
-                return True
+                return
             except queue.Full:
-                if os.getppid() != parent:
-                    return False
+                orphaned()
 
     while True:
         try:
             path = requests.get(timeout=1.0)
         except queue.Empty:
-            if os.getppid() != parent:
-                return
+            orphaned()
             continue
         if path is None:
             return
@@ -354,11 +358,10 @@ def _parse_worker(requests: Any, replies: Any, parent: int, passage_chars: int) 
             for item in iter_medline(Path(path), report, passage_chars=passage_chars):
                 batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
                 if len(batch) >= _WORKER_BATCH:
-                    if not send(("items", (batch, report.problems[sent_problems:]))):
-                        return
+                    send(("items", (batch, report.problems[sent_problems:])))
                     sent_problems, batch = len(report.problems), []
-            if not send(("items", (batch, report.problems[sent_problems:]))) or not send(("end", None)):
-                return
+            send(("items", (batch, report.problems[sent_problems:])))
+            send(("end", None))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
             send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
             return
