@@ -41,7 +41,7 @@ from curbside.corpus.text import normalize, sentence_spans
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.grading import certainty_of
 from curbside.evidence.selection import EvidenceSet
-from curbside.settings import EvidenceSettings, LLMWriterSettings
+from curbside.settings import EntailmentSettings, EvidenceSettings, LLMWriterSettings
 from curbside.understanding.patient_context import PatientContext
 from curbside.understanding.phi import scrub_phi
 from curbside.writing.article import (
@@ -379,7 +379,7 @@ def outgoing_text(question: str, patient_context: Any, *, local: bool) -> tuple[
 class ChatClient:
     """Chat Completions requests to one endpoint; ``transport`` lets tests script the endpoint."""
 
-    def __init__(self, settings: LLMWriterSettings, api_key: str | None = None,
+    def __init__(self, settings: LLMWriterSettings | EntailmentSettings, api_key: str | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
         if not settings.base_url or not settings.model:
             raise ValueError("the LLM writer needs llm.base_url and llm.model")
@@ -521,8 +521,13 @@ class LLMWriter:
         self.preset = preset
         self.api_key = api_key
         self.transport = transport
+        entails = None
+        if verifier is None and settings.entailment.enabled:
+            from curbside.writing.entailment import EndpointEntailment
+
+            entails = EndpointEntailment(settings.entailment, transport=transport)
         self.verifier = verifier or ClaimVerifier(min_overlap=settings.min_overlap,
-                                                  min_similarity=settings.min_similarity)
+                                                  min_similarity=settings.min_similarity, entails=entails)
 
     def write(self, question: str, evidence: EvidenceSet, *, corpus_snapshot: str, article_id: str | None = None,
               clinical: ClinicalEvidence | None = None, on_draft: OnDraft | None = None) -> Article:

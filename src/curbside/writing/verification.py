@@ -70,6 +70,11 @@ Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 Entails = Callable[[str, str], bool]  # (premise, hypothesis) -> does the premise entail it
 
 
+class EntailmentUnavailable(RuntimeError):
+    """The entailment model could not answer (unreachable, timed out, or an answer that is neither yes nor no):
+    the claim counts as not entailed."""
+
+
 class Problem(StrEnum):
     """Why a claim is not supported (each becomes the reason of a removed claim)."""
 
@@ -357,9 +362,14 @@ class ClaimVerifier:
             if similarity < self.min_similarity:
                 problems.append(Problem.LOW_SIMILARITY)
                 details.append(f"closest sentence of {where} has similarity {similarity:.2f}")
-        if self.entails is not None and not problems and not self.entails(" ".join(cited), claim):
-            problems.append(Problem.NOT_ENTAILED)
-            details.append(f"{where} do not entail it")
+        if self.entails is not None and not problems:
+            try:
+                entailed, why = self.entails(" ".join(cited), claim), f"{where} do not entail it"
+            except EntailmentUnavailable as exc:
+                entailed, why = False, f"not checked for entailment: {exc}"
+            if not entailed:
+                problems.append(Problem.NOT_ENTAILED)
+                details.append(why)
 
         return ClaimCheck(claim, kept, dropped, tuple(dict.fromkeys(problems)), tuple(details), overlap, similarity,
                           closest_written)
