@@ -35,10 +35,12 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict
 
 from curbside.corpus.documents import doc_type_words
+from curbside.corpus.text import sentences
 from curbside.writing.abbreviations import AbbreviationExpander
 from curbside.writing.article import Article, Bullet, Section
 from curbside.writing.plain_language import PlainLanguage, grade_sentence, plain_strength
 from curbside.writing.readability import Readability, readability
+from curbside.writing.verification import ClaimVerifier
 
 Audience = Literal["physician", "nurse", "pharmacist", "student", "patient"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)
@@ -84,12 +86,24 @@ def _view_readability(article: Article, audience: Audience) -> Readability:
 # --- the views ---------------------------------------------------------------------------------
 
 
+class SentenceChecks(BaseModel):
+    """The patient view's sentences checked against the text they reword (``writing/verification.py``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked: int = 0  # sentences reworded from a source text and checked against it
+    kept: int = 0
+    reverted_texts: int = 0  # texts shown as written, because a sentence of their rewording failed
+    vocabulary_notes: int = 0  # what a term or grade means, from the glossary and the grade table (not checked)
+
+
 class AudienceView(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     audience: Audience
     article: Article
     readability: Readability
+    sentence_checks: SentenceChecks | None = None  # the patient view's (other views do not reword claims)
 
 
 def view_for_audience(article: Article, audience: Audience) -> AudienceView:
@@ -102,8 +116,10 @@ def view_for_audience(article: Article, audience: Audience) -> AudienceView:
         "student": _student_view,
         "patient": _patient_view,
     }
-    view = builders[audience](article)
-    return AudienceView(audience=audience, article=view, readability=_view_readability(view, audience))
+    checks = SentenceChecks() if audience == "patient" else None
+    view = _patient_view(article, checks) if checks is not None else builders[audience](article)
+    return AudienceView(audience=audience, article=view, readability=_view_readability(view, audience),
+                        sentence_checks=checks)
 
 
 def _ordered(sections: list[Section], order: Iterable[str]) -> list[Section]:
@@ -221,7 +237,44 @@ def _verified_plain_wording(article: Article) -> Article:
     return article.model_copy(update=update)
 
 
-def _patient_view(article: Article) -> Article:
+class _CheckedRewrite:
+    """The patient rewrite, each sentence of it checked against the text it rewords: a reworded sentence must be
+    supported by that text (numbers, units, negations exact; words through the lay vocabulary), or the text is
+    shown as written. Sentences saying what a term or a grade means come from the vocabulary and are counted
+    apart."""
+
+    def __init__(self, rewrite: PlainLanguage, checks: SentenceChecks) -> None:
+        self.rewrite = rewrite
+        self.checks = checks
+        self.verifier = ClaimVerifier()
+
+    def notes(self) -> set[str]:
+        return self.rewrite.notes
+
+    def checked(self, source: str, worded: str, extra_notes: Iterable[str] = ()) -> str:
+        notes = self.rewrite.notes | set(extra_notes)
+        reworded = [s for s in sentences(worded) if s.strip() not in notes]
+        self.checks.vocabulary_notes += len(sentences(worded)) - len(reworded)
+        if " ".join(worded.split()) == " ".join(source.split()):
+            return worded
+        passages = {1: source}
+        failed = False
+        for sentence in reworded:
+            self.checks.checked += 1
+            if self.verifier.check(sentence, [1], passages).supported:
+                self.checks.kept += 1
+            else:
+                failed = True
+        if failed:
+            self.checks.reverted_texts += 1
+            return source
+        return worded
+
+    def __call__(self, text: str) -> str:
+        return self.checked(text, self.rewrite(text))
+
+
+def _patient_view(article: Article, checks: SentenceChecks | None = None) -> Article:
     # Within the patient-information section the closest match to the question reads first (sorted
     # before rewriting, so a term is explained where it is first read).
     article = _verified_plain_wording(article)
@@ -233,7 +286,7 @@ def _patient_view(article: Article) -> Article:
             ]
         }
     )
-    rewrite = PlainLanguage(article)
+    rewrite = _CheckedRewrite(PlainLanguage(article), checks if checks is not None else SentenceChecks())
     bottom_bullet = _bottom_bullet(article)
 
     def bottom_line(text: str) -> str:
@@ -242,10 +295,11 @@ def _patient_view(article: Article) -> Article:
             # The writer appends "(Grade A)" after the sentence; say what it means instead.
             suffix = f" (Grade {grade})" if len(grade) <= 3 else f" ({grade})"
             if text.endswith(suffix):
-                body = rewrite(text[: -len(suffix)])
+                body = rewrite.rewrite(text[: -len(suffix)])
                 if f"Grade {grade})" in body:
-                    return body  # the statement already says its grade, in words
-                return body + " " + grade_sentence(bottom_bullet)
+                    return rewrite.checked(text, body)  # the statement already says its grade, in words
+                said = grade_sentence(bottom_bullet)
+                return rewrite.checked(text, body + " " + said, [said])
         return rewrite(text)
 
     return _rebuild(

@@ -342,6 +342,9 @@ class PlainLanguage:
     def __init__(self, article: Article) -> None:
         self._abbreviations = AbbreviationExpander(article, style="replace", keep=_glossary_abbreviations())
         self._explained: set[str] = set()
+        # Sentences this rewrite added from the glossary and the grade table (what a term or a grade means): they
+        # come from the vocabulary, not from the source, so they are not checked against the source.
+        self.notes: set[str] = set()
 
     def __call__(self, text: str) -> str:
         notes: list[str] = []
@@ -354,4 +357,5 @@ class PlainLanguage:
         text = _tidy(split_long(text))
         if notes:
             text = (text if text.endswith((".", "!", "?")) else text + ".") + " " + " ".join(notes)
+            self.notes.update(notes)
         return text

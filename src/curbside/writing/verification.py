@@ -175,6 +175,40 @@ def _dose_intervals(sentence: str) -> set[float]:
     return {i for i in (_dose_interval(p.strip()) for p in pieces if p.strip()) if i is not None}
 
 
+# Joints between clauses that each state something of their own.
+_CLAUSE_JOINT = re.compile(r";\s+(?:however,?\s+)?|,\s+(?:but|however,?|whereas|while|although|including|which|who)\s+|"
+                           r"\s+but\s+|(?<=[a-z])\s+(?=(?:If|When|But|This|These|They|It|You|Your)\s)|"
+                           r"(?<=[a-z]),?\s+and\s+(?=(?:the|this|these|it|they|there|no|most|some|all|any)\s)")
+_CONCESSION = re.compile(r"(?:although|though|even though)\s+([^,]+),\s+", re.IGNORECASE)
+_MIN_CLAUSE_WORDS = 4
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The clauses of a sentence with two or more (none for a sentence of one)."""
+    parts = [p.strip() for p in _CLAUSE_JOINT.split(sentence) if p and p.strip()]
+    opening = _CONCESSION.match(sentence)
+    if opening:
+        parts += [opening.group(1), sentence[opening.end():]]
+    return [p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS] if len(parts) > 1 else []
+
+
+# A dose frequency in words ("three times a day", "twice daily"): its number is compared as the frequency it states.
+_FREQUENCY_WORDS = re.compile(r"\b(?:\w+\s+times|twice|thrice)\s+(?:a|per|each|every)\s+(?:day|week|month)\b|"
+                              r"\b(?:twice|thrice)\s+(?:daily|weekly|monthly)\b", re.IGNORECASE)
+
+
+def _without_stated_frequencies(claim: str, cited: Sequence[str]) -> str:
+    """``claim`` without the frequency phrases whose interval the cited texts state in any form ("three times a day"
+    for "TID"), so their numbers are checked as frequencies, not as numbers the passages must print."""
+    def drop(match: re.Match[str]) -> str:
+        interval = _dose_interval(match.group(0))
+        stated = interval is not None and any(math.isclose(interval, found) for text in cited
+                                              for s in sentences(text) for found in _dose_intervals(s))
+        return " " if stated else match.group(0)
+
+    return _FREQUENCY_WORDS.sub(drop, claim)
+
+
 def instruction_like(sentence: str) -> bool:
     """A sentence addressed to a language model ("Ignore previous instructions ...")."""
     return bool(_INSTRUCTION.search(normalize(sentence)))
@@ -231,7 +265,9 @@ def _negation_differs(claim: str, sentence: str) -> list[str]:
         if not _matches(word, source_words, source_stems):
             continue
         in_source = _matches(word, negated_source, negated_stems)
-        if (word in negated_claim) != in_source:
+        # Both sides by stem: "infection" against "not infectious" is the same word either way.
+        in_claim = _matches(word, negated_claim, {w[:_STEM] for w in negated_claim if len(w) >= _STEM})
+        if in_claim != in_source:
             differs.append(word)
     return differs
 
@@ -309,7 +345,7 @@ class ClaimVerifier:
         details: list[str] = []
 
         source_quantities = [q for text in cited for q in quantities(text)]
-        for q in quantities(claim):
+        for q in quantities(_without_stated_frequencies(claim, cited)):
             same_value = [s for s in source_quantities if math.isclose(s.value, q.value)]
             if not same_value:
                 problems.append(Problem.NUMBER_NOT_IN_SOURCE)
@@ -332,7 +368,10 @@ class ClaimVerifier:
             details.append(f"{', '.join(missing_people)!r} not in {where}")
 
         written_sentences = [s for text in cited for s in self._split(text)]
-        candidates = [(s, self._lay_worded(s)) for s in written_sentences] or [("", "")]
+        # A claim may restate one clause of a sentence ("rifabutin can be used ..." from "Rifampin is not
+        # recommended ...; however, rifabutin can be used ..."): clauses compete with whole sentences.
+        pieces = written_sentences + [c for s in written_sentences for c in _clauses(s)]
+        candidates = [(s, self._lay_worded(s)) for s in dict.fromkeys(pieces)] or [("", "")]
         # The sentence a claim restates is the one holding its numbers, then the one sharing most of its words:
         # "not recommended for adults older than 85" is checked against the sentence about 85, not the one
         # about screening at 45 to 75.
