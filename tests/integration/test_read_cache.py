@@ -133,7 +133,7 @@ def test_a_newly_approved_version_is_served_at_once_by_every_worker(client: Test
                     assert worker.get(f"/api/articles/{article_id}").json()["version"] == 1
                     assert QUESTION in worker.get(f"/articles/{article_id}").text
             assert other_app.state.read_cache.public_views.hits >= 1
-            assert other_app.state.read_cache.public_bodies.hits >= 1  # the API's whole answer was reused
+            assert other_app.state.public_answers.hits >= 1  # the whole answer (page and API) was reused as bytes
             before = client.get(f"/api/articles/{article_id}?audience=nurse").json()
 
             new_draft(client, site, article_id, DRAFT_QUESTION)
@@ -213,3 +213,90 @@ def test_a_missing_entry_is_made_once_for_requests_that_want_it_at_once() -> Non
     with pytest.raises(LookupError):  # a failure is not kept: the next request makes it again
         lru.get_or_make(("gone",), failing)
     assert lru.get_or_make(("gone",), lambda: "back") == "back"
+
+
+def csrf_of(page: str) -> str:
+    """The page's CSRF token (every page carries it for HTMX; an anonymous reader's article page has no form)."""
+    return page.split('"X-CSRF-Token": "', 1)[1].split('"', 1)[0]
+
+
+def test_kept_answers_go_to_anonymous_readers_only_each_with_their_own_csrf_token(client: TestClient,
+                                                                                  site: WebSite) -> None:
+    """The whole-answer layer in front of the app (read_cache.PublicAnswers): what it keeps is made for, and served
+    to, anonymous readers only; every visitor gets their own CSRF token and cookie in it, never the maker's."""
+    article_id = ask_and_publish(client, site, QUESTION, CONTEXT)
+    new_draft(client, site, article_id, DRAFT_QUESTION)
+    commented = client.post(f"/api/articles/{article_id}/comments", headers=site.auth("reviewer"),
+                            json={"section_id": "bottom_line", "bullet_index": 0, "note": COMMENT})
+    assert commented.status_code == 201, commented.text
+    kept = site.app.state.public_answers
+    page_path, api_path = f"/articles/{article_id}", f"/api/articles/{article_id}"
+
+    with client_for(site) as first, client_for(site) as second:
+        made = first.get(page_path)
+        assert made.status_code == 200 and not private_words_in(made.text)
+        first_cookie = first.cookies["curbside_visitor"]
+        hits = kept.hits
+        again = first.get(page_path)  # from the kept bytes, with the same visitor's token
+        assert kept.hits == hits + 1 and again.text == made.text and "curbside_visitor" not in again.headers.get(
+            "set-cookie", "")
+        served = second.get(page_path)  # a new visitor: a cookie of their own, and the token that goes with it
+        assert kept.hits == hits + 2 and served.status_code == 200
+        second_cookie = second.cookies["curbside_visitor"]
+        assert second_cookie != first_cookie and "curbside_visitor=" in served.headers["set-cookie"]
+        assert csrf_of(served.text) != csrf_of(made.text)
+        assert served.text == made.text.replace(csrf_of(made.text), csrf_of(served.text))
+        assert served.headers["content-length"] == str(len(served.content))
+        assert served.headers["cache-control"] == "no-store" and "content-security-policy" in served.headers
+        # The token served from bytes is the one the server checks for that visitor: a form post with it passes
+        # the CSRF check (a wrong password, not a 403).
+        posted = second.post("/login", data={"email": site.email("reader"), "password": "not the password",
+                                             "csrf_token": csrf_of(served.text)})
+        assert posted.status_code == 401, posted.status_code
+        api = second.get(api_path)
+        assert api.status_code == 200 and api.json()["version"] == 1 and not private_words_in(api.text)
+        assert second.get(api_path).content == api.content and kept.hits == hits + 3  # made once, then kept
+
+        # A signed-in viewer never gets the kept answer, nor leaves theirs behind: the reviewer and the asker see
+        # the draft, and the next anonymous reader the published version again.
+        hits = kept.hits
+        with sign_in_page_client(site, "reviewer") as reviewer_pages:
+            page = reviewer_pages.get(page_path).text
+            assert DRAFT_QUESTION in page and COMMENT in page and CONTEXT in page
+        for who in ("reviewer", "clinician"):
+            body = client.get(api_path, headers=site.auth(who)).json()
+            assert body["version"] == 2 and CONTEXT in body["context"]
+        assert kept.hits == hits
+        assert not private_words_in(second.get(page_path).text) and not private_words_in(second.get(api_path).text)
+        assert kept.hits == hits + 2
+
+        # A token or session that is not valid is the app's to judge, never answered from the kept bytes.
+        assert second.get(api_path, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+        with client_for(site) as stale_session:
+            stale_session.cookies.set("curbside_session", "not-a-session")
+            assert stale_session.get(page_path).status_code == 200
+        assert kept.hits == hits + 2
+
+        # Any other query field goes through the app and is kept apart: a message shown once is not kept.
+        assert "Shown once" in second.get(page_path, params={"flash": "Shown once"}).text
+        assert "Shown once" not in second.get(page_path).text
+        # The audience (query or cookie) is part of what is kept.
+        patient = second.get(page_path, params={"audience": "patient"})
+        assert patient.status_code == 200 and "curbside_audience=patient" in patient.headers["set-cookie"]
+        assert second.get(api_path, params={"audience": "patient"}).json()["audience"] == "patient"
+        assert second.get(api_path).json()["audience"] == "physician"
+        assert second.get(page_path).text == patient.text  # the cookie now chooses the patient view
+        first.cookies.delete("curbside_audience")
+        assert first.get(page_path).text == made.text
+
+
+def test_a_kept_answer_is_dropped_by_the_next_publication(client: TestClient, site: WebSite) -> None:
+    article_id = ask_and_publish(client, site, QUESTION)
+    with client_for(site) as reader:
+        for _ in range(2):
+            assert reader.get(f"/api/articles/{article_id}").json()["version"] == 1
+        new_draft(client, site, article_id, DRAFT_QUESTION)
+        assert reader.get(f"/api/articles/{article_id}").json()["version"] == 1
+        approve_latest(client, site, article_id)
+        assert reader.get(f"/api/articles/{article_id}").json()["version"] == 2
+        assert DRAFT_QUESTION in reader.get(f"/articles/{article_id}").text

@@ -193,10 +193,7 @@ def get_article(article_id: str, request: Request, audience: Audience = "physici
     read = cache.read(publisher_of(request).store, article_id, user, audience, version=version)
     # 202 while the version is still being built: the workflow fields are there, the article is not yet.
     status = 202 if read.view.build_state in (BuildState.PENDING, BuildState.BUILDING) else 200
-    if status == 200:  # an anonymous reader's answer is the same bytes for everyone until the next approval
-        body = cache.public_body(read, audience, version, lambda: JSONResponse(article_payload(read, audience)).body)
-        if body is not None:
-            return Response(body, media_type="application/json")
+    # An anonymous reader's 200 is kept whole, as bytes, by read_cache.PublicAnswers in front of the app.
     payload = article_payload(read, audience)
     if status == 202 and (read.view.can_see_drafts or read.view.is_asker):
         # The LLM writer's claims so far, unverified (streamed from the endpoint); the verified article replaces them.

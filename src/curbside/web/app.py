@@ -27,13 +27,8 @@ from curbside.articles.publisher import Publisher
 from curbside.errors import ConfigurationError, CurbsideError, ServiceUnavailableError
 from curbside.settings import Settings
 from curbside.web import api, api_docs, pages
-from curbside.web.read_cache import ReadCache
-from curbside.web.security import (
-    VISITOR_COOKIE,
-    YEAR_SECONDS,
-    add_security_headers,
-    redact_access_log,
-)
+from curbside.web.read_cache import PublicAnswerCache, PublicAnswers, ReadCache
+from curbside.web.security import add_security_headers, redact_access_log, visitor_cookie_header
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +115,8 @@ class VisitorCookie:
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and state.get("new_visitor"):
-                cookie = Response()
-                cookie.set_cookie(VISITOR_COOKIE, state["visitor_id"], max_age=YEAR_SECONDS, httponly=True,
-                                  samesite="lax", path="/", secure=self.secure)
-                message = {**message, "headers": [*message.get("headers", []), *cookie.raw_headers[-1:]]}
+                cookie = visitor_cookie_header(state["visitor_id"], self.secure)
+                message = {**message, "headers": [*message.get("headers", []), cookie]}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -195,6 +188,10 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None, start_
     app.openapi = openapi  # type: ignore[method-assign]
 
     app.add_middleware(VisitorCookie, secure=settings.web.cookie_secure)
+    # Outside the visitor cookie: an anonymous article read answered from kept bytes skips everything below.
+    app.state.public_answers = PublicAnswerCache(settings.web.article_cache_entries)
+    app.add_middleware(PublicAnswers, cache=app.state.public_answers, publisher=publisher,
+                       cookie_secure=settings.web.cookie_secure)
 
     @app.exception_handler(CurbsideError)
     async def curbside_error(request: Request, exc: CurbsideError) -> Response:

@@ -41,22 +41,43 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
     )
 
 
+def is_visitor_id(value: str) -> bool:
+    """Whether a visitor cookie's value is one this server could have made (else a new id is made)."""
+    return 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()
+
+
+def new_visitor_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
 def visitor_id(request: Request) -> str:
     """The visitor's random id (from the cookie, or new; the middleware sets the cookie on the response)."""
     existing = getattr(request.state, "visitor_id", None)
     if existing:
         return existing
     value = request.cookies.get(VISITOR_COOKIE, "")
-    if not (16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()):
-        value = secrets.token_urlsafe(24)
+    if not is_visitor_id(value):
+        value = new_visitor_id()
         request.state.new_visitor = True
     request.state.visitor_id = value
     return value
 
 
+def visitor_cookie_header(value: str, secure: bool) -> tuple[bytes, bytes]:
+    """The raw ``Set-Cookie`` header that gives a new visitor their id."""
+    cookie = Response()
+    cookie.set_cookie(VISITOR_COOKIE, value, max_age=YEAR_SECONDS, httponly=True, samesite="lax", path="/",
+                      secure=secure)
+    return cookie.raw_headers[-1]
+
+
+def csrf_token_for(secret_key: str, visitor: str) -> str:
+    """The CSRF token of one visitor id: the same function for rendered pages and for pages served from bytes."""
+    return hmac.new(secret_key.encode("utf-8"), b"csrf:" + visitor.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def csrf_token(request: Request) -> str:
-    key = publisher_of(request).secret_key.encode("utf-8")
-    return hmac.new(key, b"csrf:" + visitor_id(request).encode("utf-8"), hashlib.sha256).hexdigest()
+    return csrf_token_for(publisher_of(request).secret_key, visitor_id(request))
 
 
 async def check_csrf(request: Request) -> None:
