@@ -206,6 +206,11 @@ class WebSettings(_Section):
         10, ge=0, le=19, description="niceness added to the build process, so the operating system runs the "
                                      "readers' requests first when the CPUs are busy"
     )
+    build_timeout_seconds: float = Field(
+        480.0, gt=0, le=86_400, description="the longest one article build may take in the build process (the warm-"
+                                            "up is not bounded); a build process that takes longer is killed and "
+                                            "its build fails, to be retried (keep it below build_lease_seconds)"
+    )
 
 
 WriterName = Literal["extractive", "llm"]  # the writers; one definition for settings and the CLI

@@ -108,3 +108,37 @@ def test_a_killed_build_process_fails_its_build_clearly_and_the_next_build_works
         rebuilt = client.get(f"/api/articles/{article_id}", headers=auth).json()
         assert rebuilt["build_state"] == "ready" and rebuilt["writer"]["name"] == "llm", json.dumps(rebuilt)[:400]
         assert publisher.build_process.pid not in (None, killed)
+
+
+def test_a_hung_build_process_is_killed_after_the_timeout_and_its_build_fails_cleanly(served) -> None:  # type: ignore[no-untyped-def]
+    release = threading.Event()
+
+    def hung_model(body: dict[str, Any]) -> str:
+        release.wait(60)  # never answers within the build timeout (bounded, for the test's own sake)
+        return passage_model(body)
+
+    with FakeLLM(hung_model) as endpoint:
+        publisher, client, auth = served(
+            writer="llm", llm={"base_url": endpoint.base_url, "model": "fake", "patient_rewrite": False},
+            web={"build_wait_seconds": 0, "build_timeout_seconds": 3},
+        )
+        try:
+            asked = client.post("/api/articles?wait=false", headers=auth, json={"question": QUESTIONS[0]})
+            assert asked.status_code == 201, asked.text
+            article_id = asked.json()["id"]
+            wait_for(lambda: endpoint.bodies, 60, "the build process to reach the model")
+            hung = publisher.build_process.pid
+            assert hung is not None and hung != os.getpid()
+            failed = wait_for(lambda: (a := client.get(f"/api/articles/{article_id}", headers=auth).json())
+                              ["build_state"] == "failed" and a, 30, "the hung build to be marked failed")
+            assert "longer than 3 s" in failed["build_error"] and "retry" in failed["build_error"]
+            with pytest.raises(ProcessLookupError):  # killed, and reaped: not left running beside its successor
+                os.kill(hung, 0)
+        finally:
+            release.set()
+        retried = client.post(f"/api/articles/{article_id}/retry", headers=auth)
+        assert retried.status_code == 200, retried.text
+        assert publisher.builder.wait_idle(60)
+        rebuilt = client.get(f"/api/articles/{article_id}", headers=auth).json()
+        assert rebuilt["build_state"] == "ready", json.dumps(rebuilt)[:400]
+        assert publisher.build_process.pid not in (None, hung)

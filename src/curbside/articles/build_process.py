@@ -9,7 +9,8 @@ niced by ``web.build_nice``: the operating system runs the readers first, and th
 The builder thread of the worker still claims builds and stores their results, and still bounds them
 (``web.build_queue_limit``, 429 when full); only the engine's work crosses the pipe. A build process that dies
 (killed, out of memory) fails the build it was doing with :class:`BuildProcessError` (stored on the version, so
-nothing stays "building") and is started again by the next call. It dies with its worker (``PR_SET_PDEATHSIG``),
+nothing stays "building") and is started again by the next call; so does one that hangs: a call that takes longer
+than ``web.build_timeout_seconds`` (``TIMED_CALLS``) kills the process. It dies with its worker (``PR_SET_PDEATHSIG``),
 and ends by itself when its worker closes the pipe.
 
     process = BuildProcess(settings)
@@ -26,6 +27,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -41,6 +43,9 @@ from curbside.settings import Settings
 log = logging.getLogger(__name__)
 
 IndexStamp = tuple[int, int]
+# The calls a build makes, bounded by web.build_timeout_seconds. Not the warm-up ("open"), which loads the model and
+# reads the whole index once: on a large index or a busy machine it takes long without being hung.
+TIMED_CALLS = frozenset({"ask", "embed"})
 _PR_SET_PDEATHSIG = 1
 
 
@@ -194,31 +199,55 @@ class BuildProcess:
 
     def call(self, method: str, *args: Any, on_draft: Callable[[list[str]], None] | None = None) -> Any:
         """Run ``method`` of the build process's engine calls with ``args``; its exception is raised here.
-        :class:`BuildProcessError` when the process ends before answering."""
+        :class:`BuildProcessError` when the process ends before answering, or, for a build's call (``TIMED_CALLS``),
+        does not answer within ``web.build_timeout_seconds`` (it is then killed, and started again by the next
+        call)."""
         with self._lock:
+            fresh = not (self._process is not None and self._process.is_alive())
             conn = self._start()
-            process = self._process
-            try:
-                conn.send((method, args))
-                while True:
-                    kind, value = conn.recv()
-                    if kind == "draft":
-                        if on_draft is not None:
-                            on_draft(value)
-                        continue
-                    if kind == "raise":
-                        raise value
-                    return value
-            except (EOFError, OSError) as exc:
-                assert process is not None
-                pid, how = process.pid, _how_it_ended(process)
-                self._stop()
-                log.error("the article build process (pid %s) ended during %s (%s); it is started again at the "
-                          "next build", pid, method, how)
-                raise BuildProcessError(
-                    f"The article build process (pid {pid}) ended before it finished ({how}), so this article was "
-                    "not built. Nothing else was lost; retry the build."
-                ) from exc
+            if fresh and method in TIMED_CALLS:
+                # A new process (the first, or one started again after a failure) opens its engine first, untimed:
+                # the build's time limit is for the build, not for loading the model and the index.
+                self._exchange(conn, "open", (), None, None)
+            timeout = self.settings.web.build_timeout_seconds if method in TIMED_CALLS else None
+            return self._exchange(conn, method, args, on_draft, timeout)
+
+    def _exchange(self, conn: Connection, method: str, args: tuple[Any, ...],
+                  on_draft: Callable[[list[str]], None] | None, timeout: float | None) -> Any:
+        process = self._process
+        assert process is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            conn.send((method, args))
+            while True:
+                if deadline is not None and not conn.poll(max(0.0, deadline - time.monotonic())):
+                    pid = process.pid
+                    process.kill()  # hung (a model call that never returns, a deadlock): this build cannot finish
+                    self._stop()
+                    log.error("the article build process (pid %s) took longer than %s s in %s and was killed; it "
+                              "is started again at the next build", pid, timeout, method)
+                    raise BuildProcessError(
+                        f"The article build process (pid {pid}) took longer than {timeout:g} s "
+                        "(web.build_timeout_seconds) and was stopped, so this article was not built. Nothing else "
+                        "was lost; retry the build."
+                    )
+                kind, value = conn.recv()
+                if kind == "draft":
+                    if on_draft is not None:
+                        on_draft(value)
+                    continue
+                if kind == "raise":
+                    raise value
+                return value
+        except (EOFError, OSError) as exc:
+            pid, how = process.pid, _how_it_ended(process)
+            self._stop()
+            log.error("the article build process (pid %s) ended during %s (%s); it is started again at the next "
+                      "build", pid, method, how)
+            raise BuildProcessError(
+                f"The article build process (pid {pid}) ended before it finished ({how}), so this article was not "
+                "built. Nothing else was lost; retry the build."
+            ) from exc
 
     def _stop(self) -> None:
         if self._conn is not None:
