@@ -57,6 +57,9 @@ from curbside.settings import EmbeddingSettings, Settings
 
 INDEX_FORMAT_VERSION = 2  # 2: vocabulary table for spelling correction
 DOC_TYPE_CODES: tuple[DocType, ...] = tuple(DocType)
+# A full rebuild of at least this many documents counts its spelling vocabulary in a worker process (starting
+# one costs about a second; below this the build is short anyway).
+VOCABULARY_WORKER_MIN_DOCUMENTS = 20_000
 Progress = Callable[[str], None]
 
 
@@ -194,16 +197,17 @@ def _fresh_building(data_dir: Path) -> Path:
 
 
 class _Additions:
-    """What a build adds, document by document: metadata and BM25 rows now, and what the vectors will need."""
+    """What a build adds, document by document: metadata and BM25 rows now, the passages' vectors through
+    ``vectors`` (a chunk at a time where only cached vectors are attached), and the spelling vocabulary (unless a
+    worker counts it: ``count_vocabulary``)."""
 
-    def __init__(self, store: MetadataStore, lexical: LexicalIndexWriter, settings: Settings) -> None:
-        self.store, self.lexical = store, lexical
+    def __init__(self, store: MetadataStore, lexical: LexicalIndexWriter, settings: Settings,
+                 vectors: _VectorCollector | None, *, count_vocabulary: bool = True) -> None:
+        self.store, self.lexical, self.vectors = store, lexical, vectors
         self.full_types = set(settings.embedding.embed_doc_types)
-        self.keys: list[int] = []
-        self.texts: list[str] = []
-        self.types: list[int] = []
-        self.years: list[int] = []
+        self.count_vocabulary = count_vocabulary
         self.n_docs = self.n_passages = 0
+        self.max_key = 0
         self.vocabulary: Counter[str] = Counter()  # passages a word occurs in
         self.by_type: Counter[str] = Counter()
 
@@ -215,13 +219,13 @@ class _Additions:
         title = indexed_title(doc)
         for key, passage in self.store.add_document(doc, first_passage_key=first_passage_key):
             self.n_passages += 1
+            self.max_key = max(self.max_key, key)
             self.lexical.add(key, title=title, section=passage.section, body=passage.text,
                              doc_type=str(doc.doc_type), year=doc.year, doc_id=doc.doc_id)
-            self.keys.append(key)
-            self.texts.append(embedding_text(doc, passage.section, passage.text, full))
-            self.types.append(type_code)
-            self.years.append(doc.year or 0)
-            self.vocabulary.update(passage_words(doc.title, passage.section, passage.text))
+            if self.vectors is not None:
+                self.vectors.add(key, embedding_text(doc, passage.section, passage.text, full), type_code, doc.year or 0)
+            if self.count_vocabulary:
+                self.vocabulary.update(passage_words(doc.title, passage.section, passage.text))
 
 
 def passage_words(title: str, section: str, text: str) -> set[str]:
@@ -236,6 +240,7 @@ def _build_and_switch(
     *,
     progress: Progress | None = None,
     embed: bool = True,
+    vocabulary_from: Path | None = None,
     **describe: Any,
 ) -> Manifest:
     say = progress or (lambda _msg: None)
@@ -243,8 +248,13 @@ def _build_and_switch(
     building = _fresh_building(data_dir)
     store = MetadataStore.create(building / "metadata.sqlite")
     lexical = LexicalIndexWriter(building / "tantivy")
+    embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
+    collector = _VectorCollector(data_dir, embedder, embed=embed, say=say) if embedder is not None else None
+    # A large build counts the spelling vocabulary in a worker process reading the library beside this one.
+    counter = (_VocabularyWorker(vocabulary_from, building, describe.get("library_generation"))
+               if vocabulary_from is not None else None)
     try:
-        added = _Additions(store, lexical, settings)
+        added = _Additions(store, lexical, settings, collector, count_vocabulary=counter is None)
         for doc in documents:
             added.add(doc)
             if added.n_docs % 5000 == 0:
@@ -253,22 +263,27 @@ def _build_and_switch(
         store.add_mesh_names(describe.pop("mesh_names", ()))
         # Every word, those of one passage too (spelling reads those of two or more), so that an incremental
         # refresh can count on from here.
-        store.add_vocabulary(sorted(added.vocabulary.items()))
+        vocabulary = counter.result() if counter is not None else added.vocabulary
+        store.add_vocabulary(sorted(vocabulary.items()))
         store.commit()
         store.close()
         lexical.commit()
         say(f"Lexical index: {added.n_docs} documents, {added.n_passages} passages ({time.monotonic() - started:.0f} s)")
-        embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
-        vectors = _new_vectors(data_dir, added, embedder, embed=embed, say=say) if embedder is not None else _VectorRows.none()
+        vectors = collector.rows() if collector is not None else _VectorRows.none()
         counts = {"documents": added.n_docs, "passages": added.n_passages,
                   "documents_by_type": dict(sorted(added.by_type.items()))}
         return _finish(data_dir, building, vectors, settings, counts, embedder, started=started, say=say,
-                       refresh="full", next_passage_key=max(added.keys, default=0) + 1, lexical_deleted_passages=0,
+                       refresh="full", next_passage_key=added.max_key + 1, lexical_deleted_passages=0,
                        **describe)
     except BaseException:
         lexical.abort()
         store.close()
+        if counter is not None:
+            counter.stop()
         raise
+    finally:
+        if collector is not None:
+            collector.close()
 
 
 @dataclass
@@ -297,34 +312,142 @@ class _VectorRows:
         return len(self.keys)
 
 
-def _new_vectors(data_dir: Path, added: _Additions, embedder: Embedder, *, embed: bool,
-                 say: Callable[[str], None]) -> _VectorRows:
-    """The vectors of the passages just added: embedded where missing (``embed``), else only the cached ones."""
-    cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
-    try:
-        rows = list(range(len(added.texts)))
-        if embed:
-            unique = len(set(added.texts))
-            n_full = sum(DOC_TYPE_CODES[t] in added.full_types for t in added.types)
-            say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
+class _VectorCollector:
+    """The vectors of the passages a build adds. Attaching only cached vectors (no ``embed``) goes a chunk of
+    passages at a time, so a build holds the vectors found, never every passage's text (bounded memory for the
+    lexical stage of millions of citations). With ``embed`` every text is gathered first and embedded at the end,
+    each distinct text once (:func:`embed_with_cache`), as before."""
+
+    CHUNK = 8192  # passages looked up in the embedding cache at a time
+
+    def __init__(self, data_dir: Path, embedder: Embedder, *, embed: bool, say: Callable[[str], None]) -> None:
+        self.embedder, self.embed, self.say = embedder, embed, say
+        self.cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
+        self.keys: list[int] = []
+        self.texts: list[str] = []
+        self.types: list[int] = []
+        self.years: list[int] = []
+        self.found: list[_VectorRows] = []
+        self.looked_up = 0
+
+    def add(self, key: int, text: str, type_code: int, year: int) -> None:
+        self.keys.append(key)
+        self.texts.append(text)
+        self.types.append(type_code)
+        self.years.append(year)
+        if not self.embed and len(self.keys) >= self.CHUNK:
+            self._attach_cached()
+
+    def _pending(self, rows: list[int], vectors: np.ndarray) -> _VectorRows:
+        return _VectorRows(vectors, np.asarray([self.keys[i] for i in rows], dtype=np.int64),
+                           np.asarray([self.types[i] for i in rows], dtype=np.int8),
+                           np.asarray([self.years[i] for i in rows], dtype=np.int32))
+
+    def _attach_cached(self) -> None:
+        rows, vectors = cached_vectors(self.embedder.model_id, self.texts, self.cache)
+        if rows:
+            self.found.append(self._pending(rows, vectors))
+        self.looked_up += len(self.texts)
+        self.keys, self.texts, self.types, self.years = [], [], [], []
+
+    def rows(self) -> _VectorRows:
+        """Every vector found (or embedded), row by row with its passage key, type and year."""
+        if self.embed:
+            full_types = set(self.embedder.settings.embed_doc_types)
+            unique = len(set(self.texts))
+            n_full = sum(str(DOC_TYPE_CODES[t]) in full_types for t in self.types)
+            self.say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
             last = [0.0]
 
             def report(done: int, total: int) -> None:
                 now = time.monotonic()
                 if now - last[0] > 15 or done == total:
                     last[0] = now
-                    say(f"  embedded {done}/{total}")
+                    self.say(f"  embedded {done}/{total}")
 
-            vectors = embed_with_cache(embedder, added.texts, cache, progress=report)
+            vectors = embed_with_cache(self.embedder, self.texts, self.cache, progress=report)
+            found = self._pending(list(range(len(self.texts))), vectors)
         else:
-            # The embedding stage runs apart (`curbside embed`): attach only the vectors already in the cache.
-            rows, vectors = cached_vectors(embedder.model_id, added.texts, cache)
-            say(f"Vectors from the embedding cache: {len(rows)} of {len(added.texts)} passages")
-        return _VectorRows(vectors, np.asarray([added.keys[i] for i in rows], dtype=np.int64),
-                           np.asarray([added.types[i] for i in rows], dtype=np.int8),
-                           np.asarray([added.years[i] for i in rows], dtype=np.int32), cache.last_rowid())
+            self._attach_cached()
+            n_found = sum(len(part) for part in self.found)
+            self.say(f"Vectors from the embedding cache: {n_found} of {self.looked_up} passages")
+            empty = _VectorRows.none()
+            parts = self.found or [empty]
+            found = _VectorRows(np.concatenate([p.vectors for p in parts]).astype(np.float32, copy=False),
+                                np.concatenate([p.keys for p in parts]), np.concatenate([p.types for p in parts]),
+                                np.concatenate([p.years for p in parts]))
+            self.found = []
+        found.cache_mark = self.cache.last_rowid()
+        return found
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+def _library_vocabulary(library_path: str, generation: int | None, out: str, parent: int) -> None:
+    """Worker: the spelling vocabulary (passages a word occurs in) of every document of the library, read in one
+    read transaction; pickled into ``out``. A library at another generation than the build's is an error."""
+    import pickle
+    import zlib
+
+    db = sqlite3.connect(f"file:{library_path}?mode=ro", uri=True)
+    vocabulary: Counter[str] = Counter()
+    try:
+        db.execute("BEGIN")
+        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        found = int(row[0]) if row else 0
+        if generation is not None and found != generation:
+            result: Any = f"the library changed while the index was built (generation {found}, not {generation})"
+        else:
+            for n, (body,) in enumerate(db.execute("SELECT body FROM documents")):
+                data = json.loads(zlib.decompress(body))
+                title = data["title"]
+                for passage in data.get("passages", ()):
+                    vocabulary.update(passage_words(title, passage["section"], passage["text"]))
+                if n % 4096 == 0 and os.getppid() != parent:
+                    os._exit(0)  # the build was killed: nobody will read the result
+            result = dict(vocabulary)
     finally:
-        cache.close()
+        db.close()
+    if os.getppid() != parent:
+        os._exit(0)
+    part = Path(out + ".part")
+    with part.open("wb") as f:
+        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    part.rename(out)
+
+
+class _VocabularyWorker:
+    """Counts the spelling vocabulary of a full build from the library in a process of its own, while the build
+    writes the metadata and BM25 rows: it is a fifth of the build's CPU, and the second core is free then. The
+    result equals counting the built documents (the build reads the same library, under the ingest's lock)."""
+
+    def __init__(self, library_path: Path, building: Path, generation: int | None) -> None:
+        import multiprocessing
+
+        self.out = building / ".vocabulary.pickle"
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(target=_library_vocabulary, name="curbside-vocabulary", daemon=True,
+                                       args=(str(library_path), generation, str(self.out), os.getpid()))
+        self.process.start()
+
+    def result(self) -> Counter[str]:
+        import pickle
+
+        self.process.join()
+        if not self.out.is_file():
+            raise IngestError(f"the vocabulary worker stopped without a result (exit code {self.process.exitcode})")
+        with self.out.open("rb") as f:
+            result = pickle.load(f)
+        self.out.unlink()
+        if isinstance(result, str):
+            raise IngestError(f"{result}; run the command again")
+        return Counter(result)
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(timeout=5)
 
 
 def _finish(data_dir: Path, building: Path, vectors: _VectorRows, settings: Settings, counts: dict[str, Any],
@@ -427,6 +550,7 @@ def _update_and_switch(
     _copy_sqlite(live_dir / "metadata.sqlite", building / "metadata.sqlite")
     store = MetadataStore(building / "metadata.sqlite", readonly=False)
     lexical = LexicalIndexWriter(building / "tantivy", existing=True)
+    collector: _VectorCollector | None = None
     try:
         store.fast_writes()
         removed = store.remove_documents(changed)
@@ -440,7 +564,9 @@ def _update_and_switch(
             for _key, section, text in r.passages:
                 vocabulary.update(passage_words(r.title, section, text))
 
-        added = _Additions(store, lexical, settings)
+        embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
+        collector = _VectorCollector(data_dir, embedder, embed=embed, say=say) if embedder is not None else None
+        added = _Additions(store, lexical, settings, collector)
         next_key = int(live.next_passage_key or 1)
         for doc in documents:
             added.add(doc, first_passage_key=next_key)
@@ -456,11 +582,10 @@ def _update_and_switch(
             f"({time.monotonic() - started:.1f} s)")
 
         vectors = _VectorRows.none()
-        embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
-        if embedder is not None:
+        if collector is not None:
             old = _VectorRows.load(live_dir)
             keep = ~np.isin(old.keys, removed_keys)
-            new = _new_vectors(data_dir, added, embedder, embed=embed, say=say)
+            new = collector.rows()
             vectors = _VectorRows(np.concatenate([np.asarray(old.vectors[keep]), new.vectors]).astype(np.float32, copy=False),
                                   np.concatenate([old.keys[keep], new.keys]), np.concatenate([old.types[keep], new.types]),
                                   np.concatenate([old.years[keep], new.years]), new.cache_mark)
@@ -475,6 +600,9 @@ def _update_and_switch(
         lexical.abort()
         store.close()
         raise
+    finally:
+        if collector is not None:
+            collector.close()
 
 
 def _fix_hint(data_dir: Path) -> str:
@@ -573,6 +701,8 @@ def refresh_index(data_dir: Path, settings: Settings, *, embed: bool = True, pro
         plan = _Refusal("a full rebuild was asked for") if full else incremental_plan(data_dir, library, settings, embed)
         if isinstance(plan, _Refusal):
             say(f"Full rebuild of the index: {plan.reason}")
+            if library.count() >= VOCABULARY_WORKER_MIN_DOCUMENTS:
+                describe["vocabulary_from"] = library.path
             manifest = build_index(data_dir, library.iter_documents(), settings, **describe)
         else:
             live, changed = plan
