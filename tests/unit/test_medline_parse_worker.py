@@ -37,8 +37,8 @@ def test_worker_gives_the_in_process_items_problems_and_counts(tmp_path: Path) -
     with MedlineParser() as parser:
         got = {path: list(parser.items(path, report)) for path in files}  # one worker serves every file
         worker = parser._process
-        assert worker is not None and worker.is_alive()
-    assert not worker.is_alive()
+        assert worker is not None and worker.poll() is None
+    assert worker.poll() is not None
 
     expected_report = IngestReport()
     for path in files:
@@ -61,7 +61,7 @@ def test_a_reader_that_stops_early_stops_the_worker(tmp_path: Path) -> None:
         first = next(items)
         worker = parser._process
         items.close()  # what an error in the library writes does to the generator
-        assert not worker.is_alive()
+        assert worker is not None and worker.poll() is not None
         # the next file gets a fresh worker, from its first record
         again = list(parser.items(path, IngestReport()))
     assert again[0] == first and len(again) == 600
@@ -75,7 +75,7 @@ from curbside.corpus.loaders.medline import MedlineParser
 parser = MedlineParser()
 items = parser.items(Path(sys.argv[1]), IngestReport())
 next(items)
-print(parser._process.pid, flush=True)
+print(parser.pid, flush=True)
 time.sleep(120)
 """
 

@@ -384,7 +384,7 @@ class _VectorCollector:
         self.cache.close()
 
 
-def _library_vocabulary(library_path: str, generation: int | None, out: str, parent: int) -> None:
+def count_library_vocabulary(library_path: str, generation: int | None, out: str, parent: int) -> None:
     """Worker: the spelling vocabulary (passages a word occurs in) of every document of the library, read in one
     read transaction; pickled into ``out``. A library at another generation than the build's is an error."""
     import pickle
@@ -423,20 +423,22 @@ class _VocabularyWorker:
     result equals counting the built documents (the build reads the same library, under the ingest's lock)."""
 
     def __init__(self, library_path: Path, building: Path, generation: int | None) -> None:
-        import multiprocessing
+        import subprocess
+
+        from curbside.corpus.loaders.medline import worker_command
 
         self.out = building / ".vocabulary.pickle"
-        context = multiprocessing.get_context("spawn")
-        self.process = context.Process(target=_library_vocabulary, name="curbside-vocabulary", daemon=True,
-                                       args=(str(library_path), generation, str(self.out), os.getpid()))
-        self.process.start()
+        args = (str(library_path), generation, str(self.out), os.getpid())
+        command, env = worker_command(f"from curbside.retrieval.index import count_library_vocabulary; "
+                                      f"count_library_vocabulary(*{args!r})")
+        self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
 
     def result(self) -> Counter[str]:
         import pickle
 
-        self.process.join()
+        code = self.process.wait()
         if not self.out.is_file():
-            raise IngestError(f"the vocabulary worker stopped without a result (exit code {self.process.exitcode})")
+            raise IngestError(f"the vocabulary worker stopped without a result (exit code {code})")
         with self.out.open("rb") as f:
             result = pickle.load(f)
         self.out.unlink()
@@ -445,9 +447,9 @@ class _VocabularyWorker:
         return Counter(result)
 
     def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join(timeout=5)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
 
 
 def _finish(data_dir: Path, building: Path, vectors: _VectorRows, settings: Settings, counts: dict[str, Any],

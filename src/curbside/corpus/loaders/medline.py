@@ -16,10 +16,12 @@ ExpressionOfConcernIn ``expression_of_concern``. ``DeleteCitation`` yields :clas
 from __future__ import annotations
 
 import gzip
-import multiprocessing
 import os
-import queue
+import pickle
 import re
+import struct
+import subprocess
+import sys
 import traceback
 import zlib
 from collections.abc import Iterator
@@ -322,62 +324,68 @@ def iter_medline(source: Path | BinaryIO, report: IngestReport, *, name: str | N
 # The parse is the larger half of the library stage's CPU; in a worker process it runs beside the library writes
 # (and beside the index build's own threads), so an ingest uses both cores of a small machine. The worker also
 # encodes each document as the library stores it (canonical JSON, hash, zlib), leaving the writer only writes.
-_WORKER_BATCH = 128  # items a message: large enough that a message costs little beside the records it carries
-_WORKER_DEPTH = 16  # messages in flight: the memory is bounded (about 2,000 records), the parse never waits long
+# It is a plain child process (``python -c``) speaking over its stdin and stdout: no fork of a process that may
+# hold threads, no re-import of the caller's main module (multiprocessing's spawn would run an unguarded
+# script again), and a killed parent closes the pipes, which ends the worker (EOF, or a broken pipe).
+_WORKER_BATCH = 256  # items a message: a message costs little beside the records it carries
+_FRAME = struct.Struct("<Q")  # each message: its length, then the pickle
 
 
-def _parse_worker(requests: Any, replies: Any, parent: int, passage_chars: int) -> None:
-    """Parse each requested file and send its items, encoded, in batches with the problems met; ``None`` ends
-    a file. Exits when asked (a ``None`` request) or when its parent is gone (killed: nothing left to send to)."""
-    def orphaned() -> None:
-        # No parent reads the pipe any more: exit at once (a normal exit would wait forever on the queue's
-        # feeder thread, blocked writing into the full pipe).
-        if os.getppid() != parent:
-            os._exit(0)
+def worker_command(code: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a Python child running ``code`` with this installation's curbside."""
+    import curbside
+
+    package_root = str(Path(curbside.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    return [sys.executable, "-c", code], env
+
+
+def serve_parse_requests(passage_chars: int) -> None:
+    """The worker: for each file path read from stdin (one a line), its items (documents encoded) in messages of
+    ``(kind, payload)`` on stdout: ``("items", (batch, problems))``, then ``("end", None)``, or ``("error", text)``."""
+    requests, out = sys.stdin, sys.stdout.buffer
 
     def send(message: tuple[str, Any]) -> None:
-        while True:
-            try:
-                replies.put(message, timeout=1.0)
-                return
-            except queue.Full:
-                orphaned()
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(_FRAME.pack(len(data)))
+        out.write(data)
+        out.flush()
 
-    while True:
-        try:
-            path = requests.get(timeout=1.0)
-        except queue.Empty:
-            orphaned()
-            continue
-        if path is None:
-            return
-        report = IngestReport()
-        batch: list[Encoded | Deletion] = []
-        sent_problems = 0
-        try:
-            for item in iter_medline(Path(path), report, passage_chars=passage_chars):
-                batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
-                if len(batch) >= _WORKER_BATCH:
-                    send(("items", (batch, report.problems[sent_problems:])))
-                    sent_problems, batch = len(report.problems), []
-            send(("items", (batch, report.problems[sent_problems:])))
-            send(("end", None))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-            send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
-            return
+    try:
+        for line in requests:
+            path = line.rstrip("\n")
+            report = IngestReport()
+            batch: list[Encoded | Deletion] = []
+            sent_problems = 0
+            try:
+                for item in iter_medline(Path(path), report, passage_chars=passage_chars):
+                    batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
+                    if len(batch) >= _WORKER_BATCH:
+                        send(("items", (batch, report.problems[sent_problems:])))
+                        sent_problems, batch = len(report.problems), []
+                send(("items", (batch, report.problems[sent_problems:])))
+                send(("end", None))
+            except (BrokenPipeError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+                send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    except BrokenPipeError:  # the parent is gone
+        os._exit(0)
 
 
 class MedlineParser:
-    """MEDLINE files parsed in a worker process, their items streamed back in order through a bounded queue.
+    """MEDLINE files parsed in a worker process, their items streamed back in order through a pipe.
 
     ``items(path, report)`` yields exactly what ``iter_medline(path, report)`` yields, documents in their
     :class:`~curbside.corpus.library.Encoded` form (what :meth:`Library.ingest` stores), and adds the same
-    problems and counts to ``report``. One worker serves all the files of an ingest; leaving the ``with`` block
-    (an error, an interrupt) stops it, and a worker whose parent was killed stops by itself."""
+    problems and counts to ``report``. One worker serves all the files of an ingest; the pipe holds about a
+    message, so the worker parses at most one batch ahead (bounded memory). Leaving the ``with`` block (an
+    error, an interrupt) stops it, and a worker whose parent was killed stops by itself."""
 
     def __init__(self, passage_chars: int = 1200) -> None:
         self.passage_chars = passage_chars
-        self._process: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> MedlineParser:
         return self
@@ -385,27 +393,35 @@ class MedlineParser:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _start(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-        self._requests, self._replies = context.Queue(), context.Queue(_WORKER_DEPTH)
-        self._process = context.Process(target=_parse_worker, name="curbside-medline-parse", daemon=True,
-                                        args=(self._requests, self._replies, os.getpid(), self.passage_chars))
-        self._process.start()
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command, env = worker_command(
+            f"from curbside.corpus.loaders.medline import serve_parse_requests; serve_parse_requests({int(self.passage_chars)})")
+        self._process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return self._process
+
+    def _read(self, process: subprocess.Popen[bytes], path: Path) -> tuple[str, Any]:
+        stream = process.stdout
+        assert stream is not None
+        head = stream.read(_FRAME.size)
+        if len(head) < _FRAME.size:
+            code = process.wait()
+            raise RuntimeError(f"the MEDLINE parse worker stopped (exit code {code}) while reading {path}")
+        (size,) = _FRAME.unpack(head)
+        return pickle.loads(stream.read(size))
 
     def items(self, path: Path, report: IngestReport) -> Iterator[Encoded | Deletion]:
-        if self._process is None:
-            self._start()
-        self._requests.put(str(path))
+        process = self._process or self._start()
+        assert process.stdin is not None
+        process.stdin.write(f"{path}\n".encode())
+        process.stdin.flush()
         finished = False
         try:
             while True:
-                try:
-                    kind, payload = self._replies.get(timeout=5.0)
-                except queue.Empty:
-                    if not self._process.is_alive():
-                        raise RuntimeError(f"the MEDLINE parse worker stopped (exit code {self._process.exitcode}) "
-                                           f"while reading {path}") from None
-                    continue
+                kind, payload = self._read(process, path)
                 if kind == "end":
                     finished = True
                     return
@@ -425,15 +441,20 @@ class MedlineParser:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.is_alive():
+        if process.poll() is None:
             try:
-                self._requests.put(None)
-            except (OSError, ValueError):
+                assert process.stdin is not None
+                process.stdin.close()  # EOF: a worker between files exits
+            except OSError:
                 pass
-            process.join(timeout=0.5)
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5)
-        for q in (self._requests, self._replies):
-            q.close()
-            q.cancel_join_thread()
+            try:
+                process.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                process.kill()  # mid-file
+                process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
