@@ -216,19 +216,29 @@ class WebSettings(_Section):
 WriterName = Literal["extractive", "llm"]  # the writers; one definition for settings and the CLI
 
 
-class EntailmentSettings(_Section):
-    """An entailment check of every claim the verifier's rules passed, by an OpenAI-compatible Chat Completions
-    endpoint asked one yes/no question a claim ("do these passages entail this claim?") with a JSON answer
-    (``writing/entailment.py``). Off by default. When it is on and the endpoint cannot answer, the claim is
-    treated as not entailed (removed or marked, as ``llm.on_unsupported`` says): the safe side."""
+class _ChatEndpointSettings(_Section):
+    """Where an OpenAI-compatible Chat Completions endpoint is and how to reach it."""
 
-    enabled: bool = Field(False, description="ask the endpoint whether the cited passages entail each claim")
     base_url: str | None = Field(None, description="the endpoint's base URL, e.g. http://127.0.0.1:8080/v1")
     model: str | None = Field(None, description="the model name the endpoint serves")
     api_key_env: str | None = Field(
         "OPENAI_API_KEY", description="the environment variable holding the API key (the key itself is never a setting)"
     )
     connect_timeout_seconds: float = Field(5.0, gt=0, le=600)
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The API key from ``api_key_env`` (None when unset: local servers need none)."""
+        env = os.environ if environ is None else environ
+        return env.get(self.api_key_env) if self.api_key_env else None
+
+
+class EntailmentSettings(_ChatEndpointSettings):
+    """An entailment check of every claim the verifier's rules passed, by an OpenAI-compatible Chat Completions
+    endpoint asked one yes/no question a claim ("do these passages entail this claim?") with a JSON answer
+    (``writing/entailment.py``). Off by default. When it is on and the endpoint cannot answer, the claim is
+    treated as not entailed (removed or marked, as ``llm.on_unsupported`` says): the safe side."""
+
+    enabled: bool = Field(False, description="ask the endpoint whether the cited passages entail each claim")
     timeout_seconds: float = Field(30.0, gt=0, le=3600, description="the longest wait for one answer")
     max_tokens: int = Field(64, ge=8, le=4096)
     temperature: float = Field(0.0, ge=0, le=2)
@@ -240,24 +250,14 @@ class EntailmentSettings(_Section):
         False, description="the endpoint runs on this machine or network: claims sent to it are not PHI-scrubbed"
     )
 
-    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
-        env = os.environ if environ is None else environ
-        return env.get(self.api_key_env) if self.api_key_env else None
 
-
-class LLMWriterSettings(_Section):
+class LLMWriterSettings(_ChatEndpointSettings):
     """The LLM writer: any OpenAI-compatible Chat Completions endpoint (OpenAI, Azure, vLLM, llama.cpp, Ollama).
 
     Every claim it returns is checked against the passages it cites (``writing/verification.py``); when the
     endpoint is unreachable, slow or answers unusably twice, the extractive writer writes the article instead.
     """
 
-    base_url: str | None = Field(None, description="the endpoint's base URL, e.g. http://127.0.0.1:8080/v1")
-    model: str | None = Field(None, description="the model name the endpoint serves")
-    api_key_env: str | None = Field(
-        "OPENAI_API_KEY", description="the environment variable holding the API key (the key itself is never a setting)"
-    )
-    connect_timeout_seconds: float = Field(5.0, gt=0, le=600)
     timeout_seconds: float = Field(120.0, gt=0, le=3600, description="the longest wait for one response")
     max_tokens: int = Field(1024, ge=16, le=32_768)
     temperature: float = Field(0.0, ge=0, le=2)
@@ -296,12 +296,6 @@ class LLMWriterSettings(_Section):
     entailment: EntailmentSettings = Field(
         EntailmentSettings(), description="an entailment model asked about every claim the rules pass (off by default)"
     )
-
-    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
-        """The API key from ``api_key_env`` (None when unset: local servers need none)."""
-        env = os.environ if environ is None else environ
-        return env.get(self.api_key_env) if self.api_key_env else None
-
 
 class LivePubmedSettings(_Section):
     """PubMed through NCBI E-utilities (``curbside ingest pubmed``, ``ask --live-pubmed``): where, as whom, how fast.
