@@ -1,6 +1,7 @@
 """The configurable entailment check (llm.entailment, off by default) against the scripted loopback endpoint of
 tests/support/fake_llm.py: its yes/no answers decide what the rules passed, an endpoint that cannot answer counts as
-"not entailed", identifiers in a claim are scrubbed before a non-local endpoint, and the LLM writer uses it."""
+"not entailed", identifiers in a claim are scrubbed before a non-local endpoint, and the LLM writer uses it. Also:
+a claim the verifier compared with one clause of a sentence still quotes the whole sentence."""
 
 from __future__ import annotations
 
@@ -108,3 +109,22 @@ def test_the_llm_writer_asks_the_configured_endpoint() -> None:
     assert (report.kept, report.removed) == (1, 1), report
     assert report.removed_claims[0]["text"] == WRONG_FINDING
     assert "do not entail" in report.removed_claims[0]["reason"]
+
+
+def test_a_claim_closest_to_a_clause_quotes_the_whole_sentence() -> None:
+    """The verifier may compare a claim with one clause; the article still quotes the sentence holding it."""
+    text = ("Rifampin is not recommended in HIV-infected patients taking antiretroviral therapy; however, rifabutin "
+            "can be used with certain HIV drugs if dose adjustments are made.")
+    claim = "Rifabutin can be used with certain HIV drugs if dose adjustments are made."
+
+    def model(body: dict[str, Any]) -> str:
+        first = json.loads(body["messages"][1]["content"])["passages"][0]["number"]
+        return json.dumps({"bottom_line": {"text": claim, "passages": [first]}, "claims": []})
+
+    passages = {"doc1#0": text}
+    with FakeLLM(model) as server:
+        cfg = LLMWriterSettings(base_url=server.base_url, model="writer", patient_rewrite=False, local=True)
+        article = LLMWriter(cfg, EvidenceSettings(), fallback=StubExtractive(passages)).compose(
+            "Rifabutin with HIV drugs?", stub_evidence(passages), corpus_snapshot="test").article
+    assert article.bottom_line == claim
+    assert [q.text for q in article.bottom_line_quotes] == [text]

@@ -498,13 +498,17 @@ def rewrite_messages(claims: Sequence[str]) -> list[dict[str, str]]:
 
 
 def _quote_for(check: ClaimCheck, passages: dict[int, NumberedPassage], texts: dict[str, str]) -> list[Quote]:
-    """The cited sentence closest to the claim, with its offsets in the original passage."""
-    for number in check.citations:
-        p = passages[number]
-        text = texts[p.passage_id]
-        for start, end in sentence_spans(text):
-            if normalize(text[start:end]) == check.closest_sentence:
-                return [Quote(doc_id=p.doc_id, passage_id=p.passage_id, start=start, end=end, text=text[start:end])]
+    """The cited sentence closest to the claim (or holding the clause closest to it), with its offsets in the
+    original passage."""
+    closest = check.closest_sentence or ""
+    for match in (lambda sentence: sentence == closest, lambda sentence: bool(closest) and closest in sentence):
+        for number in check.citations:
+            p = passages[number]
+            text = texts[p.passage_id]
+            for start, end in sentence_spans(text):
+                if match(normalize(text[start:end])):
+                    return [Quote(doc_id=p.doc_id, passage_id=p.passage_id, start=start, end=end,
+                                  text=text[start:end])]
     return []
 
 
