@@ -180,6 +180,27 @@ class Searcher:
             found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms, texts=texts, idf=self._idf
         )
 
+    def _top(
+        self, scores: dict[int, float], k: int
+    ) -> tuple[list[tuple[int, float]], dict[int, tuple[Passage, int]]]:
+        """The ``k`` best (passage key, score) pairs and their passages. Equal scores are ordered by passage id
+        (document id, then ordinal), never by key: keys are numbered by the order of ingestion, which an
+        incremental refresh does not share with a full rebuild of the same documents."""
+        ordered = sorted(scores.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))
+        cut = min(k, len(ordered))
+        if 0 < cut < len(ordered):
+            boundary = round(ordered[cut - 1][1], 9)
+            while cut < len(ordered) and round(ordered[cut][1], 9) == boundary:
+                cut += 1  # every passage tied with the k-th competes for its place
+        head = ordered[:cut]
+        found = self.index.store.passages_by_keys([key for key, _ in head])
+
+        def order(item: tuple[int, float]) -> tuple[float, str, int]:
+            passage = found[item[0]][0]
+            return (-round(item[1], 9), passage.doc_id, passage.ordinal)
+
+        return sorted(head, key=order)[:k], found
+
     def _idf(self, term: str) -> float:
         """From the spelling vocabulary's passage counts (words of 2+ passages), read once per index."""
         passages = max(int(self.index.manifest.counts.get("passages", 0)), 1)
@@ -261,8 +282,7 @@ class Searcher:
             fused = {key: s for key, s in dense}
         else:
             fused = self._learned_fusion(found_lists) or self._fuse(lexical, dense)
-        ranked = sorted(fused.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))[:k]
-        found = self.index.store.passages_by_keys([key for key, _ in ranked])
+        ranked, found = self._top(fused, k)
         hits: list[SearchHit] = []
         for key, score in ranked:
             passage, doc_key = found[key]
