@@ -61,9 +61,11 @@ def question_rows(cb: Curbside, questions: Sequence[dict[str, Any]]) -> list[Que
 
 
 def ranked_documents(rows: QuestionRows, weights: np.ndarray, bias: float) -> list[str]:
-    """The question's documents in the order search gives them under these weights (passages collapsed)."""
+    """The question's documents in the order search gives them under these weights (passages collapsed). Ties
+    go by document id, then key: a document's passage keys follow its ordinals, so this is search's order by
+    passage id (``Searcher._top``)."""
     scores = rows.features @ weights + bias
-    order = sorted(range(len(scores)), key=lambda i: (-round(float(scores[i]), 9), rows.keys[i]))
+    order = sorted(range(len(scores)), key=lambda i: (-round(float(scores[i]), 9), rows.doc_ids[i], rows.keys[i]))
     return list(dict.fromkeys(rows.doc_ids[i] for i in order))
 
 
