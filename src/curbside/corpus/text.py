@@ -56,6 +56,8 @@ def normalize(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens (hyphenated words kept whole): the words of :func:`normalize`d text. Whitespace
     is not collapsed first because no token holds any (search tokenises every candidate passage)."""
+    if text.isascii():  # NFKC and the dash/quote unification change no ASCII text: skip them
+        return _TOKEN.findall(text.lower())
     return _TOKEN.findall(_unify(text).lower())
 
 

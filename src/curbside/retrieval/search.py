@@ -171,11 +171,11 @@ class Searcher:
         if len(texts) + len(missing) > CANDIDATE_TEXT_CACHE:
             texts.clear()  # a bound on memory; passages asked for again are read again
         titles: dict[int, list[str]] = {}
-        for key, (passage, doc_key) in store.passages_by_keys(missing).items():
+        for key, doc_key, title_text, section, text in store.passage_texts(missing):
             title = titles.get(doc_key)
             if title is None:
-                title = titles[doc_key] = tokenize(store.document_by_key(doc_key).title)
-            texts[key] = CandidateText.read(doc_key, title, f"{passage.section} {passage.text}")
+                title = titles[doc_key] = tokenize(title_text or "")
+            texts[key] = CandidateText.read(doc_key, title, f"{section} {text}")
         return candidate_features(
             found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms, texts=texts, idf=self._idf
         )

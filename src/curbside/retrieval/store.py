@@ -215,6 +215,20 @@ class MetadataStore:
                 )
         return out
 
+    def passage_texts(self, keys: Sequence[int]) -> list[tuple[int, int, str, str, str]]:
+        """(passage_key, doc_key, document title, section, text) of these passages: what search's fusion reads
+        of its candidates, without building Passage and Document objects."""
+        out: list[tuple[int, int, str, str, str]] = []
+        for chunk_start in range(0, len(keys), 500):
+            chunk = list(keys[chunk_start : chunk_start + 500])
+            marks = ",".join("?" * len(chunk))
+            out += self._db.execute(
+                "SELECT p.passage_key, p.doc_key, d.title, p.section, p.text "
+                f"FROM passages p JOIN documents d USING (doc_key) WHERE p.passage_key IN ({marks})",
+                chunk,
+            ).fetchall()
+        return [tuple(row) for row in out]  # type: ignore[misc]
+
     def passage(self, passage_id: str) -> Passage | None:
         r = self._db.execute(
             "SELECT p.passage_id, d.doc_id, p.ordinal, p.section, p.text, p.grade FROM passages p "
