@@ -62,6 +62,11 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -127,6 +132,7 @@ def lexical_stage(files: list[Path], data_dir: Path, n: int) -> dict:
     engine = Curbside.open(data_dir)
     before = load()
     started = time.monotonic()
+    cpu_started, children_started = time.process_time(), _children_cpu()
     last = [started]
 
     def progress(message: str) -> None:
@@ -148,6 +154,10 @@ def lexical_stage(files: list[Path], data_dir: Path, n: int) -> dict:
         "disk_mb": {k: round(v, 1) for k, v in sizes.items()},
         "disk_gb_per_million_citations": {k.removesuffix("_mb"): round(v / n * 1e6 / 1e3, 2) for k, v in sizes.items()},
         "peak_rss_mb": peak_rss_mb(), "load_before": before, "load_after": load(),
+        # the parse and vocabulary workers (child processes of this one): the largest of their peaks
+        "peak_rss_workers_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "cpu_s": {"ingest_process": round(time.process_time() - cpu_started, 1),
+                  "workers": round(_children_cpu() - children_started, 1)},
     }
 
 
