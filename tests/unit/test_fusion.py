@@ -66,6 +66,16 @@ def test_text_features_weigh_the_questions_rare_words_and_gather_each_documents_
     assert by[2]["document_cosine"] == 0.6 and by[2]["document_lexical"] == 1.0
     assert by[1]["title_coverage"] == pytest.approx(5.0 / total) and by[4]["title_coverage"] == pytest.approx(1.0 / total)
     assert by[4]["bigram_coverage"] == pytest.approx(1 / 3)  # "interstitial lung" of the question's three pairs
+    # The rarest word a document lacks, over the rarest word of the question: 0 when it holds them all.
+    assert by[1]["document_missing_idf"] == by[2]["document_missing_idf"] == 0.0
+    assert by[4]["document_missing_idf"] == pytest.approx(1.0)  # no "rituximab" anywhere in document 30
+    assert by[3]["document_missing_idf"] == pytest.approx(1.0)
+    texts[3] = CandidateText.read(20, "Aspirin", "Methods patients were treated with rituximab")
+    _keys, rows = candidate_features(
+        lexical, dense, cosines, 20, query_terms=("rituximab", "interstitial", "lung", "patients"),
+        texts=texts, idf=lambda term: rare.get(term, 1.0),
+    )
+    assert dict(zip(FEATURES, rows[2]))["document_missing_idf"] == pytest.approx(3.0 / 5.0)  # lacks "interstitial"
     # Standardised within the query: the best-covered candidate stands above the others.
     z = [by[key]["coverage_z"] for key in keys]
     assert max(z) == by[max(keys, key=lambda k: by[k]["coverage"])]["coverage_z"] and abs(sum(z)) < 1e-9
@@ -138,6 +148,9 @@ class _Store:
         from curbside.corpus.documents import DocType, Document
 
         return Document(f"d{key}", "test", f"Title {key}", DocType.RCT)
+
+    def passage_texts(self, keys):  # type: ignore[no-untyped-def]
+        return [(key, key, f"Title {key}", "Results", f"passage {key} text") for key in keys]
 
     def vocabulary(self) -> dict[str, int]:
         return {"passage": 3, "text": 3}

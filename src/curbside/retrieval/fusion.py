@@ -15,7 +15,10 @@ near-tie put high. The model reads, for every passage in either candidate list:
   share of the question's adjacent word pairs found adjacent in the passage;
 - ``document_*``: the same evidence gathered over all candidate passages of the passage's document (its best
   lexical score and cosine, log(1 + its number of candidate passages), its coverage, the sum of its RRF terms),
-  since documents, not passages, are what a reader is given;
+  since documents, not passages, are what a reader is given; ``document_missing_idf`` is the idf of the
+  rarest question word that none of the document's candidate passages holds, over the question's largest idf
+  (0 when it holds them all): a document that lacks the question's one rare word (a gene, a drug) is rarely
+  the answer, however much of the rest it covers;
 - ``coverage_squared`` and ``lexical_times_cosine``: two non-linear terms;
 - and each of those standardised within the query's candidates (``*_z``): how the passage stands against the
   other candidates of the same question, which raw scores (a cosine of 0.6 is high for one question and low
@@ -56,6 +59,7 @@ TEXT_FEATURES: tuple[str, ...] = (
     "document_passages",
     "document_coverage",
     "document_rrf",
+    "document_missing_idf",
     "coverage_squared",
     "lexical_times_cosine",
 )
@@ -147,37 +151,42 @@ def _text_features(
     every search)."""
     column = {name: RAW_FEATURES.index(name) for name in RAW_FEATURES}
     weights = _idf_weights(query_terms, idf)
-    total = sum(weights.values()) or 1.0
-    query_words = frozenset(weights)
+    words = list(weights)
+    weight = np.array([weights[term] for term in words], dtype=np.float64)
+    total = float(weight.sum()) or 1.0
     pair_texts = [f" {a} {b} " for a, b in set(zip(query_terms, query_terms[1:]))]
-    found_in: list[frozenset[str]] = []
+    # Which question words each candidate holds (in its text, in its title): one row per candidate.
+    holds = np.zeros((len(keys), len(words)), dtype=bool)
+    holds_in_title = np.zeros((len(keys), len(words)), dtype=bool)
     document_of = np.empty(len(keys), dtype=np.int64)
     documents: dict[int, int] = {}
     for i, key in enumerate(keys):
         text = texts[key]
-        found = query_words & text.words
-        found_in.append(found)
+        holds[i] = [term in text.words for term in words]
+        holds_in_title[i] = [term in text.title_words for term in words]
         document_of[i] = documents.setdefault(text.doc_key, len(documents))
-        raw[i, column["coverage"]] = sum(weights[term] for term in found) / total
-        raw[i, column["title_coverage"]] = sum(weights[term] for term in query_words & text.title_words) / total
         if pair_texts:
             raw[i, column["bigram_coverage"]] = sum(pair in text.joined for pair in pair_texts) / len(pair_texts)
+    raw[:, column["coverage"]] = holds @ weight / total
+    raw[:, column["title_coverage"]] = holds_in_title @ weight / total
     n = len(documents)
     lexical, cosine = raw[:, column["lexical"]], raw[:, column["cosine"]]
     best_lexical = np.full(n, -np.inf)
     np.maximum.at(best_lexical, document_of, lexical)
     best_cosine = np.full(n, -np.inf)
     np.maximum.at(best_cosine, document_of, cosine)
-    covered: list[set[str]] = [set() for _ in range(n)]
-    for i, found in enumerate(found_in):
-        covered[document_of[i]] |= found
-    document_coverage = np.array([sum(weights[term] for term in words) / total for words in covered])
+    document_holds = np.zeros((n, len(words)), dtype=bool)
+    np.logical_or.at(document_holds, document_of, holds)
+    document_coverage = document_holds @ weight / total
+    largest = float(weight.max(initial=0.0)) or 1.0
+    document_missing = np.where(document_holds, 0.0, weight).max(axis=1, initial=0.0) / largest
     rrf = raw[:, column["lexical_rrf"]] + raw[:, column["dense_rrf"]]
     raw[:, column["document_lexical"]] = best_lexical[document_of]
     raw[:, column["document_cosine"]] = best_cosine[document_of]
     raw[:, column["document_passages"]] = np.log1p(np.bincount(document_of, minlength=n))[document_of]
     raw[:, column["document_coverage"]] = document_coverage[document_of]
     raw[:, column["document_rrf"]] = np.bincount(document_of, weights=rrf, minlength=n)[document_of]
+    raw[:, column["document_missing_idf"]] = document_missing[document_of]
     raw[:, column["coverage_squared"]] = raw[:, column["coverage"]] ** 2
     raw[:, column["lexical_times_cosine"]] = lexical * cosine
 
