@@ -221,16 +221,9 @@ class BuildProcess:
             conn.send((method, args))
             while True:
                 if deadline is not None and not conn.poll(max(0.0, deadline - time.monotonic())):
-                    pid = process.pid
                     process.kill()  # hung (a model call that never returns, a deadlock): this build cannot finish
-                    self._stop()
-                    log.error("the article build process (pid %s) took longer than %s s in %s and was killed; it "
-                              "is started again at the next build", pid, timeout, method)
-                    raise BuildProcessError(
-                        f"The article build process (pid {pid}) took longer than {timeout:g} s "
-                        "(web.build_timeout_seconds) and was stopped, so this article was not built. Nothing else "
-                        "was lost; retry the build."
-                    )
+                    raise self._failed(process, method, f"took longer than {timeout:g} s (web.build_timeout_seconds) "
+                                                        "and was stopped")
                 kind, value = conn.recv()
                 if kind == "draft":
                     if on_draft is not None:
@@ -240,14 +233,15 @@ class BuildProcess:
                     raise value
                 return value
         except (EOFError, OSError) as exc:
-            pid, how = process.pid, _how_it_ended(process)
-            self._stop()
-            log.error("the article build process (pid %s) ended during %s (%s); it is started again at the next "
-                      "build", pid, method, how)
-            raise BuildProcessError(
-                f"The article build process (pid {pid}) ended before it finished ({how}), so this article was not "
-                "built. Nothing else was lost; retry the build."
-            ) from exc
+            raise self._failed(process, method, f"ended before it finished ({_how_it_ended(process)})") from exc
+
+    def _failed(self, process: multiprocessing.process.BaseProcess, method: str, what: str) -> BuildProcessError:
+        """Stop ``process``, which ``what`` happened to during ``method``; the error its build fails with."""
+        self._stop()
+        log.error("the article build process (pid %s) %s, during %s; it is started again at the next build",
+                  process.pid, what, method)
+        return BuildProcessError(f"The article build process (pid {process.pid}) {what}, so this article was not "
+                                 "built. Nothing else was lost; retry the build.")
 
     def _stop(self) -> None:
         if self._conn is not None:
