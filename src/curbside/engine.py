@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import time
 from contextlib import contextmanager
@@ -368,12 +369,19 @@ class Curbside:
         counts = IngestCounts()
         skipped_files = 0
         done_before = 0
-        passage_chars = self.settings.ingest.passage_chars
+        passage_chars, workers = self.settings.ingest.passage_chars, self.settings.ingest.parse_workers
+        digests: dict[Path, str] = {}
+
+        def digest_of(path: Path) -> str:
+            if path not in digests:
+                digests[path] = _file_digest(path, full=True)
+            return digests[path]
+
         with _library_writes(self.data_dir, f"curbside --data-dir {self.data_dir} ingest medline ..."), \
-                Library(self.data_dir) as library, MedlineParser(passage_chars) as parser:
+                Library(self.data_dir) as library, MedlineParser(passage_chars, workers) as parser:
             seed_library_from_index(library, self.data_dir)
-            for path in files:
-                digest = _file_digest(path, full=True)
+            for i, path in enumerate(files):
+                digest = digest_of(path)
                 items = library.file_done(digest)
                 if items is not None and not force:
                     counts.unchanged += items
@@ -383,7 +391,9 @@ class Curbside:
                         on_items(done_before)
                     continue
                 base = done_before
-                parsed = (parser.items(path, report) if self.settings.ingest.parse_worker
+                # the next files to read (not those ingested whole before) are parsed meanwhile
+                ahead = (p for p in files[i + 1:] if force or library.file_done(digest_of(p)) is None)
+                parsed = (parser.items(path, report, ahead=itertools.islice(ahead, workers - 1)) if workers
                           else iter_medline(path, report, passage_chars=passage_chars))
                 part = library.ingest(parsed, source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None)
                 library.mark_file(digest, path.name, SOURCE, part.items)

@@ -39,8 +39,9 @@ class IngestSettings(_Section):
     # merged; past this share of the index's passages the next refresh is full (exact statistics again).
     incremental_max_deleted_share: float = Field(
         0.05, ge=0.0, le=1.0, description="rebuild in full once passages deleted incrementally exceed this share")
-    # `ingest medline` parses in a worker process, beside the library writes (both cores of a small machine).
-    parse_worker: bool = Field(True, description="parse MEDLINE files in a worker process beside the library writes")
+    # `ingest medline` parses in worker processes, this many files at a time, beside the library writes (every
+    # core of a small machine); 0 parses in the ingest process.
+    parse_workers: int = Field(2, ge=0, le=64, description="MEDLINE files parsed at a time by worker processes (0: in-process)")
 
 
 class EmbeddingSettings(_Section):

@@ -34,11 +34,12 @@ def test_worker_gives_the_in_process_items_problems_and_counts(tmp_path: Path) -
     files = [bad, SAMPLE, many]
 
     report = IngestReport()
-    with MedlineParser() as parser:
-        got = {path: list(parser.items(path, report)) for path in files}  # one worker serves every file
-        worker = parser._process
-        assert worker is not None and worker.poll() is None
-    assert worker.poll() is not None
+    with MedlineParser(workers=2) as parser:
+        got = {}
+        for i, path in enumerate(files):  # each next file parsed while this one is read
+            got[path] = list(parser.items(path, report, ahead=files[i + 1:]))
+            assert len(parser.pids()) == (1 if i + 1 < len(files) else 0)
+    assert not parser.pids()
 
     expected_report = IngestReport()
     for path in files:
@@ -54,17 +55,27 @@ def test_worker_gives_the_in_process_items_problems_and_counts(tmp_path: Path) -
     assert report.documents_by_source == expected_report.documents_by_source
 
 
-def test_a_reader_that_stops_early_stops_the_worker(tmp_path: Path) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is not alive either
+    return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower() if Path(f"/proc/{pid}").exists() else True
+
+
+def test_a_reader_that_stops_early_stops_the_workers(tmp_path: Path) -> None:
     path = write_set(tmp_path / "many.xml.gz", synthetic_citations(600))
-    with MedlineParser() as parser:
-        items = parser.items(path, IngestReport())
+    other = write_set(tmp_path / "other.xml.gz", synthetic_citations(600, start=1))
+    with MedlineParser(workers=2) as parser:
+        items = parser.items(path, IngestReport(), ahead=[other])
         first = next(items)
-        worker = parser._process
+        reading, ahead = parser._running[path].process, parser._running[other].process
         items.close()  # what an error in the library writes does to the generator
-        assert worker is not None and worker.poll() is not None
-        # the next file gets a fresh worker, from its first record
-        again = list(parser.items(path, IngestReport()))
+        assert reading.poll() is not None and ahead.poll() is None
+        again = list(parser.items(path, IngestReport()))  # read again, from its first record
     assert again[0] == first and len(again) == 600
+    assert ahead.poll() is not None  # leaving the block stops the file parsed ahead
 
 
 _KILLED_PARENT = """
@@ -75,14 +86,14 @@ from curbside.corpus.loaders.medline import MedlineParser
 parser = MedlineParser()
 items = parser.items(Path(sys.argv[1]), IngestReport())
 next(items)
-print(parser.pid, flush=True)
+print(parser.pids()[0], flush=True)
 time.sleep(120)
 """
 
 
 def test_a_worker_whose_parent_is_killed_exits(tmp_path: Path) -> None:
-    # kill -9 mid-ingest: the worker, blocked on a full queue nobody reads, must not live on
-    path = write_set(tmp_path / "many.xml.gz", synthetic_citations(6000))
+    # kill -9 mid-ingest: the worker must not parse on for nobody
+    path = write_set(tmp_path / "many.xml.gz", synthetic_citations(20000))  # many seconds of parsing
     parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(path)], stdout=subprocess.PIPE, text=True)
     try:
         worker = int(parent.stdout.readline())  # type: ignore[union-attr]
@@ -90,10 +101,8 @@ def test_a_worker_whose_parent_is_killed_exits(tmp_path: Path) -> None:
     finally:
         parent.kill()
         parent.wait()
-    for _ in range(100):
-        try:
-            os.kill(worker, 0)
-        except ProcessLookupError:
+    for _ in range(30):  # gone within 3 s, long before the file's end
+        if not _alive(worker):
             return
         time.sleep(0.1)
     os.kill(worker, signal.SIGKILL)

@@ -22,9 +22,11 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
+import time
 import traceback
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -320,13 +322,14 @@ def iter_medline(source: Path | BinaryIO, report: IngestReport, *, name: str | N
         yield doc
 
 
-# --- parsing in a process of its own ------------------------------------------------------------------------
-# The parse is the larger half of the library stage's CPU; in a worker process it runs beside the library writes
-# (and beside the index build's own threads), so an ingest uses both cores of a small machine. The worker also
-# encodes each document as the library stores it (canonical JSON, hash, zlib), leaving the writer only writes.
-# It is a plain child process (``python -c``) speaking over its stdin and stdout: no fork of a process that may
-# hold threads, no re-import of the caller's main module (multiprocessing's spawn would run an unguarded
-# script again), and a killed parent closes the pipes, which ends the worker (EOF, or a broken pipe).
+# --- parsing in processes of their own ----------------------------------------------------------------------
+# The parse is most of the library stage's CPU; in worker processes it runs beside the library writes (and
+# beside the index build's own threads), so an ingest uses every core of a small machine. A worker also encodes
+# each document as the library stores it (canonical JSON, hash, zlib), leaving the writer only writes. Each file
+# is parsed by a plain child process (``python -c``: no fork of a process that may hold threads, no re-import of
+# the caller's main module, which multiprocessing's spawn would run again) into a spool file of its own
+# (anonymous, on disk: a file parsed ahead is never held in memory); the ingest reads each spool in file order
+# while the next files are parsed.
 _WORKER_BATCH = 256  # items a message: a message costs little beside the records it carries
 _FRAME = struct.Struct("<Q")  # each message: its length, then the pickle
 
@@ -341,51 +344,90 @@ def worker_command(code: str) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", code], env
 
 
-def serve_parse_requests(passage_chars: int) -> None:
-    """The worker: for each file path read from stdin (one a line), its items (documents encoded) in messages of
-    ``(kind, payload)`` on stdout: ``("items", (batch, problems))``, then ``("end", None)``, or ``("error", text)``."""
-    requests, out = sys.stdin, sys.stdout.buffer
+def parse_to_stdout(path: str, passage_chars: int, parent: int) -> None:
+    """The worker: the items of one file (documents encoded) as messages of ``(kind, payload)`` on stdout:
+    ``("items", (batch, problems))``..., then ``("end", None)``, or ``("error", text)``. Stops when its parent
+    is gone (a killed ingest: nobody will read the rest)."""
+    out = sys.stdout.buffer
 
     def send(message: tuple[str, Any]) -> None:
+        if os.getppid() != parent:
+            os._exit(0)
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(_FRAME.pack(len(data)))
-        out.write(data)
+        out.write(_FRAME.pack(len(data)) + data)
         out.flush()
 
+    report = IngestReport()
+    batch: list[Encoded | Deletion] = []
+    sent_problems = 0
     try:
-        for line in requests:
-            path = line.rstrip("\n")
-            report = IngestReport()
-            batch: list[Encoded | Deletion] = []
-            sent_problems = 0
-            try:
-                for item in iter_medline(Path(path), report, passage_chars=passage_chars):
-                    batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
-                    if len(batch) >= _WORKER_BATCH:
-                        send(("items", (batch, report.problems[sent_problems:])))
-                        sent_problems, batch = len(report.problems), []
+        for item in iter_medline(Path(path), report, passage_chars=passage_chars):
+            batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
+            if len(batch) >= _WORKER_BATCH:
                 send(("items", (batch, report.problems[sent_problems:])))
-                send(("end", None))
-            except (BrokenPipeError, KeyboardInterrupt):
-                raise
-            except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-                send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
-    except BrokenPipeError:  # the parent is gone
-        os._exit(0)
+                sent_problems, batch = len(report.problems), []
+        send(("items", (batch, report.problems[sent_problems:])))
+        send(("end", None))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+class _FileParse:
+    """One file parsed by a worker process into an anonymous spool file, read back message by message."""
+
+    def __init__(self, path: Path, passage_chars: int) -> None:
+        self.path = path
+        self.spool = tempfile.TemporaryFile(prefix="curbside-medline-")
+        self.offset = 0
+        command, env = worker_command("from curbside.corpus.loaders.medline import parse_to_stdout; "
+                                      f"parse_to_stdout({str(path)!r}, {int(passage_chars)}, {os.getpid()})")
+        self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=self.spool)
+
+    def _frame(self) -> bytes | None:
+        fd = self.spool.fileno()
+        head = os.pread(fd, _FRAME.size, self.offset)
+        if len(head) < _FRAME.size:
+            return None
+        (size,) = _FRAME.unpack(head)
+        body = os.pread(fd, size, self.offset + _FRAME.size)
+        if len(body) < size:
+            return None
+        self.offset += _FRAME.size + size
+        return body
+
+    def next_message(self) -> tuple[str, Any]:
+        wait = 0.001
+        while True:
+            exited = self.process.poll() is not None  # before reading: what it wrote before exiting is there
+            body = self._frame()
+            if body is not None:
+                return pickle.loads(body)
+            if exited:
+                raise RuntimeError(f"the MEDLINE parse worker stopped (exit code {self.process.returncode}) "
+                                   f"while reading {self.path}")
+            time.sleep(wait)
+            wait = min(wait * 2, 0.05)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.spool.close()
 
 
 class MedlineParser:
-    """MEDLINE files parsed in a worker process, their items streamed back in order through a pipe.
+    """MEDLINE files parsed in worker processes, ``workers`` files at a time, their items read back in order.
 
-    ``items(path, report)`` yields exactly what ``iter_medline(path, report)`` yields, documents in their
+    ``items(path, report, ahead)`` yields exactly what ``iter_medline(path, report)`` yields, documents in their
     :class:`~curbside.corpus.library.Encoded` form (what :meth:`Library.ingest` stores), and adds the same
-    problems and counts to ``report``. One worker serves all the files of an ingest; the pipe holds about a
-    message, so the worker parses at most one batch ahead (bounded memory). Leaving the ``with`` block (an
-    error, an interrupt) stops it, and a worker whose parent was killed stops by itself."""
+    problems and counts to ``report``; the first ``workers - 1`` files of ``ahead`` (the files to read next) are
+    parsed meanwhile. Each file's items wait in a spool file on disk, not in memory. Leaving the ``with`` block
+    (an error, an interrupt) stops every worker, and a worker whose parent was killed stops by itself."""
 
-    def __init__(self, passage_chars: int = 1200) -> None:
+    def __init__(self, passage_chars: int = 1200, workers: int = 2) -> None:
         self.passage_chars = passage_chars
-        self._process: subprocess.Popen[bytes] | None = None
+        self.workers = max(1, workers)
+        self._running: dict[Path, _FileParse] = {}
 
     def __enter__(self) -> MedlineParser:
         return self
@@ -393,37 +435,19 @@ class MedlineParser:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+    def pids(self) -> list[int]:
+        return [parse.process.pid for parse in self._running.values()]
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        command, env = worker_command(
-            f"from curbside.corpus.loaders.medline import serve_parse_requests; serve_parse_requests({int(self.passage_chars)})")
-        self._process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        return self._process
-
-    def _read(self, process: subprocess.Popen[bytes], path: Path) -> tuple[str, Any]:
-        stream = process.stdout
-        assert stream is not None
-        head = stream.read(_FRAME.size)
-        if len(head) < _FRAME.size:
-            code = process.wait()
-            raise RuntimeError(f"the MEDLINE parse worker stopped (exit code {code}) while reading {path}")
-        (size,) = _FRAME.unpack(head)
-        return pickle.loads(stream.read(size))
-
-    def items(self, path: Path, report: IngestReport) -> Iterator[Encoded | Deletion]:
-        process = self._process or self._start()
-        assert process.stdin is not None
-        process.stdin.write(f"{path}\n".encode())
-        process.stdin.flush()
-        finished = False
+    def items(self, path: Path, report: IngestReport, ahead: Iterable[Path] = ()) -> Iterator[Encoded | Deletion]:
+        parse = self._running.pop(path, None) or _FileParse(path, self.passage_chars)
+        for upcoming in list(ahead)[: self.workers - 1]:
+            if upcoming not in self._running:
+                self._running[upcoming] = _FileParse(upcoming, self.passage_chars)
+        self._running[path] = parse  # while it is read (close() stops it too)
         try:
             while True:
-                kind, payload = self._read(process, path)
+                kind, payload = parse.next_message()
                 if kind == "end":
-                    finished = True
                     return
                 if kind == "error":
                     raise RuntimeError(f"the MEDLINE parse worker failed on {path}: {payload}")
@@ -434,27 +458,11 @@ class MedlineParser:
                     report.count(SOURCE, documents)
                 yield from batch
         finally:
-            if not finished:  # the reader stopped early: the worker is mid-file, so it cannot serve another
-                self.close()
+            if self._running.get(path) is parse:
+                del self._running[path]
+            parse.close()
 
     def close(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            try:
-                assert process.stdin is not None
-                process.stdin.close()  # EOF: a worker between files exits
-            except OSError:
-                pass
-            try:
-                process.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                process.kill()  # mid-file
-                process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        running, self._running = self._running, {}
+        for parse in running.values():
+            parse.close()
