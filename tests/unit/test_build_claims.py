@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -70,3 +72,29 @@ def test_another_hosts_claim_is_taken_over_only_after_the_lease(tmp_path: Path) 
     assert builder.abandoned(elsewhere, utcnow() - timedelta(seconds=61))
     assert builder.abandoned(None, None)  # claimed before owners were recorded
     assert builder.abandoned(builder.owner, utcnow())  # its own claim, seen between its builds: not finished
+
+
+def test_a_request_waits_for_its_own_build_not_for_the_builds_queued_after_it(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    release = threading.Event()
+
+    def ask(question: str, context: str | None, article_id: str) -> Any:
+        if "slowly" in question:
+            assert release.wait(30)  # bounded
+        return fake_article(question, article_id)
+
+    builder = ArticleBuilder(site.store, ask)
+    site.store.on_version_created = builder.enqueue
+    with builder.admission() as first:
+        site.store.create_article(site.clinician, "Should adults be screened for colorectal cancer?")
+    with builder.admission() as second:
+        site.store.create_article(site.clinician, "Does aspirin act slowly in primary prevention?")
+    assert len(first) == 1 and len(second) == 1 and first != second
+    builder.start()
+    try:
+        assert builder.wait_built(first, 30)  # built, while the one asked after it is still being built
+        assert not builder.wait_idle(0.2) and not builder.wait_built(second, 0.2)
+    finally:
+        release.set()
+    assert builder.wait_built(second, 30)
+    builder.stop()

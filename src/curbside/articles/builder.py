@@ -79,6 +79,7 @@ class ArticleBuilder:
         self._mean_build_seconds = FIRST_BUILD_SECONDS_GUESS
         self._first: Callable[[], None] | None = None
         self._outage = False  # the database failed and has not answered a sweep since
+        self._admitting = threading.local()  # the versions queued by a request inside admission(), per thread
 
     # --- admission ----------------------------------------------------------------------------------
     @property
@@ -87,8 +88,9 @@ class ArticleBuilder:
         return max(1, math.ceil(self._mean_build_seconds))
 
     @contextmanager
-    def admission(self) -> Iterator[None]:
-        """Hold one build slot while a request writes a version to build; BusyError when all are taken."""
+    def admission(self) -> Iterator[list[int]]:
+        """Hold one build slot while a request writes a version to build; BusyError when all are taken. Yields the
+        ids of the versions this thread queues meanwhile (for :meth:`wait_built`)."""
         with self._idle:
             if len(self._queued) + self._admitted >= self.queue_limit:
                 raise BusyError(
@@ -96,9 +98,12 @@ class ArticleBuilder:
                     f"Nothing was saved; ask again in {self.retry_after} s.", retry_after=self.retry_after,
                 )
             self._admitted += 1
+        queued: list[int] = []
+        self._admitting.queued = queued
         try:
-            yield
+            yield queued
         finally:
+            self._admitting.queued = None
             with self._idle:
                 self._admitted -= 1
 
@@ -108,6 +113,9 @@ class ArticleBuilder:
         self._first = task
 
     def enqueue(self, version_id: int) -> None:
+        admitted = getattr(self._admitting, "queued", None)
+        if admitted is not None:
+            admitted.append(version_id)
         with self._idle:
             if version_id in self._queued:
                 return
@@ -126,6 +134,12 @@ class ArticleBuilder:
             self._queue.put(None)
             self._thread.join(timeout)
             self._thread = None
+
+    def wait_built(self, version_ids: list[int], timeout: float | None = None) -> bool:
+        """Block until none of ``version_ids`` waits or is being built here (True), or ``timeout`` passed (False).
+        A request waits for its own build so, not for the builds queued after it by other requests."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._queued.isdisjoint(version_ids), timeout)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until the queue is empty (True), or until ``timeout`` seconds have passed (False)."""

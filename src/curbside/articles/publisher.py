@@ -185,20 +185,20 @@ class Publisher:
         """A new article (``POST /api/articles``, the ask form): 503 while the index is unusable, 429 when this
         worker's build slots are all taken; nothing is written then."""
         self.require_engine()
-        with self.builder.admission():
+        with self.builder.admission() as queued:
             ref = self.store.create_article(asker, question, context, parent_id)
         if wait_seconds > 0:
-            self.builder.wait_idle(wait_seconds)
+            self.builder.wait_built(queued, wait_seconds)
         return ref
 
     def new_version(self, actor: UserInfo | None, article_id: str, note: object, *, question: object = None,
                     context: object = None, wait_seconds: float = 0.0) -> ArticleRef:
         """:meth:`ArticleStore.new_version`, admitted like :meth:`ask`."""
         self.require_engine()
-        with self.builder.admission():
+        with self.builder.admission() as queued:
             ref = self.store.new_version(article_id, actor, note, question=question, context=context)
         if wait_seconds > 0:
-            self.builder.wait_idle(wait_seconds)
+            self.builder.wait_built(queued, wait_seconds)
         return ref
 
     def retry(self, actor: UserInfo | None, article_id: str) -> ArticleRef:
