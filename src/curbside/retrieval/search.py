@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.population import SourcePopulation, population_of
 from curbside.corpus.text import content_tokens, tokenize
-from curbside.retrieval.fusion import CandidateText, candidate_features, fusion_model
+from curbside.retrieval.fusion import CandidateText, FusionModel, candidate_features, fusion_model
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
 from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
 from curbside.settings import RetrievalSettings
@@ -90,6 +91,7 @@ class Searcher:
         self.speller: SpellingCorrector = speller_from_store(index.store)
         self._populations: dict[str, SourcePopulation] = {}
         self._candidate_texts: dict[int, CandidateText] = {}  # passage key -> its words, read once
+        self._encoder_pool: ThreadPoolExecutor | None = None
 
     def population(self, document: Document) -> SourcePopulation:
         """Whom a document is written for, read once per document (a guideline's population passages included)."""
@@ -151,13 +153,24 @@ class Searcher:
     def _learned_fusion(self, found: Candidates) -> dict[int, float] | None:
         """The fitted fusion model's log-odds per candidate passage; None when it is off or not fitted for
         this index's embedding model (reciprocal-rank fusion is used then)."""
-        if self.settings.fusion != "learned" or found.vector is None or self.index.vectors is None:
+        if found.vector is None or self.index.vectors is None:
             return None
-        model = fusion_model(self.index.embedder.model_id)
+        model = self._fitted_fusion()
         if model is None:
             return None
         keys, features = self.fusion_features(found, model.rrf_k)
         return dict(zip(keys, model.score(features).tolist()))
+
+    def _fitted_fusion(self) -> FusionModel | None:
+        """The fusion model search will use: None when reciprocal rank is asked for or none was fitted."""
+        if self.settings.fusion != "learned":
+            return None
+        return fusion_model(self.index.embedder.model_id)
+
+    def _encoder_threads(self) -> ThreadPoolExecutor:
+        if self._encoder_pool is None:
+            self._encoder_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="curbside-query-vector")
+        return self._encoder_pool
 
     def fusion_features(self, found: Candidates, rrf_k: int) -> tuple[list[int], np.ndarray]:
         """The candidate passages of both lists and their fusion features (what the fusion model scores and is
@@ -165,20 +178,33 @@ class Searcher:
         union = list(dict.fromkeys([key for key, _s in found.lexical] + [key for key, _s in found.dense]))
         vectors = self.index.vectors
         cosines = vectors.cosines(found.vector, union) if vectors is not None and found.vector is not None else {}
-        store = self.index.store
-        texts = self._candidate_texts
-        missing = [key for key in union if key not in texts]
-        if len(texts) + len(missing) > CANDIDATE_TEXT_CACHE:
-            texts.clear()  # a bound on memory; passages asked for again are read again
+        return candidate_features(
+            found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms,
+            texts=self._texts_of(union), idf=self._idf,
+        )
+
+    def _texts_of(self, keys: Sequence[int]) -> dict[int, CandidateText]:
+        """The words of these passages, from the searcher's bounded cache or read and tokenised once. The
+        answer is a dict of its own, so a cache cleared by another thread meanwhile costs a re-read, not a
+        missing key."""
+        cache = self._candidate_texts
+        out: dict[int, CandidateText] = {}
+        missing: list[int] = []
+        for key in keys:
+            text = cache.get(key)
+            if text is None:
+                missing.append(key)
+            else:
+                out[key] = text
+        if len(cache) + len(missing) > CANDIDATE_TEXT_CACHE:
+            cache.clear()  # a bound on memory; passages asked for again are read again
         titles: dict[int, list[str]] = {}
-        for key, doc_key, title_text, section, text in store.passage_texts(missing):
+        for key, doc_key, title_text, section, text in self.index.store.passage_texts(missing):
             title = titles.get(doc_key)
             if title is None:
                 title = titles[doc_key] = tokenize(title_text or "")
-            texts[key] = CandidateText.read(doc_key, title, f"{section} {text}")
-        return candidate_features(
-            found.lexical, found.dense, cosines, rrf_k, query_terms=found.query_terms, texts=texts, idf=self._idf
-        )
+            out[key] = cache[key] = CandidateText.read(doc_key, title, f"{section} {text}")
+        return out
 
     def _top(
         self, scores: dict[int, float], k: int
@@ -236,6 +262,12 @@ class Searcher:
             mesh_terms=understood.mesh_terms if "mesh" in kinds else (),
         )
         search_text = searched.search_text()
+        # The query vector is computed in a thread while BM25 runs and the words of its candidates are read
+        # (ONNX Runtime releases the GIL): on two cores the two halves of a hybrid search overlap.
+        encoding: Future[np.ndarray] | None = None
+        if mode in ("hybrid", "dense") and self.index.vectors is not None:
+            query_text = search_text if settings.dense_query == "search_text" else understood.original
+            encoding = self._encoder_threads().submit(self.index.embedder.encode, [query_text])
         lexical: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
             words = content_tokens if settings.stopwords else tokenize
@@ -250,11 +282,12 @@ class Searcher:
                     field_boosts={"title": settings.title_boost, "section": settings.section_boost, "body": 1.0},
                 )
             ]
+            if encoding is not None and self._fitted_fusion() is not None:
+                self._texts_of([key for key, _s in lexical])  # what the fusion will read, while the vector is made
         dense: list[tuple[int, float]] = []
         vector: np.ndarray | None = None
-        if mode in ("hybrid", "dense") and self.index.vectors is not None:
-            query_text = search_text if settings.dense_query == "search_text" else understood.original
-            vector = self.index.embedder.encode([query_text])[0]
+        if encoding is not None and self.index.vectors is not None:
+            vector = encoding.result()[0]
             allowed = self._dense_allowed(doc_types, year_min, year_max)
             dense = self.index.vectors.search(vector, n_dense, allowed)
 
