@@ -25,17 +25,15 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from curbside.corpus.documents import Document, IngestProblem, IngestReport, summarize_problems
-from curbside.corpus.eutils import FetchedBatch
 from curbside.corpus.library import Deletion, IngestCounts, Library
 from curbside.errors import ConfigurationError, CurbsideError, InvalidQuestionError
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, is_citable, select_evidence
 from curbside.retrieval.index import Index, Manifest, index_dir, refresh_index, seed_library_from_index
-from curbside.retrieval.lexicons import drug_names_from_store
 from curbside.retrieval.search import Mode, Searcher, SearchHit
 from curbside.settings import LivePubmedSettings, Settings, find_default_corpus_dir, load_settings
 from curbside.understanding import DrugNames, UnderstoodQuestion, understand
@@ -43,6 +41,9 @@ from curbside.writing.article import Article, LiveFetch, LiveSearch
 from curbside.writing.extractive import ExtractiveWriter
 from curbside.writing.llm import LLMWriter, OnDraft
 from curbside.writing.writer import Writer
+
+if TYPE_CHECKING:  # E-utilities (httpx, tenacity) load only when PubMed is fetched: not on `ask`'s path
+    from curbside.corpus.eutils import FetchedBatch
 
 Progress = Callable[[str], None]
 
@@ -619,7 +620,7 @@ class Curbside:
         """Brand and generic names (Drugs@FDA table of the index, plus the curated biosimilars), on the
         searcher's lexicon: one lexicon per engine."""
         if self._drug_names is None:
-            self._drug_names = drug_names_from_store(self.index.store, lexicon=self.searcher.lexicon)
+            self._drug_names = self.searcher.drug_names
         return self._drug_names
 
     def analyze_clinical(self, question: str | UnderstoodQuestion, *, context: str | None = None,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from curbside.articles.backup import BackupManifest, backup_data_dir, restore_data_dir
 from curbside.cli.main import cli
 from curbside.cli.web_commands import _settings
+
+if TYPE_CHECKING:  # the backup module loads SQLAlchemy: imported by these two commands only, not by every CLI call
+    from curbside.articles.backup import BackupManifest
 
 # The tables whose row counts the summary names (every table's count is in the manifest).
 SUMMARY_TABLES = {"articles": "articles", "article_versions": "versions", "review_comments": "comments",
@@ -34,6 +37,8 @@ def _summary(manifest: BackupManifest) -> str:
 def backup(ctx: click.Context, dest: Path) -> None:
     """Back up the data directory and the web database into DEST (a new or empty folder), while the server runs:
     the database (SQLite online backup, or pg_dump), the index and the other state, with a manifest of checksums."""
+    from curbside.articles.backup import backup_data_dir
+
     manifest = backup_data_dir(_settings(ctx), dest)
     click.echo(f"Backed up {manifest.source_data_dir} to {dest}: {_summary(manifest)}.")
 
@@ -44,6 +49,8 @@ def backup(ctx: click.Context, dest: Path) -> None:
 def restore(ctx: click.Context, src: Path) -> None:
     """Restore the backup in SRC into the data directory (new or empty) and the web database (empty). A damaged
     backup, or one from a newer database schema, is refused before anything is written."""
+    from curbside.articles.backup import restore_data_dir
+
     result = restore_data_dir(_settings(ctx), src)
     click.echo(f"Restored the backup of {result.manifest.created_at} into {result.data_dir} "
                f"(database {result.database_url}): {_summary(result.manifest)}.")

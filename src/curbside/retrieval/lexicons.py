@@ -5,17 +5,86 @@ lexicon), and the spelling vocabulary. Understanding itself does no I/O; these r
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from pathlib import Path
 
+import curbside.understanding
+import curbside.vocabulary
+from curbside.corpus import text as corpus_text
 from curbside.retrieval.store import MetadataStore
 from curbside.understanding import DrugNames, Lexicon, SpellingCorrector
 
-__all__ = ["drug_names_from_index", "drug_names_from_store", "lexicon_from_store", "speller_from_store"]
+__all__ = [
+    "drug_names_from_index",
+    "drug_names_from_store",
+    "lexicon_from_store",
+    "speller_from_store",
+    "understanding_tables",
+]
 
 
 def lexicon_from_store(store: MetadataStore) -> Lexicon:
     """The curated abbreviations, with the index's Drugs@FDA brands and MeSH names."""
     return Lexicon.with_builtin_abbreviations(brands=store.drug_names(), mesh_names=store.mesh_names())
+
+
+def understanding_tables(store: MetadataStore, cache_dir: Path | None = None) -> tuple[Lexicon, DrugNames]:
+    """The engine's one :class:`Lexicon` and the :class:`DrugNames` on it, as :func:`lexicon_from_store` and
+    :func:`drug_names_from_store` build them.
+
+    Building them takes most of a second (30,000 MeSH names, 5,500 brands), which every fresh ``curbside ask``
+    paid. With ``cache_dir`` (``DATA_DIR/cache/understanding``) both are kept as one pickle, named by a hash of
+    what they are built from: the index's brand and MeSH tables, and the source and data files of the code that
+    builds them (``understanding/``, ``vocabulary/``, ``corpus/text.py``) and the Python version; anything else
+    builds them anew. The pickle is this data directory's own file, trusted as its index is. A cache that cannot
+    be read or written is skipped.
+    """
+    brands = store.drug_names()
+    mesh_names = store.mesh_names()
+    path = cache_dir / f"{_tables_fingerprint(brands, mesh_names)}.pickle" if cache_dir is not None else None
+    if path is not None:
+        try:
+            with path.open("rb") as handle:
+                cached = pickle.load(handle)
+            lexicon, names = cached
+            if isinstance(lexicon, Lexicon) and isinstance(names, DrugNames):
+                return lexicon, names
+        except Exception:  # noqa: BLE001  (missing, truncated or from other code: build it again)
+            pass
+    lexicon = Lexicon.with_builtin_abbreviations(brands=brands, mesh_names=mesh_names)
+    names = DrugNames(brands, include_builtin=True, lexicon=lexicon)
+    if path is not None:
+        _keep(path, (lexicon, names))
+    return lexicon, names
+
+
+def _tables_fingerprint(brands: list[tuple[str, str]], mesh_names: list[str]) -> str:
+    digest = hashlib.sha256(repr(sys.version_info[:3]).encode())
+    digest.update(repr((brands, mesh_names)).encode("utf-8"))
+    folders = [Path(curbside.understanding.__file__).parent, Path(curbside.vocabulary.__file__).parent]
+    files = sorted(f for folder in folders for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    for file in [*files, Path(corpus_text.__file__)]:
+        digest.update(str(file.name).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _keep(path: Path, tables: tuple[Lexicon, DrugNames]) -> None:
+    """Write atomically (a reader never sees half a file), then drop the tables of earlier fingerprints."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as handle:
+            pickle.dump(tables, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+        for old in path.parent.glob("*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only data directory: build them each time
 
 
 def speller_from_store(store: MetadataStore) -> SpellingCorrector:

@@ -21,10 +21,10 @@ from curbside.corpus.population import SourcePopulation, population_of
 from curbside.corpus.text import content_tokens, tokenize
 from curbside.retrieval.fusion import CandidateText, FusionModel, candidate_features, fusion_model
 from curbside.retrieval.index import DOC_TYPE_CODES, Index
-from curbside.retrieval.lexicons import lexicon_from_store, speller_from_store
+from curbside.retrieval.lexicons import speller_from_store, understanding_tables
 from curbside.settings import RetrievalSettings
 from curbside.settings import SearchMode as Mode
-from curbside.understanding import Lexicon, SpellingCorrector, UnderstoodQuestion, understand
+from curbside.understanding import DrugNames, Lexicon, SpellingCorrector, UnderstoodQuestion, understand
 
 
 
@@ -87,7 +87,9 @@ class Searcher:
         self.index = index
         self.settings = settings or index.settings.retrieval
         # Built once: the engine's understanding step uses these too.
-        self.lexicon: Lexicon = lexicon_from_store(index.store)
+        self.lexicon: Lexicon
+        self.drug_names: DrugNames  # the patient's medications are read on the same lexicon
+        self.lexicon, self.drug_names = understanding_tables(index.store, index.data_dir / "cache" / "understanding")
         self.speller: SpellingCorrector = speller_from_store(index.store)
         self._populations: dict[str, SourcePopulation] = {}
         self._candidate_texts: dict[int, CandidateText] = {}  # passage key -> its words, read once
