@@ -197,37 +197,33 @@ class MetadataStore:
         )
         return [self._document_from_row(row) for row in rows]
 
-    def passages_by_keys(self, keys: Sequence[int]) -> dict[int, tuple[Passage, int]]:
-        """passage_key -> (Passage, doc_key)."""
-        out: dict[int, tuple[Passage, int]] = {}
+    def _passage_rows(self, columns: str, keys: Sequence[int]) -> Iterator[sqlite3.Row]:
+        """Rows of ``columns`` (of passages ``p`` joined to their documents ``d``) for these passage keys, 500
+        keys a query (SQLite's bound on parameters)."""
         for chunk_start in range(0, len(keys), 500):
             chunk = list(keys[chunk_start : chunk_start + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT p.passage_key, p.passage_id, p.doc_key, p.ordinal, p.section, p.text, p.grade, d.doc_id "
-                f"FROM passages p JOIN documents d USING (doc_key) WHERE p.passage_key IN ({marks})",
+            yield from self._db.execute(
+                f"SELECT {columns} FROM passages p JOIN documents d USING (doc_key) WHERE p.passage_key IN ({marks})",
                 chunk,
             )
-            for r in rows:
-                out[r["passage_key"]] = (
-                    Passage(r["passage_id"], r["doc_id"], r["ordinal"], r["section"], r["text"], r["grade"]),
-                    r["doc_key"],
-                )
-        return out
+
+    def passages_by_keys(self, keys: Sequence[int]) -> dict[int, tuple[Passage, int]]:
+        """passage_key -> (Passage, doc_key)."""
+        rows = self._passage_rows(
+            "p.passage_key, p.passage_id, p.doc_key, p.ordinal, p.section, p.text, p.grade, d.doc_id", keys
+        )
+        return {
+            r["passage_key"]: (Passage(r["passage_id"], r["doc_id"], r["ordinal"], r["section"], r["text"], r["grade"]),
+                               r["doc_key"])
+            for r in rows
+        }
 
     def passage_texts(self, keys: Sequence[int]) -> list[tuple[int, int, str, str, str]]:
         """(passage_key, doc_key, document title, section, text) of these passages: what search's fusion reads
         of its candidates, without building Passage and Document objects."""
-        out: list[tuple[int, int, str, str, str]] = []
-        for chunk_start in range(0, len(keys), 500):
-            chunk = list(keys[chunk_start : chunk_start + 500])
-            marks = ",".join("?" * len(chunk))
-            out += self._db.execute(
-                "SELECT p.passage_key, p.doc_key, d.title, p.section, p.text "
-                f"FROM passages p JOIN documents d USING (doc_key) WHERE p.passage_key IN ({marks})",
-                chunk,
-            ).fetchall()
-        return [tuple(row) for row in out]  # type: ignore[misc]
+        rows = self._passage_rows("p.passage_key, p.doc_key, d.title, p.section, p.text", keys)
+        return [tuple(row) for row in rows]  # type: ignore[misc]
 
     def passage(self, passage_id: str) -> Passage | None:
         r = self._db.execute(
