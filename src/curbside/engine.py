@@ -248,7 +248,6 @@ class Curbside:
         self.settings = settings
         self._index: Index | None = None
         self._searcher: Searcher | None = None
-        self._drug_names: DrugNames | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, preset: str | None = None, **overrides: Any) -> Curbside:
@@ -277,7 +276,6 @@ class Curbside:
             self._index.close()
         self._index = None
         self._searcher = None
-        self._drug_names = None
 
     # --- ingest ----------------------------------------------------------------------------------
     def _build(self, documents: Any, report: IngestReport, *, kind: str, snapshot: str, command: str,
@@ -619,9 +617,7 @@ class Curbside:
     def drug_names(self) -> DrugNames:
         """Brand and generic names (Drugs@FDA table of the index, plus the curated biosimilars), on the
         searcher's lexicon: one lexicon per engine."""
-        if self._drug_names is None:
-            self._drug_names = self.searcher.drug_names
-        return self._drug_names
+        return self.searcher.drug_names
 
     def analyze_clinical(self, question: str | UnderstoodQuestion, *, context: str | None = None,
                          evidence: EvidenceSet | None = None) -> ClinicalEvidence:

@@ -55,8 +55,8 @@ def understanding_tables(store: MetadataStore, cache_dir: Path | None = None) ->
                 return lexicon, names
         except Exception:  # noqa: BLE001  (missing, truncated or from other code: build it again)
             pass
-    lexicon = Lexicon.with_builtin_abbreviations(brands=brands, mesh_names=mesh_names)
-    names = DrugNames(brands, include_builtin=True, lexicon=lexicon)
+    lexicon = lexicon_from_store(store)
+    names = drug_names_from_store(store, lexicon=lexicon)
     if path is not None:
         _keep(path, (lexicon, names))
     return lexicon, names
