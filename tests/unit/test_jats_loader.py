@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -144,3 +147,63 @@ def test_all_25_pmc_samples_parse() -> None:
     assert by_id["11257719"].license.startswith("Copyright")  # no licence element: the copyright statement
     tables = [p for d in docs for p in d.passages if " > Table " in p.section and " | " in p.text]
     assert len(tables) >= 10
+
+
+def _add_member(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    archive.addfile(info, io.BytesIO(data))
+
+
+def test_a_pmc_bulk_package_is_read_member_by_member(tmp_path: Path) -> None:
+    # The shape of PMC's oa_comm_xml.*.tar.gz: a folder per id range, one article XML per member, beside a
+    # per-article package's images (not articles) and one broken member that must not cost its neighbours.
+    bulk = tmp_path / "oa_comm_xml.PMC007xxxxxx.baseline.2026-06-01.tar.gz"
+    with tarfile.open(bulk, "w:gz") as archive:
+        _add_member(archive, "PMC007xxxxxx/PMC7000010.xml", ARTICLE.format(pmid="31000010", pmc="7000010").encode())
+        _add_member(archive, "PMC007xxxxxx/PMC7000011.xml",
+                    ARTICLE.format(pmid="31000011", pmc="7000011").replace("</body>", "</bdy>").encode())
+        _add_member(archive, "PMC007xxxxxx/f1.jpg", b"\xff\xd8\xff not an article")
+        _add_member(archive, "PMC007xxxxxx/PMC7000012.nxml.gz",
+                    gzip.compress(ARTICLE.format(pmid="", pmc="7000012").encode()))
+    report = IngestReport()
+    docs = list(iter_jats(bulk, report))
+    assert [d.doc_id for d in docs] == ["31000010", "PMC7000012"]
+    assert docs[0].license == "CC BY-NC 4.0" and any(p.section == "References" for p in docs[0].passages)
+    [problem] = report.problems
+    assert problem.file == f"{bulk}!PMC007xxxxxx/PMC7000011.xml" and problem.message.startswith("malformed XML")
+    assert report.documents_by_source == {"jats": 2}
+
+
+def test_a_truncated_package_keeps_the_articles_before_the_damage(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.tar"
+    with tarfile.open(whole, "w") as archive:
+        for n in range(3):
+            body = ARTICLE.format(pmid=f"3100002{n}", pmc=f"700002{n}").encode()
+            _add_member(archive, f"PMC700002{n}/PMC700002{n}.nxml", body + b" " * 20_000)
+    data = whole.read_bytes()
+    cut = tmp_path / "PMC_cut.tar"
+    cut.write_bytes(data[: int(len(data) * 0.8)])  # the third article is cut off mid-member
+    other = tmp_path / "z_next.nxml"
+    _write(tmp_path, other.name, ARTICLE.format(pmid="31000029", pmc="7000029"))
+    report = IngestReport()
+    ids = [d.doc_id for d in iter_jats([cut, other], report)]
+    assert ids[:2] == ["31000020", "31000021"] and ids[-1] == "31000029" and "31000022" not in ids
+    assert any(p.file.startswith(str(cut)) for p in report.problems)
+
+
+def test_the_ingest_jats_command_takes_a_package(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from curbside.cli.main import cli
+
+    package = tmp_path / "PMC7000030.tar.gz"
+    with tarfile.open(package, "w:gz") as archive:
+        _add_member(archive, "PMC7000030/article.nxml", ARTICLE.format(pmid="31000030", pmc="7000030").encode())
+        _add_member(archive, "PMC7000030/article.pdf", b"%PDF-1.4 not read")
+    data_dir = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "ingest", "jats", str(package)])
+    assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "show", "31000030", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert '"pmcid": "PMC7000030"' in shown.output

@@ -36,9 +36,10 @@ def _run(ctx: click.Context, kind: str, description: str,
 @_EMBED
 @click.pass_context
 def ingest_jats(ctx: click.Context, paths: tuple[Path, ...], embed: bool) -> None:
-    """Add PMC articles in JATS XML (.nxml, .xml, .nxml.gz, .xml.gz files, or folders of them): abstract, body
-    sections, tables, figure captions and references, with ids, journal, year and licence. An article with a PMID
-    is stored under it, replacing its PubMed record (the full text wins when ingested after it)."""
+    """Add PMC articles in JATS XML (.nxml, .xml, .nxml.gz, .xml.gz files, PMC's tar packages: the bulk
+    oa_comm/oa_noncomm .tar.gz and per-article .tar.gz, read as a stream, or folders of any of these): abstract,
+    body sections, tables, figure captions and references, with ids, journal, year and licence. An article with
+    a PMID is stored under it, replacing its PubMed record (the full text wins when ingested after it)."""
     from curbside.corpus.loaders.jats import SOURCE, iter_jats
 
     _run(ctx, SOURCE, "JATS articles",

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import gzip
 import re
+import tarfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from lxml import etree
 
@@ -42,7 +44,11 @@ SOURCE = "jats"
 FULL_TEXT = "Full text"
 REFERENCES = "References"
 FLOATS = "Tables and figures"
-SUFFIXES = (".nxml", ".xml", ".nxml.gz", ".xml.gz")
+ARTICLE_SUFFIXES = (".nxml", ".xml", ".nxml.gz", ".xml.gz")
+# PMC's bulk packages (oa_comm_xml.*.tar.gz: thousands of articles) and per-article packages (PMC123.tar.gz:
+# the .nxml beside its images and PDF) are tar archives read as a stream, member by member.
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+SUFFIXES = ARTICLE_SUFFIXES + ARCHIVE_SUFFIXES
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # Abstracts that are not the article's summary of itself.
 SKIPPED_ABSTRACTS = frozenset({"graphical", "teaser", "toc", "editor", "web-summary"})
@@ -383,31 +389,75 @@ def parse_article(root: etree._Element, *, passage_chars: int = 1200) -> Documen
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False)
 
 
-def iter_jats(paths: Path | Iterable[Path], report: IngestReport, *, passage_chars: int = 1200) -> Iterator[Document]:
-    """One Document per JATS article file among ``paths`` (files or folders, searched recursively).
+def _parse_source(source: IO[bytes], where: str, report: IngestReport, passage_chars: int) -> Document | None:
+    """The Document of one JATS article read from ``source``, or None with the problem reported at ``where``."""
+    try:
+        root = etree.parse(source, _PARSER).getroot()
+    except etree.XMLSyntaxError as exc:
+        report.problem(where, exc.lineno or 0, f"malformed XML: {exc.msg}")
+        return None
+    except (OSError, EOFError) as exc:
+        report.problem(where, 0, f"unreadable file: {exc}")
+        return None
+    try:
+        return parse_article(root, passage_chars=passage_chars)
+    except ValueError as exc:
+        report.problem(where, 0, f"{exc}; skipped")
+        return None
 
-    A malformed or unusable file is reported with its line and skipped; a second file with an id already
-    given is reported and skipped (the first is kept)."""
+
+def _archive_articles(path: Path, report: IngestReport, passage_chars: int) -> Iterator[Document]:
+    """The articles of a PMC tar package, streamed (``r|*``: never extracted, one member in memory at a time).
+    A member that is not an article file is passed over; a bad member is reported as ``archive!member`` and
+    the rest of the archive goes on; a truncated or corrupt archive keeps what was read before the damage."""
+    try:
+        with tarfile.open(path, "r|*") as archive:
+            for member in archive:
+                name = member.name
+                if not member.isfile() or not name.lower().endswith(ARTICLE_SUFFIXES):
+                    continue
+                where = f"{path}!{name}"
+                handle = archive.extractfile(member)
+                if handle is None:
+                    continue
+                with handle:
+                    source: IO[bytes] = gzip.GzipFile(fileobj=handle) if name.lower().endswith(".gz") else handle
+                    doc = _parse_source(source, where, report, passage_chars)
+                if doc is not None:
+                    yield doc
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        report.problem(str(path), 0, f"unreadable or truncated tar archive: {exc}; the articles before it were kept")
+
+
+def _file_articles(file: Path, report: IngestReport, passage_chars: int) -> Iterator[Document]:
+    """The article of one JATS file, or the articles of one PMC tar package."""
+    name = file.name.lower()
+    if name.endswith(ARCHIVE_SUFFIXES):
+        yield from _archive_articles(file, report, passage_chars)
+        return
+    try:
+        handle: IO[bytes] = gzip.open(file, "rb") if name.endswith(".gz") else open(file, "rb")
+    except OSError as exc:
+        report.problem(str(file), 0, f"unreadable file: {exc}")
+        return
+    with handle:
+        doc = _parse_source(handle, str(file), report, passage_chars)
+    if doc is not None:
+        yield doc
+
+
+def iter_jats(paths: Path | Iterable[Path], report: IngestReport, *, passage_chars: int = 1200) -> Iterator[Document]:
+    """One Document per JATS article among ``paths``: article files, PMC tar packages (bulk or per article) and
+    folders of either (searched recursively).
+
+    A malformed or unusable article is reported with its file (``archive!member`` inside a package) and line and
+    skipped; a second article with an id already given is reported and skipped (the first is kept)."""
     seen: set[str] = set()
     for file in expand_paths(paths, report, suffixes=SUFFIXES, what="JATS"):
-        try:
-            opener = gzip.open if file.name.endswith(".gz") else open
-            with opener(file, "rb") as handle:
-                root = etree.parse(handle, _PARSER).getroot()
-        except etree.XMLSyntaxError as exc:
-            report.problem(str(file), exc.lineno or 0, f"malformed XML: {exc.msg}")
-            continue
-        except (OSError, EOFError) as exc:
-            report.problem(str(file), 0, f"unreadable file: {exc}")
-            continue
-        try:
-            doc = parse_article(root, passage_chars=passage_chars)
-        except ValueError as exc:
-            report.problem(str(file), 0, f"{exc}; skipped")
-            continue
-        if doc.doc_id in seen:
-            report.problem(str(file), 0, f"duplicate document id {doc.doc_id}; kept the first")
-            continue
-        seen.add(doc.doc_id)
-        report.count(SOURCE)
-        yield doc
+        for doc in _file_articles(file, report, passage_chars):
+            if doc.doc_id in seen:
+                report.problem(str(file), 0, f"duplicate document id {doc.doc_id}; kept the first")
+                continue
+            seen.add(doc.doc_id)
+            report.count(SOURCE)
+            yield doc
