@@ -18,14 +18,18 @@ content words in the cited passages, nothing else).
 Latency: every labelled claim checked once by a fresh verifier (per claim), and articles of 15 claims over
 their passages, each by a fresh verifier (its sentence cache empty).
 
-    python bench/eval_verifier.py [--kqa ../shared/eval/kqa/nli_claims_dev.csv] [--embed] [--json]
+With ``--entailment local`` the verifier is also measured with the local entailment model (the packaged
+``writing/data/entailment_model.json``, or ``--entailment-model FILE``) in the same run: before and after, on the same
+claims. That model is trained (``curbside train entailment``) on the tuning parts only, never the report parts.
+
+    python bench/eval_verifier.py [--kqa ../shared/eval/kqa/nli_claims_dev.csv] [--embed] [--entailment local]
+                                  [--entailment-model FILE] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import statistics
 import sys
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curbside.evaluation.entailment_training import kqa_part
 from curbside.writing.verification import ClaimCheck, ClaimVerifier
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,11 +67,6 @@ def hand_cases(path: Path = HAND_CASES) -> list[Case]:
                           raw["claim"], tuple(raw["citations"]),
                           {int(n): text for n, text in raw["passages"].items()}))
     return cases
-
-
-def kqa_part(question: str) -> str:
-    """The fixed split: a question's claims all fall in one part."""
-    return "tuning" if int(hashlib.sha1(question.encode()).hexdigest(), 16) % 2 == 0 else "report"
 
 
 def kqa_cases(path: Path = KQA_CLAIMS) -> list[Case]:
@@ -162,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kqa", type=Path, default=KQA_CLAIMS, help="K-QA's nli_claims_dev.csv (skipped if missing)")
     parser.add_argument("--embed", action="store_true", help="also with the bundled MiniLM embedding similarity check")
+    parser.add_argument("--entailment", choices=["local"], help="also with the local entailment model")
+    parser.add_argument("--entailment-model", type=Path, default=None,
+                        help="the local model's file (default: the packaged writing/data/entailment_model.json)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
 
@@ -174,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.embed:
         embed = embedding_function()
         makers["verifier+embedding"] = lambda: ClaimVerifier(embed=embed)
+    if args.entailment == "local":
+        from curbside.writing.entailment import LocalEntailment, load_entailment_model
+
+        model = load_entailment_model(args.entailment_model)
+        model_embed = embedding_function() if model.uses_embeddings else None
+        # A fresh model object per verifier: its caches start empty, as in one article.
+        makers["verifier+local entailment"] = lambda: ClaimVerifier(entails=LocalEntailment(model, embed=model_embed))
     # The baseline's verdicts only: it reads the overlap off the full check, so its time would be the verifier's.
     result: dict[str, Any] = {"baseline (word overlap)": evaluate(cases, ClaimVerifier, overlap_baseline_flags)}
     for name, make in makers.items():
