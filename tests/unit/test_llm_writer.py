@@ -393,6 +393,12 @@ def test_patient_rewrites_are_verified_and_used_by_the_patient_view() -> None:
             {"number": 3, "text": "Metformin is not the first drug for type 2 diabetes."},  # negation added: dropped
             {"number": 4, "text": plain_aspirin},  # the quoted evidence below the summary is reworded too
         ]})),
+        # Both kept rewrites read above grade 8 and are sent back once; these simpler wordings fail the checks (a
+        # population the passage does not name, a negation lost), so the first wordings stay.
+        _completion(json.dumps({"claims": [
+            {"number": 1, "text": "Metformin is the first drug for type 2 diabetes in children."},
+            {"number": 2, "text": "Adults 60 or older should start aspirin."},
+        ]})),
     )
     outcome = _write(endpoint, patient_rewrite=True)
     rewrite_request = json.loads(endpoint.bodies()[1]["messages"][1]["content"])
@@ -506,6 +512,7 @@ def test_rewrite_requests_hold_what_the_token_limit_allows() -> None:
     cfg = LLMWriterSettings(base_url="http://127.0.0.1:9/v1", model="scripted", max_tokens=160)
     outcome = LLMWriter(cfg, EvidenceSettings(), transport=httpx.MockTransport(endpoint),
                         fallback=_Extractive()).compose("q?", EVIDENCE, corpus_snapshot="t")
-    assert seen == [2, 1]
+    # The claims to reword, then the three echoed sentences (all above grade 8) sent back once for simpler ones.
+    assert seen == [2, 1, 2, 1]
     counts = outcome.report.patient_rewrite
     assert counts is not None and (counts.claims_total, counts.kept) == (3, 3)  # echoed: each verified

@@ -244,6 +244,13 @@ class RewriteCounts(_Model):
     kept: int = 0
     removed: int = Field(0, description="rewrites that failed: the patient view words the clinician claim by rule")
     removed_claims: list[RemovedClaim] = []
+    sentences_checked: int = Field(0, description="sentences of the rewrites checked one by one against the cited "
+                                   "passages (first wordings and simpler ones)")
+    sentences_kept: int = Field(0, description="of those, sentences that passed, in rewrites that kept every fact")
+    sent_back_for_grade: int = Field(0, description="kept sentences above grade 8 sent back once for a simpler "
+                                     "wording")
+    simplified: int = Field(0, description="of those, sentences replaced by a simpler wording that passed the same "
+                            "checks and reads at a lower grade")
 
 
 class Verification(_Model):

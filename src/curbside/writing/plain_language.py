@@ -8,15 +8,18 @@ Every rewrite is a deterministic regular-expression pass (no model).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from curbside.corpus.text import tokenize
 from curbside.evidence.grading import USPSTF_GRADE_MEANINGS
 from curbside.evidence.statistics import STATISTIC_AFTER_CLAUSE, STATISTIC_IN_BRACKETS
 from curbside.vocabulary.lay_terms import glossary_rows
 from curbside.writing.abbreviations import AbbreviationExpander, agree_article
 from curbside.writing.article import Article, Bullet
 from curbside.writing.sentence_splitting import capitalise, split_long
+from curbside.writing.verification import POPULATION_WORDS, _names_population, quantities
 
 
 # Plain words for USPSTF grades and the other codes grading.py knows; other schemes keep their words.
@@ -359,3 +362,24 @@ class PlainLanguage:
             text = (text if text.endswith((".", "!", "?")) else text + ".") + " " + " ".join(notes)
             self.notes.update(notes)
         return text
+
+
+# Words that deny: a plain wording may add one ("insufficient" -> "not enough"), never lose one.
+NEGATION_WORDS = re.compile(r"\b(?:not|no|never|none|nor|neither|without|against|cannot)\b|n't\b", re.IGNORECASE)
+
+
+def lost_facts(source: str, worded: str) -> list[str]:
+    """What a plain wording of ``source`` dropped that the reader needs: a number that carries a finding
+    (statistical asides and reference marks are dropped on purpose), a negation, or who the statement is about
+    ("adults", "pregnant women"). The claim verifier checks that a wording says nothing its source does not; this
+    checks the other way, that it leaves out nothing of what makes the statement true."""
+    lost: list[str] = []
+    wanted = Counter(q.value for q in quantities(_strip_reference_marks(_strip_statistics(source))))
+    found = Counter(q.value for q in quantities(worded))
+    lost += [f"the number {value:g}" for value in (wanted - found)]
+    if len(NEGATION_WORDS.findall(worded)) < len(NEGATION_WORDS.findall(source)):
+        lost.append("a negation")
+    worded_words = set(tokenize(worded))
+    lost += [f"who it is about ({word!r})" for word in dict.fromkeys(tokenize(source))
+             if word in POPULATION_WORDS and not _names_population(word, worded_words)]
+    return lost
