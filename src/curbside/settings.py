@@ -149,6 +149,8 @@ class EvidenceSettings(_Section):
     candidate_passages: int = Field(40, ge=1, le=500, description="passages read when writing an article")
     min_sentence_relevance: float = Field(0.34, ge=0, le=1)
     max_guideline_bullets: int = Field(6, ge=0)
+    max_graded_per_guideline: int = Field(
+        3, ge=0, description="graded recommendations one guideline may give, one a passage, beside its 2 other bullets")
     max_research_bullets: int = Field(6, ge=0)
     max_consideration_bullets: int = Field(4, ge=0)
     max_patient_bullets: int = Field(3, ge=0)

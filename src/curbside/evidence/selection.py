@@ -322,7 +322,10 @@ def _answer_rank(s: ScoredSentence, intent: AnswerIntent) -> tuple[float, ...]:
     graded = s.doc_type == DocType.GUIDELINE and s.grade is not None
     # A definite recommendation answers better than a finding that the evidence is insufficient (USPSTF I).
     undecided = (s.grade or "").strip().upper() == "I" or has_cue(StatementKind.TRIALS_ONLY, s.text)
-    return (order, not graded, undecided, -s.score)
+    # ... and one for everyone it names answers better than one to offer selectively or weakly (USPSTF C,
+    # "we suggest"): "screen adults aged 50 to 75" before "selectively offer screening at 76 to 85".
+    conditional = graded and has_cue(StatementKind.CONDITIONAL, s.text)
+    return (order, not graded, undecided, conditional, -s.score)
 
 
 def choose_answer(sentences: list[ScoredSentence], intent: AnswerIntent) -> ScoredSentence | None:

@@ -122,10 +122,17 @@ def _pick(
     used: set[tuple[str, int]],
     *,
     per_document: int = 2,
+    graded_per_document: int = 0,
 ) -> list[ScoredSentence]:
-    """Best candidates first, at most ``per_document`` from one document, never a sentence twice."""
+    """Best candidates first, at most ``per_document`` from one document, never a sentence twice.
+
+    With ``graded_per_document``, a guideline's graded statements count apart: up to that many of them, one a
+    passage (each graded passage is one recommendation: USPSTF's "adults aged 50 to 75", "45 to 49" and "76 to
+    85"), so the cap on a document's bullets never hides one of its recommendations behind another."""
     chosen: list[ScoredSentence] = []
     per_doc: dict[str, int] = {}
+    graded_doc: dict[str, int] = {}
+    graded_passages: set[str] = set()
     seen_text: set[str] = set()
     for s in candidates:
         if len(chosen) >= limit:
@@ -133,12 +140,21 @@ def _pick(
         key = (s.hit.passage.passage_id, s.start)
         doc_id = s.hit.document.doc_id
         text_key = normalize(s.text).lower()
-        if key in used or per_doc.get(doc_id, 0) >= per_document or text_key in seen_text:
+        if key in used or text_key in seen_text:
+            continue
+        as_graded = (graded_per_document > 0 and s.grade is not None
+                     and s.hit.passage.passage_id not in graded_passages
+                     and graded_doc.get(doc_id, 0) < graded_per_document)
+        if not as_graded and per_doc.get(doc_id, 0) >= per_document:
             continue
         chosen.append(s)
         used.add(key)
         seen_text.add(text_key)
-        per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        if as_graded:
+            graded_doc[doc_id] = graded_doc.get(doc_id, 0) + 1
+            graded_passages.add(s.hit.passage.passage_id)
+        else:
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
     return chosen
 
 
@@ -276,7 +292,8 @@ class ExtractiveWriter:
         status = EvidenceStatus.SUFFICIENT if structured is not None else evidence.status
 
         picked: dict[str, list[ScoredSentence]] = {}
-        picked["guidelines"] = _pick(guideline_pool, cfg.max_guideline_bullets, used)
+        picked["guidelines"] = _pick(guideline_pool, cfg.max_guideline_bullets, used,
+                                     graded_per_document=cfg.max_graded_per_guideline)
         research = _pick(research_pool, cfg.max_research_bullets, used, per_document=1)
         # Shown strongest design first, then newest: the order a reviewer reads evidence in.
         research.sort(key=lambda s: (s.hit.document.evidence_level, -(s.hit.document.year or 0), -s.score))
