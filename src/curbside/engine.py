@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -33,7 +34,15 @@ from curbside.errors import ConfigurationError, CurbsideError, InvalidQuestionEr
 from curbside.evidence.assessment import ClinicalEvidence
 from curbside.evidence.assessment import analyze as analyze_clinical
 from curbside.evidence.selection import EvidenceSet, is_citable, select_evidence
-from curbside.retrieval.index import Index, Manifest, index_dir, refresh_index, seed_library_from_index
+from curbside.retrieval.index import (
+    FullBuild,
+    Index,
+    Manifest,
+    fresh_build,
+    index_dir,
+    refresh_index,
+    seed_library_from_index,
+)
 from curbside.retrieval.search import Mode, Searcher, SearchHit
 from curbside.settings import LivePubmedSettings, Settings, find_default_corpus_dir, load_settings
 from curbside.understanding import DrugNames, UnderstoodQuestion, understand
@@ -313,8 +322,8 @@ class Curbside:
                             files_skipped=files_skipped, index_rebuilt=rebuilt,
                             library_seconds=None if library_seconds is None else round(library_seconds, 2))
 
-    def _refresh_after(self, library: Library, counts: IngestCounts, *, embed: bool,
-                       progress: Progress | None) -> tuple[Manifest, bool]:
+    def _refresh_after(self, library: Library, counts: IngestCounts, *, embed: bool, progress: Progress | None,
+                       prepared: FullBuild | None = None) -> tuple[Manifest, bool]:
         """The index brought up to date with the library: rebuilt unless it was built from this very generation
         (a re-ingest that changed nothing leaves the index as it is). Returns the manifest and whether it was rebuilt."""
         manifest_path = index_dir(self.data_dir) / "manifest.json"
@@ -329,8 +338,10 @@ class Curbside:
                 except CurbsideError:
                     pass
                 else:
+                    if prepared is not None:
+                        prepared.abort()
                     return current, False
-        return refresh_index(self.data_dir, self.settings, embed=embed, progress=progress), True
+        return refresh_index(self.data_dir, self.settings, embed=embed, progress=progress, prepared=prepared), True
 
     def ingest_documents(self, items: Iterable[Document | Deletion], *, kind: str, report: IngestReport,
                          progress: Progress | None = None, on_items: Callable[[int], None] | None = None,
@@ -377,8 +388,15 @@ class Curbside:
             return digests[path]
 
         with _library_writes(self.data_dir, f"curbside --data-dir {self.data_dir} ingest medline ..."), \
-                Library(self.data_dir) as library, MedlineParser(passage_chars, workers) as parser:
+                Library(self.data_dir) as library, contextlib.ExitStack() as stack:
             seed_library_from_index(library, self.data_dir)
+            # Into an empty library (a first load of baseline files), the full build that follows is fed each
+            # batch as it is committed: nothing is read back from the library (docs/ingestion.md).
+            build = fresh_build(self.data_dir, self.settings, progress=progress) if (
+                not embed and not library.count()) else None
+            if build is not None:
+                stack.callback(build.abort)  # an error before the build is finished: no index.building left
+            parser = stack.enter_context(MedlineParser(passage_chars, workers, for_index=build is not None))
             for i, path in enumerate(files):
                 digest = digest_of(path)
                 items = library.file_done(digest)
@@ -392,15 +410,17 @@ class Curbside:
                 base = done_before
                 # the next files to read (not those ingested whole before) are parsed meanwhile
                 ahead = (p for p in files[i + 1:] if force or library.file_done(digest_of(p)) is None)
-                parsed = (parser.items(path, report, ahead=itertools.islice(ahead, workers - 1)) if workers
+                parsed = (parser.items(path, report, ahead=itertools.islice(ahead, workers - 1),
+                                       vocabulary=build.add_vocabulary if build is not None else None) if workers
                           else iter_medline(path, report, passage_chars=passage_chars))
-                part = library.ingest(parsed, source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None)
+                part = library.ingest(parsed, source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None,
+                                      on_batch=build.add_batch if build is not None else None)
                 library.mark_file(digest, path.name, SOURCE, part.items)
                 counts.add(part)
                 done_before += part.items
             parser.close()  # before the index build, which has work for both cores
             library_seconds = time.monotonic() - started
-            manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress)
+            manifest, rebuilt = self._refresh_after(library, counts, embed=embed, progress=progress, prepared=build)
         return self._ingest_result(manifest, report, counts, started, files_skipped=skipped_files, rebuilt=rebuilt,
                                    library_seconds=library_seconds)
 

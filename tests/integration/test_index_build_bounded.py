@@ -49,6 +49,8 @@ def _ingest(data: Path, files: list[Path]) -> list[tuple[str, int]]:
     engine = Curbside.open(data, embedding={"enabled": False})
     engine.ingest_medline(files)
     engine.close()
+    # into an empty library the index is built as the library is written: rebuild it from the library
+    index_module.refresh_index(data, load_settings(environ={}, data_dir=data, embedding={"enabled": False}), full=True)
     db = sqlite3.connect(data / "index" / "metadata.sqlite")
     try:
         return db.execute("SELECT term, df FROM vocabulary ORDER BY rowid").fetchall()

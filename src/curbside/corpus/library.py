@@ -28,7 +28,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from typing import Any
 from curbside.corpus.documents import RETRACTED, DocType, Document, Passage
 
 LIBRARY_FILE = "library.sqlite"
+BODY_COMPRESSION = 6  # zlib level of the stored bodies (zlib's default)
 BASE_SOURCES = ("starter", "bioasq")  # ingests that replace the base corpus rather than add to it
 
 _SCHEMA = """
@@ -80,7 +81,9 @@ class Deletion:
 class Encoded:
     """A document in the form the library stores it (canonical JSON's SHA-256, zlib body, the indexed columns):
     made where the document was parsed (a parse worker, :mod:`curbside.corpus.loaders.medline`), so the process
-    writing the library only writes. :meth:`Library.ingest` takes these as it takes Documents."""
+    writing the library only writes. :meth:`Library.ingest` takes these as it takes Documents. ``values`` (when
+    asked for) is the document as plain values (:func:`document_values`), so that an index built while the
+    library is written takes it without decoding the body again."""
 
     doc_id: str
     version: str
@@ -89,12 +92,24 @@ class Encoded:
     flags: tuple[str, ...]
     content_hash: str
     body: bytes  # zlib(canonical JSON)
+    values: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, doc: Document) -> Encoded:
+    def of(cls, doc: Document, *, values: bool = False) -> Encoded:
         raw = document_to_json(doc)
         return cls(doc.doc_id, doc.version, doc.pmid, doc.pmcid, tuple(doc.flags), hashlib.sha256(raw).hexdigest(),
-                   zlib.compress(raw))
+                   zlib.compress(raw, BODY_COMPRESSION), document_values(doc) if values else None)
+
+    def document(self) -> Document:
+        """The document (from ``values`` when it has them, else from the body)."""
+        if self.values is not None:
+            return document_from_values(self.values)
+        return document_from_json(zlib.decompress(self.body))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plain positional values: the dataclass's own pickling looks its fields up for every object.
+        return (Encoded, (self.doc_id, self.version, self.pmid, self.pmcid, self.flags, self.content_hash, self.body,
+                          self.values))
 
 
 @dataclass
@@ -106,6 +121,14 @@ class _Stored:
     base_run: int | None
     version: str
     content_hash: str
+
+
+@dataclass
+class _Added:
+    """The documents one batch added (in arrival order), and whether that was all it changed."""
+
+    documents: list[Document | Encoded] = field(default_factory=list)
+    only_added: bool = True
 
 
 @dataclass
@@ -147,6 +170,25 @@ def document_to_json(doc: Document) -> bytes:
     data["passages"] = [{name: getattr(p, name) for name in _PASSAGE_FIELDS} for p in doc.passages]
     data["doc_type"] = str(doc.doc_type)
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def document_values(doc: Document) -> tuple[Any, ...]:
+    """A document as a tuple of plain values (strings, numbers, tuples): cheap to pickle and to turn back into the
+    same Document (:func:`document_from_values`)."""
+    return (doc.doc_id, doc.source, doc.title, str(doc.doc_type), doc.year, doc.organization, doc.url, doc.pmid,
+            doc.pmcid, doc.doi, doc.license, doc.version, tuple(doc.flags), doc.grade_scheme, doc.key_text,
+            tuple(doc.authors), tuple(doc.mesh_terms), tuple(doc.keywords), tuple(doc.publication_types),
+            tuple((p.passage_id, p.ordinal, p.section, p.text, p.grade) for p in doc.passages))
+
+
+def document_from_values(values: tuple[Any, ...]) -> Document:
+    (doc_id, source, title, doc_type, year, organization, url, pmid, pmcid, doi, license_, version, flags, grade_scheme,
+     key_text, authors, mesh_terms, keywords, publication_types, passages) = values
+    return Document(doc_id, source, title, DocType(doc_type), year, organization, url, pmid, pmcid, doi, license_,
+                    version, flags, grade_scheme, key_text,
+                    [Passage(passage_id, doc_id, ordinal, section, text, grade)
+                     for passage_id, ordinal, section, text, grade in passages],
+                    authors, mesh_terms, keywords, publication_types)
 
 
 def document_from_json(raw: bytes) -> Document:
@@ -223,6 +265,7 @@ class Library:
         progress: Callable[[int], None] | None = None,
         replace: bool = False,
         batch: int = 500,
+        on_batch: Callable[[list[Document | Encoded], bool], None] | None = None,
     ) -> IngestCounts:
         """Upsert documents and apply deletions, ``batch`` items a transaction; returns what changed.
 
@@ -231,6 +274,9 @@ class Library:
         ``progress`` is called with the number of items handled so far after each batch.
         Each batch is looked up with one query and written with one statement per kind of change; items apply
         in their order (a citation and its deletion in one batch end deleted).
+        ``on_batch`` is called after each commit with the documents the batch added, in arrival order, and whether
+        that was all it changed (no document replaced, deleted, skipped or given again): what an index built beside
+        a fresh library needs (:class:`curbside.retrieval.index.FreshBuild`).
         """
         counts = IngestCounts()
         next_seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]) + 1
@@ -238,6 +284,7 @@ class Library:
         position = 0
         handled = 0
         chunk: list[Document | Encoded | Deletion] = []
+        added = _Added()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             if replace:
@@ -246,14 +293,19 @@ class Library:
                 chunk.append(item)
                 if len(chunk) < batch:
                     continue
-                next_seq, position = self._apply(chunk, counts, source, next_seq, position, run if replace else None)
+                next_seq, position = self._apply(chunk, counts, source, next_seq, position, run if replace else None,
+                                                 added)
                 handled += len(chunk)
                 chunk = []
                 self._db.execute("COMMIT")
+                if on_batch:
+                    on_batch(added.documents, added.only_added)
+                added = _Added()
                 if progress:
                     progress(handled)
                 self._db.execute("BEGIN IMMEDIATE")
-            next_seq, position = self._apply(chunk, counts, source, next_seq, position, run if replace else None)
+            next_seq, position = self._apply(chunk, counts, source, next_seq, position, run if replace else None,
+                                             added)
             handled += len(chunk)
             if replace:
                 placeholders = ",".join("?" * len(BASE_SOURCES))
@@ -264,18 +316,21 @@ class Library:
                 self._db.execute("UPDATE documents SET base_position=NULL WHERE base_run IS NOT ?", (run,))
                 counts.deleted += len(gone)
                 self._log_changes(gone)
+                added.only_added = added.only_added and not gone
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        if on_batch:
+            on_batch(added.documents, added.only_added)
         if progress:
             progress(handled)
         return counts
 
     def _apply(self, chunk: list[Document | Encoded | Deletion], counts: IngestCounts, source: str, next_seq: int,
-               position: int, run: int | None) -> tuple[int, int]:
-        """Apply one batch inside the open transaction: one SELECT of its doc_ids, then the writes. Returns the
-        next arrival number and base position."""
+               position: int, run: int | None, added: _Added) -> tuple[int, int]:
+        """Apply one batch inside the open transaction: one SELECT of its doc_ids, then the writes (the documents
+        added are listed in ``added``). Returns the next arrival number and base position."""
         if not chunk:
             return next_seq, position
         ids = list(dict.fromkeys(item.doc_id for item in chunk))
@@ -296,6 +351,7 @@ class Library:
                 if current is None:
                     counts.unchanged += 1
                     continue
+                added.only_added = False
                 stored[doc_id] = None
                 written[doc_id] = None
                 placed.pop(doc_id, None)
@@ -321,6 +377,10 @@ class Library:
                     outcome = "updated"
                     current.version, current.content_hash = item.version, content_hash
             setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if outcome == "added":
+                added.documents.append(item)
+            else:
+                added.only_added = False
             if outcome in ("added", "updated"):
                 stored[doc_id] = current
                 written[doc_id] = (doc_id, current.seq, source, item.version, content_hash, item.pmid, item.pmcid,

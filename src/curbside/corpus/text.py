@@ -61,6 +61,12 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(_unify(text).lower())
 
 
+def passage_words(title: str, section: str, text: str) -> set[str]:
+    """The words of a passage that count in the index's spelling vocabulary (each once): here, below the
+    retrieval layer, so that a MEDLINE parse worker can count them where it parses."""
+    return {term for term in tokenize(f"{title} {section} {text}") if term.isalpha()}
+
+
 def content_tokens(text: str) -> list[str]:
     """Tokens without stopwords and one-letter words."""
     return [t for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]

@@ -27,7 +27,7 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import UTC, datetime
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from curbside.corpus.documents import DocType, Document
-from curbside.corpus.text import tokenize
+from curbside.corpus.text import passage_words
 from curbside.corpus.versions import Supersession, supersessions
 from curbside.errors import CurbsideError, IndexIncompleteError, IndexMissingError, IndexVersionError, IngestError
 from curbside.retrieval.dense import (
@@ -152,6 +152,14 @@ def build_index(data_dir: Path, documents: Iterable[Document], settings: Setting
                     lambda: _build_and_switch(data_dir, documents, settings, rebuild_command=rebuild_command, **options))
 
 
+def fresh_build(data_dir: Path, settings: Settings, *, progress: Progress | None = None) -> FullBuild:
+    """A :class:`FullBuild` to feed while an empty library is written (only cached vectors are attached), for
+    :func:`refresh_index`'s ``prepared``."""
+    if settings.embedding.enabled:
+        model_path(settings.embedding.for_queries())  # a query model not built yet: say so before any work
+    return FullBuild(data_dir, settings, progress=progress, embed=False)
+
+
 def update_index(data_dir: Path, documents: Iterable[Document], changed: Iterable[str], live: Manifest,
                  settings: Settings, *, rebuild_command: str, **options: Any) -> Manifest:
     """The incremental refresh: the live index (``live`` its manifest) with the documents ``changed`` removed and
@@ -223,14 +231,10 @@ class _Additions:
             self.lexical.add(key, title=title, section=passage.section, body=passage.text,
                              doc_type=str(doc.doc_type), year=doc.year, doc_id=doc.doc_id)
             if self.vectors is not None:
-                self.vectors.add(key, embedding_text(doc, passage.section, passage.text, full), type_code, doc.year or 0)
+                text = "" if self.vectors.idle else embedding_text(doc, passage.section, passage.text, full)
+                self.vectors.add(key, text, type_code, doc.year or 0)
             if self.count_vocabulary:
                 self.vocabulary.update(passage_words(doc.title, passage.section, passage.text))
-
-
-def passage_words(title: str, section: str, text: str) -> set[str]:
-    """The words of a passage that count in the spelling vocabulary (each once)."""
-    return {term for term in tokenize(f"{title} {section} {text}") if term.isalpha()}
 
 
 def _build_and_switch(
@@ -243,47 +247,121 @@ def _build_and_switch(
     vocabulary_from: Path | None = None,
     **describe: Any,
 ) -> Manifest:
-    say = progress or (lambda _msg: None)
-    started = time.monotonic()
-    building = _fresh_building(data_dir)
-    store = MetadataStore.create(building / "metadata.sqlite")
-    lexical = LexicalIndexWriter(building / "tantivy")
-    embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
-    collector = _VectorCollector(data_dir, embedder, embed=embed, say=say) if embedder is not None else None
-    # A large build counts the spelling vocabulary in a worker process reading the library beside this one.
-    counter = (_VocabularyWorker(vocabulary_from, building, describe.get("library_generation"))
-               if vocabulary_from is not None else None)
+    build = FullBuild(data_dir, settings, progress=progress, embed=embed, vocabulary_from=vocabulary_from,
+                      library_generation=describe.get("library_generation"))
     try:
-        added = _Additions(store, lexical, settings, collector, count_vocabulary=counter is None)
         for doc in documents:
-            added.add(doc)
-            if added.n_docs % 5000 == 0:
-                say(f"  {added.n_docs} documents, {added.n_passages} passages read")
-        store.add_drug_names(describe.pop("drug_names", ()))
-        store.add_mesh_names(describe.pop("mesh_names", ()))
+            build.add(doc)
+        return build.finish(**describe)
+    except BaseException:
+        build.abort()
+        raise
+
+
+class FullBuild:
+    """A full build in ``index.building/``, fed a document at a time in index order, then finished (vectors,
+    manifest, switched in) or aborted. :func:`build_index` feeds it from the library; ``ingest medline`` into an
+    empty library feeds it each batch the library commits (:meth:`add_batch`), so the documents are indexed as
+    they are stored instead of read back (and decoded) from the library afterwards, and :func:`refresh_index`
+    finishes it when the library holds exactly what it was fed.
+
+    The spelling vocabulary is counted here, or by a worker reading the library (``vocabulary_from``), or by the
+    parse workers (``add_vocabulary``: the words of documents given with ``words_counted``)."""
+
+    def __init__(self, data_dir: Path, settings: Settings, *, progress: Progress | None = None, embed: bool = True,
+                 vocabulary_from: Path | None = None, library_generation: int | None = None) -> None:
+        self.data_dir, self.settings = data_dir, settings
+        self.say = progress or (lambda _msg: None)
+        self.started = time.monotonic()
+        self.building = _fresh_building(data_dir)
+        self.store = MetadataStore.create(self.building / "metadata.sqlite")
+        self.lexical = LexicalIndexWriter(self.building / "tantivy")
+        self.embedder = Embedder(settings.embedding) if settings.embedding.enabled else None
+        self.collector = (_VectorCollector(data_dir, self.embedder, embed=embed, say=self.say)
+                          if self.embedder is not None else None)
+        # A large build counts the spelling vocabulary in a worker process reading the library beside this one.
+        self.counter = (_VocabularyWorker(vocabulary_from, self.building, library_generation)
+                        if vocabulary_from is not None else None)
+        self.added = _Additions(self.store, self.lexical, settings, self.collector, count_vocabulary=False)
+        self.vocabulary: Counter[str] = Counter()  # passages a word occurs in
+        self.complete = True  # False once a batch changed more than it added: only a rebuild gives the index
+        self._open = True
+        self._switched = False
+
+    @property
+    def documents(self) -> int:
+        return self.added.n_docs
+
+    def add(self, doc: Document, *, words_counted: bool = False) -> None:
+        self.added.add(doc)
+        if self.counter is None and not words_counted:
+            for passage in doc.passages:
+                self.vocabulary.update(passage_words(doc.title, passage.section, passage.text))
+        if self.added.n_docs % 5000 == 0:
+            self.say(f"  {self.added.n_docs} documents, {self.added.n_passages} passages read")
+
+    def add_vocabulary(self, counts: Mapping[str, int]) -> None:
+        """Words counted elsewhere (a parse worker) for documents given with ``words_counted``."""
+        self.vocabulary.update(counts)
+
+    def add_batch(self, documents: list[Any], only_added: bool) -> None:
+        """:meth:`Library.ingest`'s ``on_batch``: the documents a batch added to a library that was empty (parsed
+        ones carry their values: no body is decoded); a batch that changed more makes this build incomplete
+        (and idle: :func:`refresh_index` rebuilds from the library)."""
+        if not self.complete:
+            return
+        if not only_added:
+            self.complete = False
+            self.abort()
+            return
+        for item in documents:
+            if isinstance(item, Document):
+                self.add(item)
+            else:  # an Encoded document from a parse worker, which counted its words
+                self.add(item.document(), words_counted=True)
+
+    def finish(self, *, drug_names: Iterable[tuple[str, str]] = (), mesh_names: Iterable[tuple[str, str]] = (),
+               **describe: Any) -> Manifest:
+        """Write the lexicon, vocabulary, vectors and manifest, and switch the index in."""
+        added, store = self.added, self.store
+        store.add_drug_names(drug_names)
+        store.add_mesh_names(mesh_names)
         # Every word, those of one passage too (spelling reads those of two or more), so that an incremental
         # refresh can count on from here.
-        vocabulary = counter.result() if counter is not None else added.vocabulary
+        vocabulary = self.counter.result() if self.counter is not None else self.vocabulary
         store.add_vocabulary(sorted(vocabulary.items()))
         store.commit()
         store.close()
-        lexical.commit()
-        say(f"Lexical index: {added.n_docs} documents, {added.n_passages} passages ({time.monotonic() - started:.0f} s)")
-        vectors = collector.rows() if collector is not None else _VectorRows.none()
+        self.lexical.commit()
+        self._open = False
+        self.say(f"Lexical index: {added.n_docs} documents, {added.n_passages} passages "
+                 f"({time.monotonic() - self.started:.0f} s)")
+        try:
+            vectors = self.collector.rows() if self.collector is not None else _VectorRows.none()
+        finally:
+            if self.collector is not None:
+                self.collector.close()
         counts = {"documents": added.n_docs, "passages": added.n_passages,
                   "documents_by_type": dict(sorted(added.by_type.items()))}
-        return _finish(data_dir, building, vectors, settings, counts, embedder, started=started, say=say,
-                       refresh="full", next_passage_key=added.max_key + 1, lexical_deleted_passages=0,
-                       **describe)
-    except BaseException:
-        lexical.abort()
-        store.close()
-        if counter is not None:
-            counter.stop()
-        raise
-    finally:
-        if collector is not None:
-            collector.close()
+        manifest = _finish(self.data_dir, self.building, vectors, self.settings, counts, self.embedder,
+                           started=self.started, say=self.say, refresh="full", next_passage_key=added.max_key + 1,
+                           lexical_deleted_passages=0, **describe)
+        self._switched = True
+        return manifest
+
+    def abort(self) -> None:
+        """Stop, and remove ``index.building/`` (the live index is untouched); nothing once switched in."""
+        if self._switched:
+            return
+        if self._open:
+            self._open = False
+            self.lexical.abort()
+            self.store.close()
+            if self.counter is not None:
+                self.counter.stop()
+            if self.collector is not None:
+                self.collector.close()
+        _remove_build(self.building)
 
 
 @dataclass
@@ -323,6 +401,10 @@ class _VectorCollector:
     def __init__(self, data_dir: Path, embedder: Embedder, *, embed: bool, say: Callable[[str], None]) -> None:
         self.embedder, self.embed, self.say = embedder, embed, say
         self.cache = EmbeddingCache(data_dir / "cache" / "embeddings.sqlite")
+        # Attaching from an empty cache finds nothing: no texts are made or looked up, and the index records the
+        # cache as it was at the start (vectors added meanwhile are attached by the next refresh).
+        self.start_mark = self.cache.last_rowid()
+        self.idle = not embed and self.start_mark == 0
         self.keys: list[int] = []
         self.texts: list[str] = []
         self.types: list[int] = []
@@ -331,6 +413,9 @@ class _VectorCollector:
         self.looked_up = 0
 
     def add(self, key: int, text: str, type_code: int, year: int) -> None:
+        if self.idle:
+            self.looked_up += 1
+            return
         self.keys.append(key)
         self.texts.append(text)
         self.types.append(type_code)
@@ -377,7 +462,7 @@ class _VectorCollector:
                                 np.concatenate([p.keys for p in parts]), np.concatenate([p.types for p in parts]),
                                 np.concatenate([p.years for p in parts]))
             self.found = []
-        found.cache_mark = self.cache.last_rowid()
+        found.cache_mark = self.start_mark if self.idle else self.cache.last_rowid()
         return found
 
     def close(self) -> None:
@@ -678,14 +763,16 @@ class Index:
 
 
 def refresh_index(data_dir: Path, settings: Settings, *, embed: bool = True, progress: Progress | None = None,
-                  full: bool = False) -> Manifest:
+                  full: bool = False, prepared: FullBuild | None = None) -> Manifest:
     """Bring the index of ``data_dir`` up to date with its document library (:mod:`curbside.corpus.library`),
     beside the live one and switched in atomically: incrementally (:func:`update_index`: only the documents
     changed since the index's library generation) when it can, else by a full rebuild (:func:`build_index`);
     ``full`` forces the rebuild, and :func:`incremental_plan` says when one is needed. The manifest's
     ``refresh`` says which was done. With ``embed``, passages without a cached vector are embedded (and cached);
     without it, only vectors already in ``DATA_DIR/cache/embeddings.sqlite`` are attached (the embedding stage,
-    ``curbside embed``, fills the cache and then calls this)."""
+    ``curbside embed``, fills the cache and then calls this). ``prepared``: a :class:`FullBuild` fed while the
+    library was written, finished instead of a rebuild when a full one is due and it holds exactly the library's
+    documents (else it is removed)."""
     from curbside.corpus.library import Library
 
     say = progress or (lambda _msg: None)
@@ -701,7 +788,16 @@ def refresh_index(data_dir: Path, settings: Settings, *, embed: bool = True, pro
             library_generation=library.generation,
         )
         plan = _Refusal("a full rebuild was asked for") if full else incremental_plan(data_dir, library, settings, embed)
-        if isinstance(plan, _Refusal):
+        if prepared is not None and not (isinstance(plan, _Refusal) and prepared.complete
+                                         and prepared.documents == library.count()):
+            prepared.abort()
+            prepared = None
+        if isinstance(plan, _Refusal) and prepared is not None:
+            say(f"Full build of the index, made while the library was written: {plan.reason}")
+            for name in ("embed", "progress"):  # the build's own, from its start
+                describe.pop(name)
+            manifest = _guarded(data_dir, command, lambda: prepared.finish(**describe))  # type: ignore[union-attr]
+        elif isinstance(plan, _Refusal):
             say(f"Full rebuild of the index: {plan.reason}")
             if library.count() >= VOCABULARY_WORKER_MIN_DOCUMENTS:
                 describe["vocabulary_from"] = library.path

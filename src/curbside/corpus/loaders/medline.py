@@ -26,7 +26,8 @@ import tempfile
 import time
 import traceback
 import zlib
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -35,6 +36,7 @@ from lxml import etree
 from curbside.corpus.documents import EXPRESSION_OF_CONCERN, RETRACTED, DocType, Document, IngestReport
 from curbside.corpus.library import Deletion, Encoded
 from curbside.corpus.loaders.common import classify_study, pack_parts
+from curbside.corpus.text import passage_words
 
 SOURCE = "medline"
 UNLABELLED = "ABSTRACT"
@@ -344,10 +346,12 @@ def worker_command(code: str) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", code], env
 
 
-def parse_to_stdout(path: str, passage_chars: int, parent: int) -> None:
+def parse_to_stdout(path: str, passage_chars: int, parent: int, for_index: bool = False) -> None:
     """The worker: the items of one file (documents encoded) as messages of ``(kind, payload)`` on stdout:
-    ``("items", (batch, problems))``..., then ``("end", None)``, or ``("error", text)``. Stops when its parent
-    is gone (a killed ingest: nobody will read the rest)."""
+    ``("items", (batch, problems))``..., then ``("end", vocabulary)``, or ``("error", text)``. With
+    ``for_index`` each document also carries its values (:class:`Encoded`) and ``vocabulary`` counts the
+    passages each spelling word occurs in (else it is None): what an index built beside the library takes.
+    Stops when its parent is gone (a killed ingest: nobody will read the rest)."""
     out = sys.stdout.buffer
 
     def send(message: tuple[str, Any]) -> None:
@@ -360,14 +364,21 @@ def parse_to_stdout(path: str, passage_chars: int, parent: int) -> None:
     report = IngestReport()
     batch: list[Encoded | Deletion] = []
     sent_problems = 0
+    vocabulary: Counter[str] = Counter()
     try:
         for item in iter_medline(Path(path), report, passage_chars=passage_chars):
-            batch.append(item if isinstance(item, Deletion) else Encoded.of(item))
+            if isinstance(item, Deletion):
+                batch.append(item)
+            else:
+                batch.append(Encoded.of(item, values=for_index))
+                if for_index:
+                    for passage in item.passages:
+                        vocabulary.update(passage_words(item.title, passage.section, passage.text))
             if len(batch) >= _WORKER_BATCH:
                 send(("items", (batch, report.problems[sent_problems:])))
                 sent_problems, batch = len(report.problems), []
         send(("items", (batch, report.problems[sent_problems:])))
-        send(("end", None))
+        send(("end", dict(vocabulary) if for_index else None))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
@@ -375,12 +386,13 @@ def parse_to_stdout(path: str, passage_chars: int, parent: int) -> None:
 class _FileParse:
     """One file parsed by a worker process into an anonymous spool file, read back message by message."""
 
-    def __init__(self, path: Path, passage_chars: int) -> None:
+    def __init__(self, path: Path, passage_chars: int, for_index: bool) -> None:
         self.path = path
         self.spool = tempfile.TemporaryFile(prefix="curbside-medline-")
         self.offset = 0
         command, env = worker_command("from curbside.corpus.loaders.medline import parse_to_stdout; "
-                                      f"parse_to_stdout({str(path)!r}, {int(passage_chars)}, {os.getpid()})")
+                                      f"parse_to_stdout({str(path)!r}, {int(passage_chars)}, {os.getpid()}, "
+                                      f"{bool(for_index)})")
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=self.spool)
 
     def _frame(self) -> bytes | None:
@@ -422,11 +434,15 @@ class MedlineParser:
     :class:`~curbside.corpus.library.Encoded` form (what :meth:`Library.ingest` stores), and adds the same
     problems and counts to ``report``; the first ``workers - 1`` files of ``ahead`` (the files to read next) are
     parsed meanwhile. Each file's items wait in a spool file on disk, not in memory. Leaving the ``with`` block
-    (an error, an interrupt) stops every worker, and a worker whose parent was killed stops by itself."""
+    (an error, an interrupt) stops every worker, and a worker whose parent was killed stops by itself.
 
-    def __init__(self, passage_chars: int = 1200, workers: int = 2) -> None:
+    ``for_index``: each document also carries its values, and ``vocabulary`` (given to :meth:`items`) gains the
+    spelling words of each file read to its end (:func:`parse_to_stdout`)."""
+
+    def __init__(self, passage_chars: int = 1200, workers: int = 2, *, for_index: bool = False) -> None:
         self.passage_chars = passage_chars
         self.workers = max(1, workers)
+        self.for_index = for_index
         self._running: dict[Path, _FileParse] = {}
 
     def __enter__(self) -> MedlineParser:
@@ -438,16 +454,19 @@ class MedlineParser:
     def pids(self) -> list[int]:
         return [parse.process.pid for parse in self._running.values()]
 
-    def items(self, path: Path, report: IngestReport, ahead: Iterable[Path] = ()) -> Iterator[Encoded | Deletion]:
-        parse = self._running.pop(path, None) or _FileParse(path, self.passage_chars)
+    def items(self, path: Path, report: IngestReport, ahead: Iterable[Path] = (),
+              vocabulary: Callable[[dict[str, int]], None] | None = None) -> Iterator[Encoded | Deletion]:
+        parse = self._running.pop(path, None) or _FileParse(path, self.passage_chars, self.for_index)
         for upcoming in list(ahead)[: self.workers - 1]:
             if upcoming not in self._running:
-                self._running[upcoming] = _FileParse(upcoming, self.passage_chars)
+                self._running[upcoming] = _FileParse(upcoming, self.passage_chars, self.for_index)
         self._running[path] = parse  # while it is read (close() stops it too)
         try:
             while True:
                 kind, payload = parse.next_message()
                 if kind == "end":
+                    if vocabulary is not None and payload is not None:
+                        vocabulary(payload)
                     return
                 if kind == "error":
                     raise RuntimeError(f"the MEDLINE parse worker failed on {path}: {payload}")
