@@ -143,3 +143,44 @@ def test_a_simpler_wording_that_fails_its_checks_or_reads_no_easier_keeps_the_fi
     assert outcome.article.bottom_line_plain == ASPIRIN_HARD
     assert [b.plain_text for s in outcome.article.sections for b in s.bullets] == [
         AMOXICILLIN_HARD, ASPIRIN_HARD, AMOXICILLIN_HARD]
+
+
+@pytest.mark.slow
+def test_with_a_real_model_every_kept_patient_sentence_is_checked(llm_server: Any) -> None:
+    # SmolLM2-135M (a toy model, tests/support/llm_server.py) over llama.cpp's HTTP server rewords an extractive
+    # article's two texts (its bottom line and its bullet: the patient pass alone, two or three short requests).
+    # Whatever it writes, a patient wording is kept only when each of its sentences passes the verifier against the
+    # passage its text cites and it keeps the facts of what it rewords; the counts add up.
+    from curbside.corpus.text import sentences
+    from curbside.writing.llm import ChatClient, VerificationReport, numbered_passages
+    from curbside.writing.plain_language import lost_facts
+    from curbside.writing.verification import ClaimVerifier
+    from support.llm_server import stub_article
+
+    passages = {"aap-1#0": PASSAGES["aap-1#0"]}
+    settings = LLMWriterSettings(base_url=llm_server.base_url, model=llm_server.model, local=True, max_tokens=160,
+                                 timeout_seconds=180)
+    writer = LLMWriter(settings, EvidenceSettings(), fallback=StubExtractive(passages))
+    article = stub_article("first antibiotic for ear infections in children?", passages)
+    report = VerificationReport()
+    client = ChatClient(settings)
+    try:
+        article = writer._patient_rewrite(client, article, numbered_passages(article, passages), passages, report)
+    finally:
+        client.close()
+    counts = report.patient_rewrite
+    if counts is None:
+        return  # no usable answer came back: the rules word the patient view
+    assert counts.claims_total == 2 and counts.kept + counts.removed == 2
+    assert counts.simplified <= counts.sent_back_for_grade and counts.sentences_kept <= counts.sentences_checked
+    verifier = ClaimVerifier()
+    texts = [(article.bottom_line, article.bottom_line_plain)] + [
+        (b.text, b.plain_text) for s in article.sections for b in s.bullets]
+    assert sum(plain is not None for _, plain in texts) == counts.kept
+    for source, plain in texts:
+        if plain is None:
+            continue
+        assert not lost_facts(source, plain), (source, plain)
+        for sentence in sentences(plain):
+            # Checked again from scratch against the passage.
+            assert verifier.check(sentence, [1], {1: passages["aap-1#0"]}).supported, sentence
