@@ -236,12 +236,21 @@ class _ChatEndpointSettings(_Section):
 
 
 class EntailmentSettings(_ChatEndpointSettings):
-    """An entailment check of every claim the verifier's rules passed, by an OpenAI-compatible Chat Completions
-    endpoint asked one yes/no question a claim ("do these passages entail this claim?") with a JSON answer
-    (``writing/entailment.py``). Off by default. When it is on and the endpoint cannot answer, the claim is
-    treated as not entailed (removed or marked, as ``llm.on_unsupported`` says): the safe side."""
+    """An entailment check of every claim the verifier's rules passed (``writing/entailment.py``): by the local model
+    trained from the dev data (``backend = "local"``: ``curbside train entailment``; no text leaves the machine), or
+    by an OpenAI-compatible Chat Completions endpoint asked one yes/no question a claim ("do these passages entail
+    this claim?") with a JSON answer. Off by default (docs/benchmarks.md: the local model did not raise the
+    verifier's precision on the report parts). When it is on and the endpoint cannot answer, the claim is treated as
+    not entailed (removed or marked, as ``llm.on_unsupported`` says): the safe side."""
 
-    enabled: bool = Field(False, description="ask the endpoint whether the cited passages entail each claim")
+    enabled: bool = Field(False, description="check whether the cited passages entail each claim the rules pass")
+    backend: Literal["endpoint", "local"] = Field(
+        "endpoint", description="endpoint: ask base_url/model; local: the trained local model (model_file)"
+    )
+    model_file: str | None = Field(
+        None, description="the local model's file (`curbside train entailment --out`); None: the packaged one, "
+                          "curbside/writing/data/entailment_model.json"
+    )
     timeout_seconds: float = Field(30.0, gt=0, le=3600, description="the longest wait for one answer")
     max_tokens: int = Field(64, ge=8, le=4096)
     temperature: float = Field(0.0, ge=0, le=2)

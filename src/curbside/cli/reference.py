@@ -44,6 +44,7 @@ LIBRARY_CALLS: dict[str, tuple[str, ...]] = {
     "eval kqa": ("curbside.evaluation.kqa:evaluate_kqa", "curbside.evaluation.kqa:calibrate_judge"),
     "train encoder": ("curbside.retrieval.finetune:build_tuned_encoder",),
     "train fusion": ("curbside.evaluation.fusion_training:train_fusion",),
+    "train entailment": ("curbside.evaluation.entailment_training:train_entailment",),
     "serve": ("curbside.web.app:create_app",),
     "users add": ("curbside.articles.accounts:Accounts.add_user",),
     "users set-role": ("curbside.articles.accounts:Accounts.set_role",),

@@ -1,4 +1,4 @@
-"""``curbside train encoder``: a thin shell over :func:`curbside.retrieval.finetune.build_tuned_encoder`."""
+"""``curbside train encoder``, ``train fusion``, ``train entailment``: thin shells over the training functions."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from curbside.cli.main import _engine, _progress, cli
 from curbside.errors import ConfigurationError
 from curbside.evaluation.files import default_eval_file
+from curbside.evaluation.entailment_training import Recipe
 from curbside.retrieval.dense import TUNED_MODEL_NAME, models_dir
 from curbside.retrieval.finetune import SPLIT_FILE, EncoderRecipe, build_tuned_encoder
 
@@ -86,3 +87,53 @@ def train_fusion_command(ctx: click.Context, questions: Path | None, split: Path
     entry = train_fusion(_engine(ctx), questions, split_path=split or SPLIT_FILE, part=part, l2=list(l2),
                          out=out or WEIGHTS_FILE, command=command, progress=_progress)
     click.echo(json.dumps(entry, indent=2))
+
+
+@train.command("entailment")
+@click.option("--evidence-inference", "ei_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Evidence Inference 2.0 folder (default ../shared/eval/evidence_inference); its train articles "
+              "train, its validation articles measure.")
+@click.option("--kqa", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="K-QA's nli_claims_dev.csv (default ../shared/eval/kqa); only its tuning part is read.")
+@click.option("--cases", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Hand-written claim cases (tests/fixtures/claim_cases.jsonl); only cases without held_out are read.")
+@click.option("--embeddings/--no-embeddings", default=False, show_default=True,
+              help="Add MiniLM cosine features (slower to train; the verifier then loads the embedding model).")
+@click.option("--l2", type=click.FloatRange(min=0), default=Recipe().l2, show_default=True, help="Regularisation.")
+@click.option("--in-domain-weight", type=click.IntRange(0, 1000), default=Recipe().in_domain_weight, show_default=True,
+              help="Times each K-QA and hand-written pair counts against one Evidence Inference pair.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Model file to write (default: the packaged writing/data/entailment_model.json); point "
+              "llm.entailment.model_file at another.")
+@click.pass_context
+def train_entailment_command(ctx: click.Context, ei_dir: Path | None, kqa: Path | None, cases: Path | None,
+                             embeddings: bool, l2: float, in_domain_weight: int, out: Path | None) -> None:
+    """Train the claim verifier's local entailment model (llm.entailment.backend = "local"; seconds, minutes with
+    --embeddings). Never reads a report part: K-QA's report questions, held-out hand cases, Evidence Inference's
+    test articles.
+    """
+    from curbside.evaluation.entailment_training import train_entailment
+    from curbside.writing.entailment import MODEL_FILE
+
+    if ei_dir is None:
+        readme = default_eval_file(None, "evidence_inference", "v2_annotations.csv")
+        ei_dir = readme.parent if readme is not None else None
+    if ei_dir is None or not (Path(ei_dir) / "v2_annotations.csv").is_file():
+        raise ConfigurationError("Evidence Inference was not found (../shared/eval/evidence_inference); give "
+                                 "--evidence-inference DIR.")
+    kqa = kqa or default_eval_file(None, "kqa", "nli_claims_dev.csv")
+    for path in (kqa, cases):
+        if path is not None and not Path(path).is_file():
+            raise ConfigurationError(f"{path}: no such file.")
+    recipe = Recipe(embeddings=embeddings, l2=l2, in_domain_weight=in_domain_weight)
+    embed, embedding_model = None, None
+    if embeddings:
+        from curbside.retrieval.dense import Embedder
+
+        embedder = Embedder(_engine(ctx).settings.embedding)  # the engine opens no index until asked
+        embed, embedding_model = embedder.encode, embedder.model_id
+    command = "curbside train entailment" + (" --cases tests/fixtures/claim_cases.jsonl" if cases else "") + \
+        (" --embeddings" if embeddings else "") + f" --l2 {l2:g} --in-domain-weight {in_domain_weight}"
+    entry = train_entailment(Path(ei_dir), kqa, cases, recipe=recipe, embed=embed, embedding_model=embedding_model,
+                             out=out or MODEL_FILE, command=command, progress=_progress)
+    click.echo(json.dumps({"model_file": str(out or MODEL_FILE), **entry}, indent=2))

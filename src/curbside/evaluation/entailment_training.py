@@ -15,7 +15,8 @@ The in-domain rows (K-QA and hand-written) are repeated ``in_domain_weight`` tim
 templated claims outnumber them fifty to one. A regularised logistic regression
 (:func:`curbside.retrieval.fusion.fit_logistic`, deterministic Newton steps) gives the weights. The threshold is
 chosen on the in-domain rows' out-of-fold probabilities (each fold's model fitted without that fold), as the one
-that, added to the verifier's rules, gives the best F1 at catching unsupported claims on the tuning parts.
+that, added to the verifier's rules, gives the best F1 at catching unsupported claims on the tuning parts without
+lowering the rules' precision there (``Recipe.keep_precision``; off: the best F1 alone).
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class Recipe:
     in_domain_weight: int = 10  # times each K-QA and hand-written row is repeated
     folds: int = 5  # out-of-fold probabilities of the in-domain rows, for the threshold
     ei_limit: int | None = None  # Evidence Inference spans used (None: all of the train articles)
+    keep_precision: bool = True  # the threshold may not lower the verifier's precision on the tuning parts
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -190,17 +192,22 @@ def flag_scores(unsupported: Sequence[bool], flagged: Sequence[bool]) -> dict[st
     return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
 
 
-def choose_threshold(probabilities: np.ndarray, pairs: Sequence[Pair]) -> tuple[float, dict[str, Any]]:
+def choose_threshold(probabilities: np.ndarray, pairs: Sequence[Pair], *, keep_precision: bool = True
+                     ) -> tuple[float, dict[str, Any]]:
     """The threshold whose flags, added to the rules', give the best F1 on ``pairs`` (ties: the lower threshold,
-    which flags fewer); 0.0 (never flag) when none beats the rules alone."""
+    which flags fewer). With ``keep_precision`` only thresholds at which precision is at least the rules' own count:
+    the model may only add flags that are right at least as often as the rules'. 0.0 (never flag) when none
+    beats the rules alone."""
     unsupported = [not p.entailed for p in pairs]
     rules = flag_scores(unsupported, [p.rules_flag for p in pairs])
     best, best_scores = 0.0, rules
     for t in sorted({round(float(v) + 1e-9, 9) for v, p in zip(probabilities, pairs, strict=True) if not p.rules_flag}):
         scores = flag_scores(unsupported, [p.rules_flag or v < t for v, p in zip(probabilities, pairs, strict=True)])
+        if keep_precision and scores["precision"] < rules["precision"]:
+            continue
         if scores["f1"] > best_scores["f1"]:
             best, best_scores = t, scores
-    return best, {"rules_alone": rules, "rules_and_model": best_scores}
+    return best, {"rules_alone": rules, "rules_and_model": best_scores, "keep_precision": keep_precision}
 
 
 def _accuracy(probabilities: np.ndarray, pairs: Sequence[Pair], threshold: float) -> dict[str, Any]:
@@ -220,9 +227,11 @@ def feature_matrix(pairs: Sequence[Pair], features: Sequence[str], embed: Embed 
 
 def train_entailment(ei_dir: Path, kqa_file: Path | None, hand_file: Path | None = None, *,
                      recipe: Recipe = Recipe(), embed: Embed | None = None, embedding_model: str | None = None,
-                     out: Path | None = MODEL_FILE, command: str = "", progress: Progress | None = None) -> dict[str, Any]:
+                     out: Path | None = None, write: bool = True, command: str = "",
+                     progress: Progress | None = None) -> dict[str, Any]:
     """Fit the model, choose its threshold, measure it on Evidence Inference's validation articles, and write it
-    to ``out`` (None: write nothing). Returns what is written: the model and how it was made."""
+    to ``out`` (None: the packaged ``writing/data/entailment_model.json``) unless ``write`` is false. Returns what is
+    written: the model and how it was made."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     if recipe.embeddings and embed is None:
@@ -251,7 +260,7 @@ def train_entailment(ei_dir: Path, kqa_file: Path | None, hand_file: Path | None
             keep = np.concatenate([np.ones(len(x_ei), bool), folds != fold])
             w, b = _fit(x_all[keep], y_all[keep], repeat[keep], recipe.l2)
             out_of_fold[folds == fold] = _probabilities(x_in[folds == fold], w, b)
-        threshold, selection = choose_threshold(out_of_fold, in_domain)
+        threshold, selection = choose_threshold(out_of_fold, in_domain, keep_precision=recipe.keep_precision)
     model = EntailmentModel(features, tuple(float(w) for w in weights), bias, threshold,
                             embedding_model if recipe.embeddings else None)
     held = _probabilities(x_held, weights, bias)
@@ -262,7 +271,7 @@ def train_entailment(ei_dir: Path, kqa_file: Path | None, hand_file: Path | None
         "trained": {
             "command": command, "recipe": {"embeddings": recipe.embeddings, "l2": recipe.l2,
                                            "in_domain_weight": recipe.in_domain_weight, "folds": recipe.folds,
-                                           "ei_limit": recipe.ei_limit},
+                                           "ei_limit": recipe.ei_limit, "keep_precision": recipe.keep_precision},
             "pairs": {"evidence_inference_train": len(train), "kqa_tuning": sum(p.source == "kqa" for p in in_domain),
                       "hand_tuning": sum(p.source == "hand" for p in in_domain)},
             "threshold_selection (out-of-fold, tuning parts)": selection,
@@ -271,7 +280,8 @@ def train_entailment(ei_dir: Path, kqa_file: Path | None, hand_file: Path | None
             "seconds": round(time.perf_counter() - started, 1),
         },
     }
-    if out is not None:
+    if write:
+        out = out or MODEL_FILE
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
     return entry

@@ -301,3 +301,16 @@ class LocalEntailment:
 
     def close(self) -> None:
         """Nothing to release (the same interface as :class:`EndpointEntailment`)."""
+
+
+def entailment_check(settings: EntailmentSettings, *, transport: httpx.BaseTransport | None = None,
+                     embed: Embed | None = None) -> EndpointEntailment | LocalEntailment | None:
+    """The entailment check ``llm.entailment`` configures: None when off, the local model, or the endpoint. A local
+    model file that is missing or unreadable is a ConfigurationError that says how to train it (at start-up, not
+    per claim)."""
+    if not settings.enabled:
+        return None
+    if settings.backend == "local":
+        return LocalEntailment(model_file=Path(settings.model_file).expanduser() if settings.model_file else None,
+                               embed=embed)
+    return EndpointEntailment(settings, transport=transport)

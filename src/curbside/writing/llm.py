@@ -546,9 +546,9 @@ class LLMWriter:
         self.transport = transport
         entails = None
         if verifier is None and settings.entailment.enabled:
-            from curbside.writing.entailment import EndpointEntailment
+            from curbside.writing.entailment import entailment_check  # the local model or the endpoint
 
-            entails = EndpointEntailment(settings.entailment, transport=transport)
+            entails = entailment_check(settings.entailment, transport=transport)
         self.verifier = verifier or ClaimVerifier(min_overlap=settings.min_overlap,
                                                   min_similarity=settings.min_similarity, entails=entails)
 
