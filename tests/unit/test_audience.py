@@ -496,3 +496,31 @@ def test_a_reworded_bullet_is_marked_so_no_view_shows_it_as_a_verbatim_quote(jar
         assert bullet.reworded == (bullet.text not in base)
     physician = view_for_audience(jargon_article, "physician").article
     assert not any(b.reworded for s in physician.sections for b in s.bullets)
+
+
+def test_examples_that_end_a_sentence_become_a_sentence_of_their_own() -> None:
+    text = _patient(
+        "Some pregnant people are screened earlier than 24 weeks because they have risk factors for type 2 diabetes, "
+        "such as obesity, family history of type 2 diabetes, or macrosomia during an earlier pregnancy."
+    )
+    assert "risk factors for type 2 diabetes. Examples include obesity, family history of type 2 diabetes" in text
+    # Examples in the middle of a sentence stay where they are: its verb comes after them.
+    assert "Adults who have internal bleeding, such as intestinal bleeding, can develop" in _patient(
+        "Adults who have internal bleeding, such as intestinal bleeding, can develop iron-deficiency anemia due to "
+        "blood loss."
+    )
+    # ... and so do examples without a comma before them.
+    assert "Side effects such as constipation, dizziness, and drowsiness are more frequent" in _patient(
+        "Side effects such as constipation, dizziness, and drowsiness are more frequent with opioids than with placebo."
+    )
+
+
+def test_an_opening_also_or_in_addition_is_dropped() -> None:
+    # It links to a sentence of the source the reader may never see; the statement stands alone without it.
+    text = _patient(
+        "Also, the USPSTF concluded that screening should be stopped after age 85 years. In addition, "
+        "screening is not recommended in adults older than 85 years."
+    )
+    assert text.startswith("The US expert panel (USPSTF) concluded that screening should be stopped after age 85 years. "
+                           "Screening is not recommended")
+    assert "Also" not in text and "In addition" not in text

@@ -78,8 +78,8 @@ def test_a_rewording_that_fails_the_check_is_not_shown(monkeypatch: pytest.Monke
     article = ARTICLES["hepatitis C screening"]
     original = audience.PlainLanguage.__call__
 
-    def wrong_numbers(self: object, text: str) -> str:
-        return re.sub(r"\b(\d+)\b", lambda m: str(int(m.group(1)) * 2 + 1), original(self, text))  # type: ignore[arg-type]
+    def wrong_numbers(self: object, text: str, **options: bool) -> str:
+        return re.sub(r"\b(\d+)\b", lambda m: str(int(m.group(1)) * 2 + 1), original(self, text, **options))  # type: ignore[arg-type]
 
     monkeypatch.setattr(audience.PlainLanguage, "__call__", wrong_numbers)
     view = view_for_audience(article, "patient")
@@ -89,3 +89,32 @@ def test_a_rewording_that_fails_the_check_is_not_shown(monkeypatch: pytest.Monke
     for bullet in dosed:
         assert bullet.text == by_key[_key(bullet)]  # shown as written: the changed number never reaches the reader
     assert view.sentence_checks is not None and view.sentence_checks.reverted_texts >= len(dosed)
+
+
+def test_a_split_the_check_cannot_confirm_is_undone_and_the_plain_words_stay() -> None:
+    from curbside.writing.article import Bullet, QueryInfo, Reference, Section, WriterInfo
+    from curbside.understanding import PatientContext
+
+    # Cut at ", and", the second sentence would stand without the first one's "no" and fail its check against the
+    # sentence; the text is worded again with its sentence whole: plain words ("helpful"), nothing reverted.
+    source = ("Any breastfeeding appears to be more beneficial than no breastfeeding, and longer breastfeeding gives "
+              "greater benefits than shorter breastfeeding.")
+    bullet = Bullet(text=source, citations=[1], quotes=[], doc_type="guideline", evidence_level=1, relevance=0.9)
+    article = Article(
+        title="q", question="q", bottom_line="x", evidence_status="sufficient",
+        sections=[Section(id="guidelines", heading="G", bullets=[bullet])],
+        references=[Reference(number=1, doc_id="d", title="S", source="test", doc_type="guideline",
+                              doc_type_label="Guideline", evidence_level=1, year=2020)],
+        patient_story=PatientContext(), query=QueryInfo(clinical_question="q", keywords=[], expansions=[], mesh_terms=[]),
+        corpus_snapshot="test", evidence_scale="Curbside levels 1-5",
+        writer=WriterInfo(name="extractive", version="1", preset="default", settings={}), disclaimer="Not advice.",
+    )
+    view = view_for_audience(article, "patient")
+    shown = view.article.sections[0].bullets[0].text
+    assert shown == ("Any breastfeeding appears to be more helpful than no breastfeeding, and longer breastfeeding "
+                     "gives greater benefits than shorter breastfeeding.")
+    checks = view.sentence_checks
+    assert checks is not None and (checks.resplit_texts, checks.reverted_texts) == (1, 0)
+    # The cut itself is what failed: its second sentence, alone, is not supported by the source sentence.
+    cut = "Longer breastfeeding gives greater benefits than shorter breastfeeding."
+    assert not ClaimVerifier().check(cut, [1], {1: source}).supported

@@ -91,3 +91,29 @@ def test_the_patient_view_leads_with_a_verified_plain_wording_and_keeps_the_sour
     shown = next(b for s in view.sections for b in s.bullets if b.quotes == bullet.quotes)
     assert shown.text.startswith(plain[:-1]) and shown.reworded
     assert shown.quotes[0].text == bullet.quotes[0].text
+
+
+_PEOPLE = {"adult": "adult", "adults": "adult", "child": "child", "children": "child", "woman": "woman",
+           "women": "woman", "man": "man", "men": "man", "pregnant": "pregnan", "pregnancy": "pregnan",
+           "pregnancies": "pregnan", "infant": "infant", "infants": "infant", "adolescent": "teen",
+           "adolescents": "teen", "teen": "teen", "teens": "teen"}
+
+
+def _populations(text: str) -> Counter[str]:
+    return Counter(_PEOPLE[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _PEOPLE)
+
+
+@pytest.mark.parametrize("question", sorted(ARTICLES))
+def test_the_patient_view_keeps_who_each_statement_is_about(question: str) -> None:
+    for clinician, patient in _pairs(ARTICLES[question]):
+        # "adolescents" may read "teens" (the glossary's plain word); no population is dropped or changed.
+        assert set(_populations(clinician)) <= set(_populations(patient)), (clinician, patient)
+
+
+def test_lost_facts_names_what_a_wording_left_out() -> None:
+    from curbside.writing.plain_language import lost_facts
+
+    source = "The USPSTF recommends against aspirin in adults 60 years or older (95% CI, 0.2 to 0.5)."
+    assert lost_facts(source, "Adults 60 or older should not start aspirin.") == []  # the CI is an aside
+    assert lost_facts(source, "Do not start aspirin.") == ["the number 60", "who it is about ('adults')"]
+    assert lost_facts(source, "Adults 60 or older should start aspirin.") == ["a negation"]

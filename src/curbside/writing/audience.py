@@ -94,6 +94,7 @@ class SentenceChecks(BaseModel):
     checked: int = 0  # sentences reworded from a source text and checked against it
     kept: int = 0
     reverted_texts: int = 0  # texts shown as written, because a sentence of their rewording failed
+    resplit_texts: int = 0  # texts whose split rewording failed, worded again with their sentences whole
     vocabulary_notes: int = 0  # what a term or grade means, from the glossary and the grade table (not checked)
 
 
@@ -251,11 +252,13 @@ class _CheckedRewrite:
     def notes(self) -> set[str]:
         return self.rewrite.notes
 
-    def checked(self, source: str, worded: str, extra_notes: Iterable[str] = ()) -> str:
+    def checked(self, source: str, worded: str, extra_notes: Iterable[str] = (), *, last_try: bool = True) -> str | None:
+        """``worded`` when each of its sentences passes against ``source``; else ``source`` (None when this is not
+        the last wording to try)."""
         notes = self.rewrite.notes | set(extra_notes)
         reworded = [s for s in sentences(worded) if s.strip() not in notes]
-        self.checks.vocabulary_notes += len(sentences(worded)) - len(reworded)
         if " ".join(worded.split()) == " ".join(source.split()):
+            self.checks.vocabulary_notes += len(sentences(worded)) - len(reworded)
             return worded
         passages = {1: source}
         failed = False
@@ -265,13 +268,23 @@ class _CheckedRewrite:
                 self.checks.kept += 1
             else:
                 failed = True
-        if failed:
-            self.checks.reverted_texts += 1
-            return source
-        return worded
+        if not failed:
+            self.checks.vocabulary_notes += len(sentences(worded)) - len(reworded)
+            return worded
+        if not last_try:
+            return None
+        self.checks.reverted_texts += 1
+        return source
 
     def __call__(self, text: str) -> str:
-        return self.checked(text, self.rewrite(text))
+        # Split first; where a cut sentence fails its check, the same plain words with the sentences kept whole.
+        before = self.rewrite.state()
+        worded = self.checked(text, self.rewrite(text), last_try=False)
+        if worded is not None:
+            return worded
+        self.rewrite.restore(before)
+        self.checks.resplit_texts += 1
+        return self.checked(text, self.rewrite(text, split=False))  # type: ignore[return-value]
 
 
 def _patient_view(article: Article, checks: SentenceChecks | None = None) -> Article:
@@ -297,9 +310,9 @@ def _patient_view(article: Article, checks: SentenceChecks | None = None) -> Art
             if text.endswith(suffix):
                 body = rewrite.rewrite(text[: -len(suffix)])
                 if f"Grade {grade})" in body:
-                    return rewrite.checked(text, body)  # the statement already says its grade, in words
+                    return rewrite.checked(text, body) or text  # the statement already says its grade, in words
                 said = grade_sentence(bottom_bullet)
-                return rewrite.checked(text, body + " " + said, [said])
+                return rewrite.checked(text, body + " " + said, [said]) or text
         return rewrite(text)
 
     return _rebuild(

@@ -335,6 +335,9 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\brate,? (?:and )?rates?\b", "rates", text)
     text = re.sub(r"\brate rate\b", "rate", text)
     text = re.sub(r"(^|[.!?]\s+)However,\s+", r"\1But ", text)  # a shorter word, the same link
+    # "Also," and its kin link to a sentence of the source the reader may never see; the statement stands alone.
+    text = re.sub(r"(^|[.!?]\s+)(?:Also|In addition|Additionally|Moreover|Furthermore),\s+(\S+)",
+                  lambda m: m.group(1) + capitalise(m.group(2)), text)
     text = re.sub(r"\b(treatment|therapy) (treatments?)\b", r"\2", text)
     return capitalise(text.strip())
 
@@ -349,7 +352,17 @@ class PlainLanguage:
         # come from the vocabulary, not from the source, so they are not checked against the source.
         self.notes: set[str] = set()
 
-    def __call__(self, text: str) -> str:
+    def state(self) -> tuple[set[str], set[str], set[str]]:
+        """What this rewrite remembers of the texts before (terms explained, notes, abbreviations written out)."""
+        return set(self._explained), set(self.notes), set(self._abbreviations._introduced)
+
+    def restore(self, state: tuple[set[str], set[str], set[str]]) -> None:
+        """Forget a text rewritten since ``state`` (so it can be rewritten another way)."""
+        self._explained, self.notes, self._abbreviations._introduced = (set(part) for part in state)
+
+    def __call__(self, text: str, *, split: bool = True) -> str:
+        """``text`` in plain words; ``split`` False keeps its sentences whole (a split that the check could not
+        confirm: "A, and no B" cut in two leaves "A" checked against a sentence that says "no")."""
         notes: list[str] = []
         text = _inline_grades(text, self._explained, notes)
         text = _strip_statistics(text)
@@ -357,7 +370,7 @@ class PlainLanguage:
         text = self._abbreviations.drop_definitions(text)
         text = _apply_glossary(text, self._explained, notes)
         text = self._abbreviations.expand(text, lambda long: _apply_glossary(long, self._explained, notes))
-        text = _tidy(split_long(text))
+        text = _tidy(split_long(text) if split else text)
         if notes:
             text = (text if text.endswith((".", "!", "?")) else text + ".") + " " + " ".join(notes)
             self.notes.update(notes)

@@ -1,6 +1,6 @@
 """Long sentences split at joints where a cut does not change what they say (semicolons, "however",
-"whereas", ", and" between two clauses, "including", "because", relative clauses, enumerations,
-"Although A, B"), for the patient view. Brackets are never cut.
+"whereas", ", and" between two clauses, "including", "such as" lists that end the sentence, "because", relative
+clauses, enumerations, "Although A, B"), for the patient view. Brackets are never cut.
 """
 
 from __future__ import annotations
@@ -105,7 +105,12 @@ _LINKED_JOINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r",\s+making\s+(?=(?:it|them|this)\s)"), ". \x04This makes "),
     (re.compile(r",\s+suggesting\s+"), ". \x04This suggests "),
     (re.compile(r",\s+indicating\s+"), ". \x04This shows "),
+    # Examples closing the sentence: "risk factors for diabetes, such as obesity or family history".
+    (re.compile(r",\s+such\s+as\s+"), ". \x04Examples include "),
 )
+# Joints after which a list must run to the end of the sentence ("the benefit of drugs, including X and Y, is large"
+# goes on after its list: no cut).
+_LIST_JOINTS = frozenset({". \x04This includes ", ". \x04Examples include "})
 def _main_verb_follows(right: str) -> bool:
     """Does the sentence go on after an "including" list ("including A, B and C, also play a role")?
 
@@ -151,7 +156,7 @@ def _split_linked(text: str) -> str:
                 continue
             if _in_listing(left, text[match.end() :]):
                 continue
-            if "includes" in joint and _main_verb_follows(right):
+            if joint in _LIST_JOINTS and _main_verb_follows(right):
                 continue  # "the benefit of drugs, including X and Y, is large": the sentence goes on
             if "includes" in joint and re.search(r"[a-z]s$", left.rstrip()):
                 joint = ". \x04These include "  # "several risk factors, including ..."
