@@ -169,3 +169,21 @@ def test_the_train_command_writes_a_model_the_verifier_reads(tmp_path: Path) -> 
                                   "--evidence-inference", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "Evidence Inference was not found" in missing.output
     assert "Traceback" not in missing.output
+
+
+@pytest.mark.slow
+def test_a_model_with_embedding_features_loads_minilm_itself(tmp_path: Path) -> None:
+    from curbside.retrieval.dense import Embedder
+    from curbside.settings import EmbeddingSettings, EntailmentSettings
+
+    ei, kqa, hand = _tiny_sets(tmp_path)
+    embedder = Embedder(EmbeddingSettings())
+    out = tmp_path / "with-embeddings.json"
+    train_entailment(ei, kqa, hand, recipe=Recipe(embeddings=True, folds=2), embed=embedder.encode,
+                     embedding_model=embedder.model_id, out=out)
+    check = entailment_check(EntailmentSettings(enabled=True, backend="local", model_file=str(out)))
+    assert isinstance(check, LocalEntailment) and check.model.embedding_model == embedder.model_id
+    assert "cosine_best" in check.model.features
+    assert check.probability(PASSAGES[1], RIGHT) > check.probability(PASSAGES[1], "Warfarin dosing uses the INR.")
+    with pytest.raises(ConfigurationError, match="embedder"):
+        LocalEntailment(check.model)  # a model with cosine features needs an embedder

@@ -311,6 +311,15 @@ def entailment_check(settings: EntailmentSettings, *, transport: httpx.BaseTrans
     if not settings.enabled:
         return None
     if settings.backend == "local":
-        return LocalEntailment(model_file=Path(settings.model_file).expanduser() if settings.model_file else None,
-                               embed=embed)
+        model = load_entailment_model(Path(settings.model_file).expanduser() if settings.model_file else None)
+        if model.uses_embeddings and embed is None:
+            from curbside.retrieval.dense import Embedder  # the bundled MiniLM, loaded on first use
+            from curbside.settings import EmbeddingSettings
+
+            embedder = Embedder(EmbeddingSettings())
+            if embedder.model_id != model.embedding_model:
+                raise ConfigurationError(f"the local entailment model was trained with {model.embedding_model!r} "
+                                         f"embeddings, not {embedder.model_id!r}: train it again")
+            embed = embedder.encode
+        return LocalEntailment(model, embed=embed)
     return EndpointEntailment(settings, transport=transport)
