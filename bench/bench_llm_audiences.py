@@ -13,9 +13,10 @@ once by the extractive writer, once by the LLM writer (settings ``writer = "llm"
 scrubbing: the questions hold no identifiers). For each article and each audience of ``writing/audience.py``
 the view's Flesch-Kincaid grade (its ``readability``: bottom line and every bullet) is measured. Prints JSON:
 per writer and audience the median and max grade and how many views reach grade 8 or lower; for the LLM
-writer the verification totals (claims kept and removed, fallbacks, patient rewrites kept), and the seconds
+writer the verification totals (claims kept and removed, fallbacks, patient rewrites kept; their sentences checked
+one by one and kept; sentences above grade 8 sent back once and how many a simpler checked wording replaced), and the seconds
 an article took with each writer; per writer, the patient view's sentence checks (reworded sentences checked against
-the text they reword, kept, texts shown as written because a rewording failed, glossary notes). Not a test: figures depend on the index, the model and the machine's load.
+the text they reword, kept, texts shown as written because a rewording failed, texts worded again unsplit, glossary notes). Not a test: figures depend on the index, the model and the machine's load.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def main() -> int:
     sentence_checks: dict[str, dict[str, int]] = {w: {} for w in engines}
     totals = {"claims_total": 0, "kept": 0, "revised": 0, "removed": 0, "fallbacks": 0,
               "patient_rewrites": 0, "patient_rewrites_kept": 0, "patient_view_sentences": 0,
-              "patient_view_verified_plain": 0}
+              "patient_view_verified_plain": 0, "patient_sentences_checked": 0, "patient_sentences_kept": 0,
+              "patient_sent_back_for_grade": 0, "patient_simplified": 0}
     for question in questions:
         for name, engine in engines.items():
             started = time.perf_counter()
@@ -112,6 +114,11 @@ def main() -> int:
                 if check.patient_rewrite is not None:
                     totals["patient_rewrites"] += check.patient_rewrite.claims_total
                     totals["patient_rewrites_kept"] += check.patient_rewrite.kept
+                    rewrite = check.patient_rewrite
+                    totals["patient_sentences_checked"] += rewrite.sentences_checked
+                    totals["patient_sentences_kept"] += rewrite.sentences_kept
+                    totals["patient_sent_back_for_grade"] += rewrite.sent_back_for_grade
+                    totals["patient_simplified"] += rewrite.simplified
         print(f"done: {question}", file=sys.stderr)
     for engine in engines.values():
         engine.close()

@@ -91,16 +91,12 @@ def test_a_rewording_that_fails_the_check_is_not_shown(monkeypatch: pytest.Monke
     assert view.sentence_checks is not None and view.sentence_checks.reverted_texts >= len(dosed)
 
 
-def test_a_split_the_check_cannot_confirm_is_undone_and_the_plain_words_stay() -> None:
-    from curbside.writing.article import Bullet, QueryInfo, Reference, Section, WriterInfo
+def _one_bullet(text: str) -> Article:
     from curbside.understanding import PatientContext
+    from curbside.writing.article import Bullet, QueryInfo, Reference, Section, WriterInfo
 
-    # Cut at ", and", the second sentence would stand without the first one's "no" and fail its check against the
-    # sentence; the text is worded again with its sentence whole: plain words ("helpful"), nothing reverted.
-    source = ("Any breastfeeding appears to be more beneficial than no breastfeeding, and longer breastfeeding gives "
-              "greater benefits than shorter breastfeeding.")
-    bullet = Bullet(text=source, citations=[1], quotes=[], doc_type="guideline", evidence_level=1, relevance=0.9)
-    article = Article(
+    bullet = Bullet(text=text, citations=[1], quotes=[], doc_type="guideline", evidence_level=1, relevance=0.9)
+    return Article(
         title="q", question="q", bottom_line="x", evidence_status="sufficient",
         sections=[Section(id="guidelines", heading="G", bullets=[bullet])],
         references=[Reference(number=1, doc_id="d", title="S", source="test", doc_type="guideline",
@@ -109,7 +105,14 @@ def test_a_split_the_check_cannot_confirm_is_undone_and_the_plain_words_stay() -
         corpus_snapshot="test", evidence_scale="Curbside levels 1-5",
         writer=WriterInfo(name="extractive", version="1", preset="default", settings={}), disclaimer="Not advice.",
     )
-    view = view_for_audience(article, "patient")
+
+
+def test_a_split_the_check_cannot_confirm_is_undone_and_the_plain_words_stay() -> None:
+    # Cut at ", and", the second sentence would stand without the first one's "no" and fail its check against the
+    # sentence; the text is worded again with its sentence whole: plain words ("helpful"), nothing reverted.
+    source = ("Any breastfeeding appears to be more beneficial than no breastfeeding, and longer breastfeeding gives "
+              "greater benefits than shorter breastfeeding.")
+    view = view_for_audience(_one_bullet(source), "patient")
     shown = view.article.sections[0].bullets[0].text
     assert shown == ("Any breastfeeding appears to be more helpful than no breastfeeding, and longer breastfeeding "
                      "gives greater benefits than shorter breastfeeding.")
@@ -118,3 +121,14 @@ def test_a_split_the_check_cannot_confirm_is_undone_and_the_plain_words_stay() -
     # The cut itself is what failed: its second sentence, alone, is not supported by the source sentence.
     cut = "Longer breastfeeding gives greater benefits than shorter breastfeeding."
     assert not ClaimVerifier().check(cut, [1], {1: source}).supported
+
+
+def test_only_the_sentence_whose_rewording_fails_is_shown_as_written() -> None:
+    # "gestational diabetes" reads "diabetes in pregnancy", a population the source sentence does not name as a word:
+    # that sentence is shown as written; the other sentence of the same text keeps its plain words.
+    view = view_for_audience(_one_bullet("Metformin has a beneficial effect on weight. Metformin was effective in "
+                                         "persons with a history of gestational diabetes."), "patient")
+    assert view.article.sections[0].bullets[0].text == (
+        "Metformin has a helpful effect on weight. Metformin was effective in persons with a history of gestational "
+        "diabetes.")
+    assert view.sentence_checks is not None and view.sentence_checks.reverted_texts == 1

@@ -93,7 +93,7 @@ class SentenceChecks(BaseModel):
 
     checked: int = 0  # sentences reworded from a source text and checked against it
     kept: int = 0
-    reverted_texts: int = 0  # texts shown as written, because a sentence of their rewording failed
+    reverted_texts: int = 0  # texts (or sentences of a text) shown as written, because their rewording failed
     resplit_texts: int = 0  # texts whose split rewording failed, worded again with their sentences whole
     vocabulary_notes: int = 0  # what a term or grade means, from the glossary and the grade table (not checked)
 
@@ -252,15 +252,16 @@ class _CheckedRewrite:
     def notes(self) -> set[str]:
         return self.rewrite.notes
 
-    def checked(self, source: str, worded: str, extra_notes: Iterable[str] = (), *, last_try: bool = True) -> str | None:
-        """``worded`` when each of its sentences passes against ``source``; else ``source`` (None when this is not
-        the last wording to try)."""
+    def checked(self, source: str, worded: str, extra_notes: Iterable[str] = (), *, last_try: bool = True,
+                within: str | None = None) -> str | None:
+        """``worded`` when each of its sentences passes against ``source`` (or the text ``within`` it comes from);
+        else ``source`` (None when this is not the last wording to try)."""
         notes = self.rewrite.notes | set(extra_notes)
         reworded = [s for s in sentences(worded) if s.strip() not in notes]
         if " ".join(worded.split()) == " ".join(source.split()):
             self.checks.vocabulary_notes += len(sentences(worded)) - len(reworded)
             return worded
-        passages = {1: source}
+        passages = {1: within or source}
         failed = False
         for sentence in reworded:
             self.checks.checked += 1
@@ -276,15 +277,31 @@ class _CheckedRewrite:
         self.checks.reverted_texts += 1
         return source
 
+    def _worded(self, text: str, within: str | None = None) -> str | None:
+        """``text`` reworded with its long sentences split; where a cut sentence fails its check, the same plain words
+        with the sentences whole; None when that fails too (this rewrite then remembers nothing of ``text``)."""
+        for split in (True, False):
+            before = self.rewrite.state()
+            worded = self.checked(text, self.rewrite(text, split=split), last_try=False, within=within)
+            if worded is not None:
+                self.checks.resplit_texts += not split
+                return worded
+            self.rewrite.restore(before)
+        return None
+
     def __call__(self, text: str) -> str:
-        # Split first; where a cut sentence fails its check, the same plain words with the sentences kept whole.
-        before = self.rewrite.state()
-        worded = self.checked(text, self.rewrite(text), last_try=False)
+        worded = self._worded(text)
         if worded is not None:
             return worded
-        self.rewrite.restore(before)
-        self.checks.resplit_texts += 1
-        return self.checked(text, self.rewrite(text, split=False))  # type: ignore[return-value]
+        # Each sentence of the text worded on its own (checked against the whole text), shown as written only where
+        # it fails.
+        shown: list[str] = []
+        for part in sentences(text) if len(sentences(text)) > 1 else [text]:
+            worded = self._worded(part, within=text) if part != text else None
+            if worded is None:
+                self.checks.reverted_texts += 1
+            shown.append(worded or part)
+        return " ".join(shown)
 
 
 def _patient_view(article: Article, checks: SentenceChecks | None = None) -> Article:
