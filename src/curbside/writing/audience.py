@@ -19,7 +19,9 @@ stay as they are. All views come from the one set of cited claims, so they canno
   grades are explained in words; patient information leads where it covers the question. Where the LLM writer
   wrote a patient wording and the verifier passed it (``Bullet.plain_text``, ``Article.bottom_line_plain``), that
   wording is the text the rules start from; a rewrite that failed verification was never stored, so its bullet
-  starts from the verified clinician claim.
+  starts from the verified clinician claim. Every sentence the rules reword is checked against the text it rewords;
+  where a split sentence fails, the text is worded again with its sentences whole, then sentence by sentence, and
+  only a sentence whose rewording still fails is shown as written.
 
 Every rewrite is a deterministic regular-expression pass (no model), so one article always gives the
 same views. This module holds the audiences and the views; the rewrites live beside it
