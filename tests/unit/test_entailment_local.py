@@ -100,35 +100,31 @@ _TRIALS = [  # article, intervention, comparator, outcome, label, evidence
 ]
 
 
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    return path
+
+
 def _tiny_sets(root: Path) -> tuple[Path, Path, Path]:
     ei = root / "ei"
     (ei / "splits").mkdir(parents=True)
     (ei / "splits" / "ev2_train_article_ids.txt").write_text("101\n102\n103\n")
     (ei / "splits" / "ev2_validation_article_ids.txt").write_text("104\n")
-    with (ei / "prompts_merged.csv").open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["PromptID", "PMCID", "Outcome", "Intervention", "Comparator"])
-        for i, (article, intervention, comparator, outcome, _, _) in enumerate(_TRIALS):
-            out.writerow([i, article, outcome, intervention, comparator])
-    with (ei / "v2_annotations.csv").open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["UserID", "PromptID", "PMCID", "Valid Label", "Valid Reasoning", "Label", "Annotations",
-                      "Label Code", "In Abstract", "Evidence Start", "Evidence End"])
-        for i, (article, _, _, _, label, evidence) in enumerate(_TRIALS):
-            out.writerow([0, i, article, "True", "True", label, evidence, 0, 1, 0, 0])
+    _write_csv(ei / "prompts_merged.csv", ["PromptID", "PMCID", "Outcome", "Intervention", "Comparator"],
+               [[i, t[0], t[3], t[1], t[2]] for i, t in enumerate(_TRIALS)])
+    _write_csv(ei / "v2_annotations.csv", ["UserID", "PromptID", "PMCID", "Valid Label", "Valid Reasoning", "Label",
+                                           "Annotations", "Label Code", "In Abstract", "Evidence Start", "Evidence End"],
+               [[0, i, t[0], "True", "True", t[4], t[5], 0, 1, 0, 0] for i, t in enumerate(_TRIALS)])
     tuning = [q for q in (f"question {n}" for n in range(40)) if kqa_part(q) == "tuning"][:3]
     report = next(q for q in (f"question {n}" for n in range(40)) if kqa_part(q) == "report")
-    kqa = root / "nli.csv"
-    with kqa.open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["", "Question", "answer", "claim", "majority_label"])
-        out.writerow([0, tuning[0], "Metformin is first-line for type 2 diabetes.", "Metformin is first-line.",
-                      "Entailment"])
-        out.writerow([1, tuning[1], "Metformin is first-line for type 2 diabetes.", "Insulin cures diabetes.",
-                      "Neutral"])
-        out.writerow([2, tuning[2], "Amoxicillin treats otitis media.", "Amoxicillin treats otitis media.",
-                      "Entailment"])
-        out.writerow([3, report, "REPORT PART", "REPORT PART", "Entailment"])
+    diabetes = "Metformin is first-line for type 2 diabetes."
+    kqa = _write_csv(root / "nli.csv", ["", "Question", "answer", "claim", "majority_label"], [
+        [0, tuning[0], diabetes, "Metformin is first-line.", "Entailment"],
+        [1, tuning[1], diabetes, "Insulin cures diabetes.", "Neutral"],
+        [2, tuning[2], "Amoxicillin treats otitis media.", "Amoxicillin treats otitis media.", "Entailment"],
+        [3, report, "REPORT PART", "REPORT PART", "Entailment"],
+    ])
     hand = root / "cases.jsonl"
     hand.write_text("\n".join(json.dumps(case) for case in [
         {"id": "a", "kind": "supported", "supported": True, "claim": RIGHT, "citations": [1], "passages": PASSAGES},
