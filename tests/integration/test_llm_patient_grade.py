@@ -69,10 +69,11 @@ def test_sentences_above_grade_8_are_sent_back_once_and_a_simpler_checked_wordin
     with FakeLLM(scripted(first, {ASPIRIN_HARD: ASPIRIN_PLAIN, AMOXICILLIN_HARD: AMOXICILLIN_PLAIN})) as endpoint:
         outcome = write(endpoint)
     requests = rewrite_requests(endpoint)
-    # The bottom line, the summary's claim and the two quoted bullets; then only the sentences above grade 8.
-    assert requests[0] == (PATIENT_PROMPT, [ASPIRIN, AMOXICILLIN, ASPIRIN, AMOXICILLIN])
+    # The bottom line, the summary's claim and the two quoted bullets (the same two texts: each asked once); then
+    # only the sentences above grade 8.
+    assert requests[0] == (PATIENT_PROMPT, [ASPIRIN, AMOXICILLIN])
     assert "grade 6 to 8" in PATIENT_PROMPT and "at most 15 words" in PATIENT_PROMPT
-    assert requests[1] == (SIMPLER_PROMPT, [ASPIRIN_HARD, AMOXICILLIN_HARD, ASPIRIN_HARD, AMOXICILLIN_HARD])
+    assert requests[1] == (SIMPLER_PROMPT, [ASPIRIN_HARD, AMOXICILLIN_HARD])
     assert len(requests) == 2  # sent back once, not again
     article = outcome.article
     counts = outcome.report.patient_rewrite

@@ -739,15 +739,18 @@ class LLMWriter:
 
     def _rewrites_in_batches(self, client: ChatClient, texts: list[str], prompt: str) -> dict[int, str] | None:
         """Index into ``texts`` -> the endpoint's wording, in requests of what ``llm.max_tokens`` allows (about 80
-        tokens a sentence, at most ``REWRITE_BATCH``); None when no request was answered usably."""
+        tokens a sentence, at most ``REWRITE_BATCH``); each distinct text is asked once (the bottom line is also a
+        bullet's text); None when no request was answered usably."""
         size = max(1, min(REWRITE_BATCH, self.settings.max_tokens // 80))
-        found: dict[int, str] = {}
+        distinct = list(dict.fromkeys(texts))
+        found: dict[str, str] = {}
         answered = False
-        for start in range(0, len(texts), size):
-            rewrites = self._ask_rewrites(client, texts[start:start + size], prompt)
+        for start in range(0, len(distinct), size):
+            batch = distinct[start:start + size]
+            rewrites = self._ask_rewrites(client, batch, prompt)
             answered = answered or rewrites is not None
-            found.update({start + n - 1: text for n, text in (rewrites or {}).items()})
-        return found if answered else None
+            found.update({batch[n - 1]: text for n, text in (rewrites or {}).items()})
+        return {i: found[text] for i, text in enumerate(texts) if text in found} if answered else None
 
     def _ask_rewrites(self, client: ChatClient, claims: list[str], prompt: str = PATIENT_PROMPT) -> dict[int, str] | None:
         """Claim number -> patient wording, within ``llm.attempts`` requests; None when none answered usably."""
