@@ -102,12 +102,16 @@ def train_fusion_command(ctx: click.Context, questions: Path | None, split: Path
 @click.option("--l2", type=click.FloatRange(min=0), default=Recipe().l2, show_default=True, help="Regularisation.")
 @click.option("--in-domain-weight", type=click.IntRange(0, 1000), default=Recipe().in_domain_weight, show_default=True,
               help="Times each K-QA and hand-written pair counts against one Evidence Inference pair.")
+@click.option("--keep-precision/--best-f1", default=Recipe().keep_precision, show_default=True,
+              help="The threshold: the best F1 on the tuning parts that keeps the rules' precision there, or the best "
+              "F1 alone (flags more, at lower precision).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Model file to write (default: the packaged writing/data/entailment_model.json); point "
               "llm.entailment.model_file at another.")
 @click.pass_context
 def train_entailment_command(ctx: click.Context, ei_dir: Path | None, kqa: Path | None, cases: Path | None,
-                             embeddings: bool, l2: float, in_domain_weight: int, out: Path | None) -> None:
+                             embeddings: bool, l2: float, in_domain_weight: int, keep_precision: bool,
+                             out: Path | None) -> None:
     """Train the claim verifier's local entailment model (llm.entailment.backend = "local"; seconds, minutes with
     --embeddings). Never reads a report part: K-QA's report questions, held-out hand cases, Evidence Inference's
     test articles.
@@ -125,7 +129,7 @@ def train_entailment_command(ctx: click.Context, ei_dir: Path | None, kqa: Path 
     for path in (kqa, cases):
         if path is not None and not Path(path).is_file():
             raise ConfigurationError(f"{path}: no such file.")
-    recipe = Recipe(embeddings=embeddings, l2=l2, in_domain_weight=in_domain_weight)
+    recipe = Recipe(embeddings=embeddings, l2=l2, in_domain_weight=in_domain_weight, keep_precision=keep_precision)
     embed, embedding_model = None, None
     if embeddings:
         from curbside.retrieval.dense import Embedder
@@ -133,7 +137,8 @@ def train_entailment_command(ctx: click.Context, ei_dir: Path | None, kqa: Path 
         embedder = Embedder(_engine(ctx).settings.embedding)  # the engine opens no index until asked
         embed, embedding_model = embedder.encode, embedder.model_id
     command = "curbside train entailment" + (" --cases tests/fixtures/claim_cases.jsonl" if cases else "") + \
-        (" --embeddings" if embeddings else "") + f" --l2 {l2:g} --in-domain-weight {in_domain_weight}"
+        (" --embeddings" if embeddings else "") + ("" if keep_precision else " --best-f1") + \
+        f" --l2 {l2:g} --in-domain-weight {in_domain_weight}"
     entry = train_entailment(Path(ei_dir), kqa, cases, recipe=recipe, embed=embed, embedding_model=embedding_model,
                              out=out or MODEL_FILE, command=command, progress=_progress)
     click.echo(json.dumps({"model_file": str(out or MODEL_FILE), **entry}, indent=2))
