@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import hashlib
 import io
-import itertools
 import json
 import time
 from contextlib import contextmanager
@@ -410,7 +409,7 @@ class Curbside:
                 base = done_before
                 # the next files to read (not those ingested whole before) are parsed meanwhile
                 ahead = (p for p in files[i + 1:] if force or library.file_done(digest_of(p)) is None)
-                parsed = (parser.items(path, report, ahead=itertools.islice(ahead, workers - 1),
+                parsed = (parser.items(path, report, ahead=ahead,
                                        vocabulary=build.add_vocabulary if build is not None else None) if workers
                           else iter_medline(path, report, passage_chars=passage_chars))
                 part = library.ingest(parsed, source=SOURCE, progress=(lambda n: on_items(base + n)) if on_items else None,

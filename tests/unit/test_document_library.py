@@ -92,3 +92,39 @@ def test_a_crash_mid_ingest_keeps_committed_batches_and_a_rerun_completes(tmp_pa
         assert counts == IngestCounts(added=10, unchanged=15)
         assert seen[-1] == 25 and seen == sorted(seen)
         assert [d.doc_id for d in lib.iter_documents()] == [str(i) for i in range(25)]
+
+
+_TRICKY = ("quotes \" and \\ back/slash", "controls \x00\x01\x1f\x7f\t\n\r\b\f", "non-ASCII é\u00a0中😀 \u2028\u2029",
+           "long " + "word " * 400)
+
+
+def test_canonical_json_is_the_bytes_json_dumps_gives(tmp_path: Path) -> None:
+    import json
+
+    from curbside.corpus.library import _DOCUMENT_FIELDS, _PASSAGE_FIELDS, document_to_json
+
+    for text in _TRICKY:
+        d = doc("7", text, flags=("retracted",))
+        d.key_text = text
+        data = {name: getattr(d, name) for name in _DOCUMENT_FIELDS}
+        data["passages"] = [{name: getattr(p, name) for name in _PASSAGE_FIELDS} for p in d.passages]
+        data["doc_type"] = str(d.doc_type)
+        expected = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        assert document_to_json(d) == expected
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate: refused as json.dumps + encode refused it
+        document_to_json(doc("8", "broken \ud800 text"))
+
+
+def test_encoded_documents_carry_their_values_through_pickle() -> None:
+    import pickle
+
+    from curbside.corpus.library import Encoded, document_from_values, document_values
+
+    for text in _TRICKY:
+        d = doc("9", text, pmid="9", pmcid="PMC9")
+        d.add_passage("METHODS", "More text.")
+        assert document_from_values(document_values(d)) == d
+        plain, full = Encoded.of(d), Encoded.of(d, values=True)
+        assert plain == full and plain.values is None  # the values are not part of what is stored
+        again = pickle.loads(pickle.dumps(full))
+        assert again == full and again.values == full.values and again.document() == d == plain.document()

@@ -38,7 +38,9 @@ def test_worker_gives_the_in_process_items_problems_and_counts(tmp_path: Path) -
         got = {}
         for i, path in enumerate(files):  # each next file parsed while this one is read
             got[path] = list(parser.items(path, report, ahead=files[i + 1:]))
-            assert len(parser.pids()) == (1 if i + 1 < len(files) else 0)
+            # the files ahead keep the workers busy: one at least while files remain, never more than the workers
+            remaining = len(files) - i - 1
+            assert min(remaining, 1) <= len(parser.pids()) <= min(remaining, 2)
     assert not parser.pids()
 
     expected_report = IngestReport()

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from curbside.corpus.documents import DocType, Document
+from curbside.corpus.documents import DocType, Document, Passage
 from curbside.corpus.text import passage_words
 from curbside.corpus.versions import Supersession, supersessions
 from curbside.errors import CurbsideError, IndexIncompleteError, IndexMissingError, IndexVersionError, IngestError
@@ -207,17 +207,23 @@ def _fresh_building(data_dir: Path) -> Path:
 class _Additions:
     """What a build adds, document by document: metadata and BM25 rows now, the passages' vectors through
     ``vectors`` (a chunk at a time where only cached vectors are attached), and the spelling vocabulary (unless a
-    worker counts it: ``count_vocabulary``)."""
+    worker counts it: ``count_vocabulary``). A build from scratch (``fresh``) keys documents and passages in order
+    from 1, as the store's rowids would, and writes the metadata rows ``FLUSH`` documents at a time."""
+
+    FLUSH = 512
 
     def __init__(self, store: MetadataStore, lexical: LexicalIndexWriter, settings: Settings,
-                 vectors: _VectorCollector | None, *, count_vocabulary: bool = True) -> None:
+                 vectors: _VectorCollector | None, *, count_vocabulary: bool = True, fresh: bool = False) -> None:
         self.store, self.lexical, self.vectors = store, lexical, vectors
         self.full_types = set(settings.embedding.embed_doc_types)
         self.count_vocabulary = count_vocabulary
+        self.fresh = fresh
         self.n_docs = self.n_passages = 0
         self.max_key = 0
         self.vocabulary: Counter[str] = Counter()  # passages a word occurs in
         self.by_type: Counter[str] = Counter()
+        self._rows: list[tuple[int, Document]] = []  # fresh: documents keyed, not written yet
+        self._rows_first_key = 1
 
     def add(self, doc: Document, first_passage_key: int | None = None) -> None:
         self.n_docs += 1
@@ -225,7 +231,16 @@ class _Additions:
         full = str(doc.doc_type) in self.full_types
         type_code = DOC_TYPE_CODES.index(doc.doc_type)
         title = indexed_title(doc)
-        for key, passage in self.store.add_document(doc, first_passage_key=first_passage_key):
+        if self.fresh:
+            if not self._rows:
+                self._rows_first_key = self.n_passages + 1
+            self._rows.append((self.n_docs, doc))
+            keyed: Iterable[tuple[int, Passage]] = enumerate(doc.passages, self.n_passages + 1)
+            if len(self._rows) >= self.FLUSH:
+                self.flush()
+        else:
+            keyed = self.store.add_document(doc, first_passage_key=first_passage_key)
+        for key, passage in keyed:
             self.n_passages += 1
             self.max_key = max(self.max_key, key)
             self.lexical.add(key, title=title, section=passage.section, body=passage.text,
@@ -235,6 +250,12 @@ class _Additions:
                 self.vectors.add(key, text, type_code, doc.year or 0)
             if self.count_vocabulary:
                 self.vocabulary.update(passage_words(doc.title, passage.section, passage.text))
+
+    def flush(self) -> None:
+        """Write the metadata rows of a fresh build's documents added since the last flush."""
+        if self._rows:
+            self.store.add_rows(self._rows, self._rows_first_key)
+            self._rows = []
 
 
 def _build_and_switch(
@@ -282,7 +303,7 @@ class FullBuild:
         # A large build counts the spelling vocabulary in a worker process reading the library beside this one.
         self.counter = (_VocabularyWorker(vocabulary_from, self.building, library_generation)
                         if vocabulary_from is not None else None)
-        self.added = _Additions(self.store, self.lexical, settings, self.collector, count_vocabulary=False)
+        self.added = _Additions(self.store, self.lexical, settings, self.collector, count_vocabulary=False, fresh=True)
         self.vocabulary: Counter[str] = Counter()  # passages a word occurs in
         self.complete = True  # False once a batch changed more than it added: only a rebuild gives the index
         self._open = True
@@ -324,6 +345,7 @@ class FullBuild:
                **describe: Any) -> Manifest:
         """Write the lexicon, vocabulary, vectors and manifest, and switch the index in."""
         added, store = self.added, self.store
+        added.flush()
         store.add_drug_names(drug_names)
         store.add_mesh_names(mesh_names)
         # Every word, those of one passage too (spelling reads those of two or more), so that an incremental

@@ -87,17 +87,31 @@ class MetadataStore:
         self._db.close()
 
     # --- writing (ingest) -------------------------------------------------------------------
+    @staticmethod
+    def _document_row(doc_key: int | None, doc: Document) -> tuple[object, ...]:
+        return (doc_key, doc.doc_id, doc.source, doc.title, str(doc.doc_type), doc.year, doc.organization, doc.url,
+                doc.pmid, doc.pmcid, doc.doi, doc.license, doc.version, json.dumps(list(doc.flags)),
+                doc.grade_scheme, doc.key_text)
+
+    def add_rows(self, documents: Sequence[tuple[int, Document]], first_passage_key: int) -> None:
+        """Insert documents under the keys given (``(doc_key, doc)`` pairs), their passages keyed from
+        ``first_passage_key`` on in order: a build from scratch, where these are the keys :meth:`add_document` would
+        give one by one (the next rowids), written with one statement per table."""
+        self._db.executemany(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             [self._document_row(key, doc) for key, doc in documents])
+        passages: list[tuple[object, ...]] = []
+        for doc_key, doc in documents:
+            for p in doc.passages:
+                passages.append((first_passage_key + len(passages), p.passage_id, doc_key, p.ordinal, p.section, p.text,
+                                 p.grade))
+        self._db.executemany("INSERT INTO passages (passage_key, passage_id, doc_key, ordinal, section, text, grade) "
+                             "VALUES (?,?,?,?,?,?,?)", passages)
+
     def add_document(self, doc: Document, *, first_passage_key: int | None = None) -> list[tuple[int, Passage]]:
         """Insert a document and its passages; returns (passage_key, passage) pairs. Keys are the next rowids,
         or from ``first_passage_key`` on (an incremental refresh: keys never reused)."""
-        cur = self._db.execute(
-            f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                doc.doc_id, doc.source, doc.title, str(doc.doc_type), doc.year, doc.organization, doc.url,
-                doc.pmid, doc.pmcid, doc.doi, doc.license, doc.version, json.dumps(list(doc.flags)),
-                doc.grade_scheme, doc.key_text,
-            ),
-        )
+        cur = self._db.execute(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               self._document_row(None, doc))
         doc_key = int(cur.lastrowid or 0)
         keyed: list[tuple[int, Passage]] = []
         for i, p in enumerate(doc.passages):

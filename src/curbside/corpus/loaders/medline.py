@@ -432,8 +432,8 @@ class MedlineParser:
 
     ``items(path, report, ahead)`` yields exactly what ``iter_medline(path, report)`` yields, documents in their
     :class:`~curbside.corpus.library.Encoded` form (what :meth:`Library.ingest` stores), and adds the same
-    problems and counts to ``report``; the first ``workers - 1`` files of ``ahead`` (the files to read next) are
-    parsed meanwhile. Each file's items wait in a spool file on disk, not in memory. Leaving the ``with`` block
+    problems and counts to ``report``; the next files of ``ahead`` (the files to read next, taken lazily) are
+    parsed meanwhile, as many at a time as keep ``workers`` parses running, at most ``workers`` files ahead. Each file's items wait in a spool file on disk, not in memory. Leaving the ``with`` block
     (an error, an interrupt) stops every worker, and a worker whose parent was killed stops by itself.
 
     ``for_index``: each document also carries its values, and ``vocabulary`` (given to :meth:`items`) gains the
@@ -457,12 +457,11 @@ class MedlineParser:
     def items(self, path: Path, report: IngestReport, ahead: Iterable[Path] = (),
               vocabulary: Callable[[dict[str, int]], None] | None = None) -> Iterator[Encoded | Deletion]:
         parse = self._running.pop(path, None) or _FileParse(path, self.passage_chars, self.for_index)
-        for upcoming in list(ahead)[: self.workers - 1]:
-            if upcoming not in self._running:
-                self._running[upcoming] = _FileParse(upcoming, self.passage_chars, self.for_index)
         self._running[path] = parse  # while it is read (close() stops it too)
+        upcoming = iter(ahead)
         try:
             while True:
+                self._top_up(upcoming)
                 kind, payload = parse.next_message()
                 if kind == "end":
                     if vocabulary is not None and payload is not None:
@@ -480,6 +479,20 @@ class MedlineParser:
             if self._running.get(path) is parse:
                 del self._running[path]
             parse.close()
+
+    def _top_up(self, upcoming: Iterator[Path]) -> None:
+        """Start the next files of ``upcoming`` while fewer than ``workers`` parses run and fewer than ``workers``
+        files wait ahead of the one being read (their spools on disk): a worker that finished its file starts the
+        next one at once, so every core parses until the last file."""
+        while True:
+            running = sum(parse.process.poll() is None for parse in self._running.values())
+            if running >= self.workers or len(self._running) - 1 >= self.workers:
+                return
+            path = next(upcoming, None)
+            if path is None:
+                return
+            if path not in self._running:
+                self._running[path] = _FileParse(path, self.passage_chars, self.for_index)
 
     def close(self) -> None:
         running, self._running = self._running, {}
