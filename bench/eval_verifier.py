@@ -23,7 +23,7 @@ With ``--entailment local`` the verifier is also measured with the local entailm
 claims. That model is trained (``curbside train entailment``) on the tuning parts only, never the report parts.
 
     python bench/eval_verifier.py [--kqa ../shared/eval/kqa/nli_claims_dev.csv] [--embed] [--entailment local]
-                                  [--entailment-model FILE] [--json]
+                                  [--entailment-model FILE] [--latency-sample N] [--json]
 """
 
 from __future__ import annotations
@@ -128,16 +128,18 @@ def articles(cases: Sequence[Case], size: int = ARTICLE_CLAIMS) -> list[tuple[li
     return out
 
 
-def latency(cases: Sequence[Case], make: Callable[[], ClaimVerifier], repeats: int = 3) -> dict[str, float]:
+def latency(cases: Sequence[Case], make: Callable[[], ClaimVerifier], repeats: int = 3,
+            sample: int | None = None) -> dict[str, float]:
+    """Per claim (every case, or the first ``sample``) and per article (every article, or the first ``sample``)."""
     per_claim = []
-    for case in cases:
+    for case in cases[:sample]:
         verifier = make()
         started = time.perf_counter()
         verifier.check(case.claim, case.citations, case.passages)
         per_claim.append((time.perf_counter() - started) * 1000)
     per_article = []
     for _ in range(repeats):
-        for claims, passages in articles(cases):
+        for claims, passages in articles(cases)[:sample]:
             verifier = make()
             started = time.perf_counter()
             for claim, citations in claims:
@@ -165,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--entailment", choices=["local"], help="also with the local entailment model")
     parser.add_argument("--entailment-model", type=Path, default=None,
                         help="the local model's file (default: the packaged writing/data/entailment_model.json)")
+    parser.add_argument("--latency-sample", type=int, default=None, metavar="N",
+                        help="time only the first N claims and N articles (a model that embeds is slow to time)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
 
@@ -187,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The baseline's verdicts only: it reads the overlap off the full check, so its time would be the verifier's.
     result: dict[str, Any] = {"baseline (word overlap)": evaluate(cases, ClaimVerifier, overlap_baseline_flags)}
     for name, make in makers.items():
-        result[name] = {**evaluate(cases, make, verifier_flags), "latency": latency(cases, make)}
+        result[name] = {**evaluate(cases, make, verifier_flags), "latency": latency(cases, make, sample=args.latency_sample)}
     hand = [c for c in cases if c.source == "hand"]
     result["sets"] = {"hand": {"claims": len(hand), "unsupported": sum(not c.supported for c in hand)},
                       "kqa": {"claims": len(cases) - len(hand),
