@@ -183,3 +183,17 @@ def test_a_model_with_embedding_features_loads_minilm_itself(tmp_path: Path) -> 
     assert check.probability(PASSAGES[1], RIGHT) > check.probability(PASSAGES[1], "Warfarin dosing uses the INR.")
     with pytest.raises(ConfigurationError, match="embedder"):
         LocalEntailment(check.model)  # a model with cosine features needs an embedder
+
+
+def test_the_engine_reports_a_missing_model_before_it_answers(tmp_path: Path) -> None:
+    """A wrong model_file stops ``ask`` at its start with the configuration error (exit 2 in the CLI, a 4xx/5xx page
+    with the message in the web app), not a traceback per claim."""
+    from curbside.engine import Curbside
+
+    env = {"CURBSIDE_WRITER": "llm", "CURBSIDE_LLM__BASE_URL": "http://127.0.0.1:1/v1", "CURBSIDE_LLM__MODEL": "m",
+           "CURBSIDE_LLM__ENTAILMENT__ENABLED": "true", "CURBSIDE_LLM__ENTAILMENT__BACKEND": "local",
+           "CURBSIDE_LLM__ENTAILMENT__MODEL_FILE": str(tmp_path / "missing.json")}
+    engine = Curbside(load_settings(environ=env, data_dir=str(tmp_path / "data")))
+    with pytest.raises(ConfigurationError, match="curbside train entailment") as raised:
+        engine.writer()
+    assert raised.value.exit_code == 2
