@@ -133,6 +133,20 @@ def test_a_wording_that_leaves_out_the_age_the_people_or_the_subject_is_not_used
     assert outcome.article.bottom_line_plain is None
 
 
+def test_a_wording_that_repeats_itself_or_runs_other_claims_in_is_not_used() -> None:
+    # Every sentence is true of the passage, but neither is a rewording of its text: a model looping, and one that
+    # adds the passage's other sentences.
+    first = {ASPIRIN: ASPIRIN_PLAIN + " " + ASPIRIN_PLAIN,
+             AMOXICILLIN: AMOXICILLIN_PLAIN + " The recommended dose is 90 mg/kg/day. It is divided into two doses. "
+                          "Amoxicillin is the first-line antibiotic for acute otitis media in children."}
+    with FakeLLM(scripted(first, {})) as endpoint:
+        outcome = write(endpoint)
+    counts = outcome.report.patient_rewrite
+    assert counts is not None and counts.kept == 0
+    reasons = [c.reason for c in counts.removed_claims]
+    assert reasons[0] == "it repeats itself" and "not a rewording of it" in reasons[1]
+
+
 def test_a_simpler_wording_that_fails_its_checks_or_reads_no_easier_keeps_the_first() -> None:
     first = {ASPIRIN: ASPIRIN_HARD, AMOXICILLIN: AMOXICILLIN_HARD}
     simpler = {ASPIRIN_HARD: "Adults 60 years or older should start low-dose aspirin.",  # the negation is lost

@@ -100,6 +100,8 @@ Answer ONLY with one JSON object of this form: {"claims": [{"number": 1, "text":
 
 # The patient view's aim (Flesch-Kincaid grade): a reworded sentence above it is sent back once for a simpler one.
 PATIENT_GRADE_TARGET = 8.0
+# Shorter sentences repeat a subject or add "This is because": a rewording may run somewhat longer, not this much.
+MAX_REWORDING_GROWTH = 1.5
 # A patient wording that opens with one of these has lost what it is about ("It is for children with ...").
 _OPENING_PRONOUN = re.compile(r"(?:it|its|they|them|their|this|these|those|that|he|she)\b", re.IGNORECASE)
 
@@ -726,6 +728,13 @@ class LLMWriter:
         parts = [normalize(s) for s in sentences(wording)] or [normalize(wording)]
         if opens_text and _OPENING_PRONOUN.match(parts[0]):
             return None, f"{parts[0]!r} opens with a pronoun: what it is about was left out"
+        # A rewording says the same in plainer words: far longer, or a sentence said twice, is something else (a
+        # model repeating itself, or other claims of the passages run together).
+        words, source_words = len(" ".join(parts).split()), len(source.split())
+        if words > MAX_REWORDING_GROWTH * source_words + 8:
+            return None, f"{words} words for a text of {source_words}: not a rewording of it"
+        if len({p.lower().rstrip(".!?") for p in parts}) < len(parts) or re.search(r"([^;]{20,};).*\1", wording):
+            return None, "it repeats itself"
         for sentence in parts:
             counts.sentences_checked += 1
             check = self.verifier.check(sentence, list(cited), cited)
