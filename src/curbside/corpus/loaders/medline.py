@@ -287,41 +287,74 @@ def iter_medline(source: Path | BinaryIO, report: IngestReport, *, name: str | N
                  passage_chars: int = 1200) -> Iterator[Document | Deletion]:
     """Documents and deletions of one PubmedArticleSet (a path to ``.xml`` or ``.xml.gz``, or a binary stream,
     gzipped or not); ``name`` is what problems call the file (default: the path)."""
+    for _number, record in medline_records(source, report, name=name):
+        if record is not None:
+            yield from record_items(record, report, passage_chars)
+
+
+_Record = tuple[str, int, str, bytes]  # file label, line, tag, the record's bytes
+
+
+def medline_records(source: Path | BinaryIO, report: IngestReport, *, name: str | None = None,
+                    parse: Callable[[int], bool] | None = None) -> Iterator[tuple[int, _Record | None]]:
+    """``(number, record)`` for each record of one PubmedArticleSet (numbered from 0, in file order; read its items
+    with :func:`record_items`), then ``(number of records, None)`` at the end. ``parse`` chooses the numbers to
+    give: the others come as ``(number, None)``, and the problems met finding them (or at the end, numbered as the
+    record after the last) are dropped, left to whoever parses them: workers that parse alternate runs of records
+    report, between them, what one would."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         with path.open("rb") as raw:
-            yield from iter_medline(raw, report, name=name or str(path), passage_chars=passage_chars)
+            yield from medline_records(raw, report, name=name or str(path), parse=parse)
         return
-    label = name or getattr(source, "name", "<stream>")
+    label = str(name or getattr(source, "name", "<stream>"))
     if hasattr(source, "peek"):
         head = source.peek(2)[:2]
     elif source.seekable():
         head = source.read(2)
         source.seek(-len(head), 1)
     else:
-        head = b"\x1f\x8b" if str(label).endswith(".gz") else b""
+        head = b"\x1f\x8b" if label.endswith(".gz") else b""
     handle: BinaryIO = gzip.GzipFile(fileobj=source) if head == b"\x1f\x8b" else source  # type: ignore[assignment]
-    for line, tag, chunk in _records(handle, str(label), report):
-        try:
-            element = etree.fromstring(chunk[: chunk.rfind(b">") + 1], _PARSER)
-        except etree.XMLSyntaxError as exc:
-            kind = "broken encoding" if "encoding" in str(exc).lower() or "utf-8" in str(exc).lower() else "malformed XML"
-            report.problem(str(label), line, f"{kind}: {exc}; record skipped", kind=kind)
-            continue
-        if tag == "DeleteCitation":
-            for pmid in element.iterfind("PMID"):
-                if (pmid.text or "").strip():
-                    yield Deletion((pmid.text or "").strip())
-            continue
-        if tag == "PubmedBookArticle":
-            continue  # books (NCBI Bookshelf chapters) are not citations of the literature
-        try:
-            doc = citation_document(element, passage_chars=passage_chars)
-        except RecordProblem as exc:
-            report.problem(str(label), line, f"{exc}; record skipped", kind=str(exc).split(":")[-1].strip())
-            continue
-        report.count(SOURCE)
-        yield doc
+    records = _records(handle, label, report)
+    number = 0
+    while True:
+        before = len(report.problems)
+        found = next(records, None)
+        mine = parse is None or parse(number)
+        if not mine:
+            del report.problems[before:]
+        if found is None:
+            yield number, None
+            return
+        yield number, (label, *found) if mine else None
+        number += 1
+
+
+def record_items(record: _Record, report: IngestReport, passage_chars: int = 1200) -> list[Document | Deletion]:
+    """The items of one record: a document, the deletions of a DeleteCitation, or none (a problem, a book)."""
+    return _record_items(*record, report, passage_chars)
+
+
+def _record_items(label: str, line: int, tag: str, chunk: bytes, report: IngestReport,
+                  passage_chars: int) -> list[Document | Deletion]:
+    try:
+        element = etree.fromstring(chunk[: chunk.rfind(b">") + 1], _PARSER)
+    except etree.XMLSyntaxError as exc:
+        kind = "broken encoding" if "encoding" in str(exc).lower() or "utf-8" in str(exc).lower() else "malformed XML"
+        report.problem(label, line, f"{kind}: {exc}; record skipped", kind=kind)
+        return []
+    if tag == "DeleteCitation":
+        return [Deletion((pmid.text or "").strip()) for pmid in element.iterfind("PMID") if (pmid.text or "").strip()]
+    if tag == "PubmedBookArticle":
+        return []  # books (NCBI Bookshelf chapters) are not citations of the literature
+    try:
+        doc = citation_document(element, passage_chars=passage_chars)
+    except RecordProblem as exc:
+        report.problem(label, line, f"{exc}; record skipped", kind=str(exc).split(":")[-1].strip())
+        return []
+    report.count(SOURCE)
+    return [doc]
 
 
 # --- parsing in processes of their own ----------------------------------------------------------------------
@@ -346,12 +379,15 @@ def worker_command(code: str) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", code], env
 
 
-def parse_to_stdout(path: str, passage_chars: int, parent: int, for_index: bool = False) -> None:
+def parse_to_stdout(path: str, passage_chars: int, parent: int, for_index: bool = False, part: int = 0,
+                    parts: int = 1, records_per_message: int = _WORKER_BATCH) -> None:
     """The worker: the items of one file (documents encoded) as messages of ``(kind, payload)`` on stdout:
-    ``("items", (batch, problems))``..., then ``("end", vocabulary)``, or ``("error", text)``. With
-    ``for_index`` each document also carries its values (:class:`Encoded`) and ``vocabulary`` counts the
-    passages each spelling word occurs in (else it is None): what an index built beside the library takes.
-    Stops when its parent is gone (a killed ingest: nobody will read the rest)."""
+    ``("items", (batch, problems))``, one a run of ``records_per_message`` records, then ``("end", vocabulary)``,
+    or ``("error", text)``. With ``parts`` > 1 this worker parses the runs ``part``, ``part + parts``, ... of the
+    file (and sends a message for each, up to the run of the file's end), another worker the others: read in
+    turn, their messages give what one worker gives. With ``for_index`` each document also carries its values
+    (:class:`Encoded`) and ``vocabulary`` counts the passages each spelling word occurs in (else it is None):
+    what an index built beside the library takes. Stops when its parent is gone (a killed ingest)."""
     out = sys.stdout.buffer
 
     def send(message: tuple[str, Any]) -> None:
@@ -365,34 +401,45 @@ def parse_to_stdout(path: str, passage_chars: int, parent: int, for_index: bool 
     batch: list[Encoded | Deletion] = []
     sent_problems = 0
     vocabulary: Counter[str] = Counter()
+
+    def send_run() -> None:
+        nonlocal batch, sent_problems
+        send(("items", (batch, report.problems[sent_problems:])))
+        sent_problems, batch = len(report.problems), []
+
+    def mine(number: int) -> bool:
+        return (number // records_per_message) % parts == part
+
     try:
-        for item in iter_medline(Path(path), report, passage_chars=passage_chars):
-            if isinstance(item, Deletion):
-                batch.append(item)
-            else:
+        for number, record in medline_records(Path(path), report, parse=mine):
+            for item in record_items(record, report, passage_chars) if record is not None else ():
+                if isinstance(item, Deletion):
+                    batch.append(item)
+                    continue
                 batch.append(Encoded.of(item, values=for_index))
                 if for_index:
                     for passage in item.passages:
                         vocabulary.update(passage_words(item.title, passage.section, passage.text))
-            if len(batch) >= _WORKER_BATCH:
-                send(("items", (batch, report.problems[sent_problems:])))
-                sent_problems, batch = len(report.problems), []
-        send(("items", (batch, report.problems[sent_problems:])))
+            # a run ends before the next record is looked for (the problems met finding it are the next run's);
+            # the end (record None) closes the last run, which may hold no record, only the end's problems
+            if mine(number) and (record is None or (number + 1) % records_per_message == 0):
+                send_run()
         send(("end", dict(vocabulary) if for_index else None))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
 
-class _FileParse:
-    """One file parsed by a worker process into an anonymous spool file, read back message by message."""
+class _PartParse:
+    """One worker process parsing (a part of) a file into an anonymous spool file, read back message by message."""
 
-    def __init__(self, path: Path, passage_chars: int, for_index: bool) -> None:
+    def __init__(self, path: Path, passage_chars: int, for_index: bool, part: int, parts: int,
+                 records_per_message: int) -> None:
         self.path = path
         self.spool = tempfile.TemporaryFile(prefix="curbside-medline-")
         self.offset = 0
         command, env = worker_command("from curbside.corpus.loaders.medline import parse_to_stdout; "
                                       f"parse_to_stdout({str(path)!r}, {int(passage_chars)}, {os.getpid()}, "
-                                      f"{bool(for_index)})")
+                                      f"{bool(for_index)}, {int(part)}, {int(parts)}, {int(records_per_message)})")
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=self.spool)
 
     def _frame(self) -> bytes | None:
@@ -427,6 +474,58 @@ class _FileParse:
         self.spool.close()
 
 
+class _FileParse:
+    """One file parsed by ``parts`` worker processes, each taking alternate runs of records; their messages are
+    read in turn (the run order), and the file ends where the worker whose turn it is ends."""
+
+    def __init__(self, path: Path, passage_chars: int, for_index: bool, parts: int = 1,
+                 records_per_message: int = _WORKER_BATCH) -> None:
+        self.parts = [_PartParse(path, passage_chars, for_index, k, parts, records_per_message) for k in range(parts)]
+        self.turn = 0
+
+    def running(self) -> int:
+        return sum(part.process.poll() is None for part in self.parts)
+
+    def pids(self) -> list[int]:
+        return [part.process.pid for part in self.parts]
+
+    def next_message(self) -> tuple[str, Any]:
+        kind, payload = self.parts[self.turn % len(self.parts)].next_message()
+        if kind != "end":
+            self.turn += 1
+            return kind, payload
+        # the end of the file: every other worker has sent its runs before it, and ends too
+        counts: Counter[str] | None = Counter(payload) if payload is not None else None
+        for other in self.parts:
+            if other is not self.parts[self.turn % len(self.parts)]:
+                other_kind, other_payload = other.next_message()
+                if other_kind != "end":
+                    return other_kind, other_payload if other_kind == "error" else "a worker sent more runs"
+                if counts is not None and other_payload is not None:
+                    counts.update(other_payload)
+        return "end", None if counts is None else dict(counts)
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.close()
+
+
+class _Lookahead:
+    """An iterator of paths that can tell whether it has another one (taking it ahead)."""
+
+    def __init__(self, paths: Iterator[Path]) -> None:
+        self._paths = paths
+        self._next: list[Path] = []
+
+    def done(self) -> bool:
+        if not self._next:
+            self._next = [p for p in (next(self._paths, None),) if p is not None]
+        return not self._next
+
+    def next(self) -> Path | None:
+        return None if self.done() else self._next.pop()
+
+
 class MedlineParser:
     """MEDLINE files parsed in worker processes, ``workers`` files at a time, their items read back in order.
 
@@ -439,10 +538,12 @@ class MedlineParser:
     ``for_index``: each document also carries its values, and ``vocabulary`` (given to :meth:`items`) gains the
     spelling words of each file read to its end (:func:`parse_to_stdout`)."""
 
-    def __init__(self, passage_chars: int = 1200, workers: int = 2, *, for_index: bool = False) -> None:
+    def __init__(self, passage_chars: int = 1200, workers: int = 2, *, for_index: bool = False,
+                 records_per_message: int = _WORKER_BATCH) -> None:
         self.passage_chars = passage_chars
         self.workers = max(1, workers)
         self.for_index = for_index
+        self.records_per_message = records_per_message
         self._running: dict[Path, _FileParse] = {}
 
     def __enter__(self) -> MedlineParser:
@@ -452,13 +553,19 @@ class MedlineParser:
         self.close()
 
     def pids(self) -> list[int]:
-        return [parse.process.pid for parse in self._running.values()]
+        return [pid for parse in self._running.values() for pid in parse.pids()]
+
+    def _start(self, path: Path, last: bool) -> _FileParse:
+        # The last file to parse is split between the workers (alternate runs of records), so that it keeps every
+        # core busy too (each worker also reads, but does not parse, the other's records).
+        return _FileParse(path, self.passage_chars, self.for_index, self.workers if last else 1,
+                          self.records_per_message)
 
     def items(self, path: Path, report: IngestReport, ahead: Iterable[Path] = (),
               vocabulary: Callable[[dict[str, int]], None] | None = None) -> Iterator[Encoded | Deletion]:
-        parse = self._running.pop(path, None) or _FileParse(path, self.passage_chars, self.for_index)
+        upcoming = _Lookahead(iter(ahead))
+        parse = self._running.pop(path, None) or self._start(path, last=upcoming.done())
         self._running[path] = parse  # while it is read (close() stops it too)
-        upcoming = iter(ahead)
         try:
             while True:
                 self._top_up(upcoming)
@@ -480,19 +587,19 @@ class MedlineParser:
                 del self._running[path]
             parse.close()
 
-    def _top_up(self, upcoming: Iterator[Path]) -> None:
+    def _top_up(self, upcoming: _Lookahead) -> None:
         """Start the next files of ``upcoming`` while fewer than ``workers`` parses run and fewer than ``workers``
         files wait ahead of the one being read (their spools on disk): a worker that finished its file starts the
         next one at once, so every core parses until the last file."""
         while True:
-            running = sum(parse.process.poll() is None for parse in self._running.values())
+            running = sum(parse.running() for parse in self._running.values())
             if running >= self.workers or len(self._running) - 1 >= self.workers:
                 return
-            path = next(upcoming, None)
+            path = upcoming.next()
             if path is None:
                 return
             if path not in self._running:
-                self._running[path] = _FileParse(path, self.passage_chars, self.for_index)
+                self._running[path] = self._start(path, last=upcoming.done())
 
     def close(self) -> None:
         running, self._running = self._running, {}
