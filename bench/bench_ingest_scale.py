@@ -158,6 +158,10 @@ def lexical_stage(files: list[Path], data_dir: Path, n: int) -> dict:
         "peak_rss_workers_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "cpu_s": {"ingest_process": round(time.process_time() - cpu_started, 1),
                   "workers": round(_children_cpu() - children_started, 1)},
+        # CPU of the ingest and its workers a citation: what the load changes least (n cores give at most
+        # n / this many citations a millisecond)
+        "cpu_ms_per_citation": round((time.process_time() - cpu_started + _children_cpu() - children_started)
+                                     / n * 1000, 3),
     }
 
 
