@@ -147,6 +147,36 @@ def test_a_wording_that_repeats_itself_or_runs_other_claims_in_is_not_used() -> 
     assert reasons[0] == "it repeats itself" and "not a rewording of it" in reasons[1]
 
 
+class TwoSentenceBullet(StubExtractive):
+    """The stub article, with the amoxicillin bullet quoting both sentences of its passage."""
+
+    def write(self, question: str, evidence: Any, **kwargs: Any) -> Any:
+        article = super().write(question, evidence, **kwargs)
+        whole = PASSAGES["aap-1#0"]
+        bullets = [b.model_copy(update={"text": whole, "quotes": [b.quotes[0].model_copy(update={
+            "end": len(whole), "text": whole})]}) if b.quotes[0].passage_id == "aap-1#0" else b
+            for b in article.sections[0].bullets]
+        return article.model_copy(update={"sections": [article.sections[0].model_copy(update={"bullets": bullets})]})
+
+
+def test_each_sentence_of_a_text_is_reworded_alone_and_a_failing_one_stays_as_written() -> None:
+    dose = "The recommended dose is 90 mg/kg/day divided into two doses."
+    first = {ASPIRIN: ASPIRIN_PLAIN, AMOXICILLIN: AMOXICILLIN_PLAIN, dose: "The dose is 900 mg/kg/day."}
+    with FakeLLM(scripted(first, {})) as endpoint:
+        settings = LLMWriterSettings(base_url=endpoint.base_url, model="scripted", local=True, stream=False)
+        writer = LLMWriter(settings, EvidenceSettings(), fallback=TwoSentenceBullet(PASSAGES))
+        outcome = writer.compose("aspirin and amoxicillin?", stub_evidence(PASSAGES), corpus_snapshot="test")
+    # The two-sentence bullet was sent as two sentences (each distinct sentence once).
+    assert rewrite_requests(endpoint)[0] == (PATIENT_PROMPT, [ASPIRIN, AMOXICILLIN, dose])
+    counts = outcome.report.patient_rewrite
+    # Units: the bottom line, the summary's claim, the aspirin bullet and the two sentences of the amoxicillin one.
+    assert counts is not None and (counts.claims_total, counts.kept, counts.removed) == (5, 4, 1)
+    assert "'900 mg/kg/day' is not in passage" in counts.removed_claims[0].reason
+    bullet = next(b for s in outcome.article.sections for b in s.bullets if b.quotes[0].passage_id == "aap-1#0"
+                  and s.id != "summary")
+    assert bullet.plain_text == AMOXICILLIN_PLAIN + " " + dose  # the wrong dose never shown; the sentence as written
+
+
 def test_a_simpler_wording_that_fails_its_checks_or_reads_no_easier_keeps_the_first() -> None:
     first = {ASPIRIN: ASPIRIN_HARD, AMOXICILLIN: AMOXICILLIN_HARD}
     simpler = {ASPIRIN_HARD: "Adults 60 years or older should start low-dose aspirin.",  # the negation is lost

@@ -7,10 +7,10 @@ listing the passage numbers it rests on; every claim is checked against those pa
 claims become the bottom line and a "Summary" section, each quoting the cited sentence closest to it. The article
 records the writer (model, endpoint) and the verification (``Article.verification``).
 
-Then every sentence the patient view shows is sent to be reworded for patients (grade 6 to 8); each sentence of a
-rewrite is checked against the passages its text cites the same way, the rewrite must keep the numbers, negations
-and populations of what it rewords, and sentences still above grade 8 are sent back once for a simpler wording
-(checked again). A rewrite is kept as the bullet's ``plain_text`` only when all of it passes.
+Then every sentence the patient view shows is sent, one at a time, to be reworded for patients (grade 6 to 8); each
+sentence of a rewording is checked against the passages its text cites the same way, the rewording must keep the
+numbers, negations and populations of the sentence it rewords, and sentences still above grade 8 are sent back once
+for a simpler wording (checked again). The reworded sentences that pass make the bullet's ``plain_text``.
 
 Privacy: unless ``llm.local`` says the endpoint is local, the question and the structured patient context are
 PHI-scrubbed (:func:`curbside.understanding.phi.scrub_phi`) before they are sent; what was removed is logged and
@@ -661,35 +661,39 @@ class LLMWriter:
 
     def _patient_rewrite(self, client: ChatClient, article: Article, passages: list[NumberedPassage],
                          originals: dict[str, str], report: VerificationReport) -> Article:
-        """Every sentence the patient view shows (the bottom line and each bullet, the quoted evidence below the
-        summary too) reworded for patients by the endpoint at grade 6 to 8, ``REWRITE_BATCH`` a request, and checked
-        sentence by sentence: each sentence of a rewrite must pass the verifier against the passages its text cites
-        (numbers, units and negations exact), and the rewrite must keep the numbers, negations and populations of
-        the text it rewords (:func:`~curbside.writing.plain_language.lost_facts`). A sentence above
+        """Every sentence the patient view shows (of the bottom line and of each bullet, the quoted evidence below
+        the summary too), one by one, reworded for patients by the endpoint at grade 6 to 8, ``REWRITE_BATCH`` a
+        request, and checked: each sentence of a rewording must pass the verifier against the passages its text cites
+        (numbers, units and negations exact), and the rewording must keep the numbers, negations and populations of
+        the sentence it rewords (:func:`~curbside.writing.plain_language.lost_facts`). A sentence above
         ``PATIENT_GRADE_TARGET`` (in a wording above it) is sent back once for a simpler wording, which replaces it
-        only when it passes the same checks and reads at a lower grade. A rewrite that passes is kept as
-        ``plain_text`` (``bottom_line_plain`` for the bottom line); what fails, or never comes back, is worded by
-        the patient view's rules from the verified text."""
+        only when it passes the same checks and reads at a lower grade. A text with at least one sentence reworded
+        is kept as ``plain_text`` (``bottom_line_plain`` for the bottom line), its other sentences as written; what
+        fails, or never comes back, is worded by the patient view's rules from the verified text."""
         bullets = [(i, j) for i, s in enumerate(article.sections) for j in range(len(s.bullets))]
-        targets: list[tuple[str, dict[int, str]]] = [
+        texts: list[tuple[str, dict[int, str]]] = [
             (article.bottom_line, _cited_texts(article.bottom_line_citations, article.bottom_line_quotes, passages,
                                                originals))]
         for i, j in bullets:
             bullet = article.sections[i].bullets[j]
-            targets.append((bullet.text, _cited_texts(bullet.citations, bullet.quotes, passages, originals)))
-        targets = targets[:MAX_REWRITES]
-        counts = RewriteCounts(claims_total=len(targets))
-        first = self._rewrites_in_batches(client, [text for text, _ in targets], PATIENT_PROMPT)
+            texts.append((bullet.text, _cited_texts(bullet.citations, bullet.quotes, passages, originals)))
+        # One sentence at a time: short inputs are reworded better, and one failing sentence costs only itself.
+        units = [(t, sentence) for t, (text, _) in enumerate(texts) for sentence in (sentences(text) or [text])]
+        units = units[:MAX_REWRITES]
+        counts = RewriteCounts(claims_total=len(units))
+        first = self._rewrites_in_batches(client, [sentence for _, sentence in units], PATIENT_PROMPT)
         if first is None:
             return article  # no rewrite came back: the patient view rewrites by rule
-        # Each kept rewrite as its sentences, each sentence a list so a simpler wording can take its place.
+        # Each kept rewording as its sentences, each sentence a list so a simpler wording can take its place.
         worded: list[list[list[str]] | None] = []
-        for n, (claim, cited) in enumerate(targets):
+        for n, (t, sentence) in enumerate(units):
             rewrite = first.get(n)
-            checked, reason = self._checked_sentences(claim, rewrite, cited, counts) if rewrite else (None, None)
-            worded.append([[sentence] for sentence in checked] if checked else None)
+            checked, reason = (self._checked_sentences(sentence, rewrite, texts[t][1], counts) if rewrite
+                               else (None, None))
+            worded.append([[part] for part in checked] if checked else None)
             if not checked:
-                counts.removed_claims.append(RemovedClaim(text=rewrite or claim, reason=reason or "no rewrite came back"))
+                counts.removed_claims.append(RemovedClaim(text=rewrite or sentence,
+                                                          reason=reason or "no rewrite came back"))
         # A sentence above the target in a wording above it (a sentence of three words, one of them "amoxicillin",
         # grades 13 alone: the wording's grade says whether the reader struggles).
         hard = [(n, k) for n, pieces in enumerate(worded)
@@ -704,29 +708,38 @@ class LLMWriter:
                 assert pieces is not None
                 old = pieces[k][0]
                 new = simpler.get(index)
-                checked, _ = (self._checked_sentences(old, new, targets[n][1], counts, opens_text=k == 0) if new
+                checked, _ = (self._checked_sentences(old, new, texts[units[n][0]][1], counts) if new
                               else (None, None))
                 if checked and readability(" ".join(checked)).flesch_kincaid_grade < readability(old).flesch_kincaid_grade:
                     pieces[k] = checked
                     counts.simplified += 1
-        plain: list[str | None] = [" ".join(s for piece in pieces for s in piece) if pieces else None
-                                   for pieces in worded]
-        counts.kept = sum(text is not None for text in plain)
-        counts.removed = len(plain) - counts.kept
+        counts.kept = sum(pieces is not None for pieces in worded)
+        counts.removed = len(worded) - counts.kept
         report.patient_rewrite = counts
-        plain += [None] * (len(bullets) + 1 - len(plain))  # past MAX_REWRITES: worded by rule
+        # Each text with a sentence reworded: its sentences in order, reworded where that passed, as written elsewhere
+        # (and past MAX_REWRITES); a text with none is left to the rules.
+        shown: dict[int, list[str]] = {}
+        reworded: set[int] = set()
+        for (t, sentence), pieces in zip(units, worded, strict=True):
+            shown.setdefault(t, []).append(" ".join(s for piece in pieces for s in piece) if pieces else sentence)
+            if pieces:
+                reworded.add(t)
+        plain: list[str | None] = []
+        for t, (text, _) in enumerate(texts):
+            rest = (sentences(text) or [text])[len(shown.get(t, [])):]
+            plain.append(" ".join(shown[t] + rest) if t in reworded else None)
         sections = [s.model_copy(update={"bullets": list(s.bullets)}) for s in article.sections]
         for (i, j), text in zip(bullets, plain[1:], strict=True):
             sections[i].bullets[j] = sections[i].bullets[j].model_copy(update={"plain_text": text})
         return article.model_copy(update={"bottom_line_plain": plain[0], "sections": sections})
 
-    def _checked_sentences(self, source: str, wording: str, cited: dict[int, str], counts: RewriteCounts,
-                           opens_text: bool = True) -> tuple[list[str] | None, str | None]:
+    def _checked_sentences(self, source: str, wording: str, cited: dict[int, str],
+                           counts: RewriteCounts) -> tuple[list[str] | None, str | None]:
         """The sentences of ``wording`` (a patient wording of ``source``) when every one passes the verifier against
-        ``cited`` and together they keep ``source``'s facts; else None and why. Where the wording opens a text
-        (``opens_text``), its first sentence must say what it is about, not open with "it" or "they"."""
+        ``cited`` and together they keep ``source``'s facts; else None and why. Its first sentence must say what it
+        is about, not open with "it" or "they", unless ``source`` does."""
         parts = [normalize(s) for s in sentences(wording)] or [normalize(wording)]
-        if opens_text and _OPENING_PRONOUN.match(parts[0]):
+        if _OPENING_PRONOUN.match(parts[0]) and not _OPENING_PRONOUN.match(source):
             return None, f"{parts[0]!r} opens with a pronoun: what it is about was left out"
         # A rewording says the same in plainer words: far longer, or a sentence said twice, is something else (a
         # model repeating itself, or other claims of the passages run together).
