@@ -45,6 +45,46 @@ def test_cached_vectors_attached_in_chunks_equal_one_lookup(tmp_path: Path, monk
     assert got.cache_mark > 0
 
 
+class _CountingEmbedder:
+    """Deterministic vectors by text, and every text it was asked to embed (to count them)."""
+
+    def __init__(self, settings: object) -> None:
+        self.model_id = "counting-stub"
+        self.settings = settings
+        self.encoded: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded += texts
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=EMBEDDING_DIM) for t in texts]
+        return np.asarray(rows, dtype=np.float32)
+
+
+def test_embedding_in_chunks_embeds_each_text_once_and_equals_one_pass(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(environ={}, data_dir=tmp_path)
+    texts = [f"passage {i % 40}" for i in range(100)]  # a text recurs in later chunks
+    cache = EmbeddingCache(tmp_path / "one" / "cache" / "embeddings.sqlite")
+    cache.close()
+
+    def collect(folder: Path) -> tuple[object, _CountingEmbedder]:
+        embedder = _CountingEmbedder(settings.embedding)
+        collector = _VectorCollector(folder, embedder, embed=True, say=lambda _m: None)  # type: ignore[arg-type]
+        for i, text in enumerate(texts):
+            collector.add(1000 + i, text, i % 3, 2000 + i)
+            assert len(collector.texts) < collector.EMBED_CHUNK
+        rows = collector.rows()
+        collector.close()
+        return rows, embedder
+
+    one, one_embedder = collect(tmp_path / "one")  # every text in one chunk
+    monkeypatch.setattr(_VectorCollector, "EMBED_CHUNK", 7)
+    chunked, chunked_embedder = collect(tmp_path / "chunked")
+    assert sorted(chunked_embedder.encoded) == sorted(set(texts)) == sorted(one_embedder.encoded)  # each once
+    assert chunked.keys.tolist() == one.keys.tolist() == [1000 + i for i in range(100)]  # type: ignore[attr-defined]
+    assert chunked.types.tolist() == one.types.tolist() and chunked.years.tolist() == one.years.tolist()  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(chunked.vectors, one.vectors)  # type: ignore[attr-defined]
+
+
 def _ingest(data: Path, files: list[Path]) -> list[tuple[str, int]]:
     engine = Curbside.open(data, embedding={"enabled": False})
     engine.ingest_medline(files)

@@ -109,7 +109,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_reader_that_stops_early_stops_the_workers(tmp_path: Path) -> None:
     path = write_set(tmp_path / "many.xml.gz", synthetic_citations(600))
-    other = write_set(tmp_path / "other.xml.gz", synthetic_citations(600, start=1))
+    other = write_set(tmp_path / "other.xml.gz", synthetic_citations(4000, start=1))  # still parsing after 256 of path
     with MedlineParser(workers=2) as parser:
         items = parser.items(path, IngestReport(), ahead=[other])
         first = next(items)

@@ -415,10 +415,11 @@ class _VectorRows:
 class _VectorCollector:
     """The vectors of the passages a build adds. Attaching only cached vectors (no ``embed``) goes a chunk of
     passages at a time, so a build holds the vectors found, never every passage's text (bounded memory for the
-    lexical stage of millions of citations). With ``embed`` every text is gathered first and embedded at the end,
-    each distinct text once (:func:`embed_with_cache`), as before."""
+    lexical stage of millions of citations). With ``embed`` the texts are embedded ``EMBED_CHUNK`` passages at a
+    time, each distinct text once (:func:`embed_with_cache`; a text of an earlier chunk is found in the cache)."""
 
     CHUNK = 8192  # passages looked up in the embedding cache at a time
+    EMBED_CHUNK = 65_536  # with ``embed``: passages whose texts are held, then embedded, at a time
 
     def __init__(self, data_dir: Path, embedder: Embedder, *, embed: bool, say: Callable[[str], None]) -> None:
         self.embedder, self.embed, self.say = embedder, embed, say
@@ -442,7 +443,9 @@ class _VectorCollector:
         self.texts.append(text)
         self.types.append(type_code)
         self.years.append(year)
-        if not self.embed and len(self.keys) >= self.CHUNK:
+        if self.embed and len(self.keys) >= self.EMBED_CHUNK:
+            self._embed_chunk()
+        elif not self.embed and len(self.keys) >= self.CHUNK:
             self._attach_cached()
 
     def _pending(self, rows: list[int], vectors: np.ndarray) -> _VectorRows:
@@ -457,33 +460,44 @@ class _VectorCollector:
         self.looked_up += len(self.texts)
         self.keys, self.texts, self.types, self.years = [], [], [], []
 
+    def _embed_chunk(self) -> None:
+        """With ``embed``: the texts held embedded now, each distinct one once (cached ones reused). Every vector
+        is in the cache as soon as it is made, so a text met again in a later chunk is found there, not embedded
+        again: the texts held are bounded by ``EMBED_CHUNK``, not by the corpus."""
+        if not self.texts:
+            return
+        full_types = set(self.embedder.settings.embed_doc_types)
+        unique = len(set(self.texts))
+        n_full = sum(str(DOC_TYPE_CODES[t]) in full_types for t in self.types)
+        first = self.looked_up + 1
+        self.say(f"Embedding passages {first}-{first + len(self.texts) - 1}: {unique} unique texts ({n_full} full "
+                 "passages, the rest headers); cached ones are reused")
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] > 15 or done == total:
+                last[0] = now
+                self.say(f"  embedded {done}/{total}")
+
+        vectors = embed_with_cache(self.embedder, self.texts, self.cache, progress=report)
+        self.found.append(self._pending(list(range(len(self.texts))), vectors))
+        self.looked_up += len(self.texts)
+        self.keys, self.texts, self.types, self.years = [], [], [], []
+
     def rows(self) -> _VectorRows:
         """Every vector found (or embedded), row by row with its passage key, type and year."""
         if self.embed:
-            full_types = set(self.embedder.settings.embed_doc_types)
-            unique = len(set(self.texts))
-            n_full = sum(str(DOC_TYPE_CODES[t]) in full_types for t in self.types)
-            self.say(f"Embedding {unique} unique texts ({n_full} full passages, the rest headers); cached ones are reused")
-            last = [0.0]
-
-            def report(done: int, total: int) -> None:
-                now = time.monotonic()
-                if now - last[0] > 15 or done == total:
-                    last[0] = now
-                    self.say(f"  embedded {done}/{total}")
-
-            vectors = embed_with_cache(self.embedder, self.texts, self.cache, progress=report)
-            found = self._pending(list(range(len(self.texts))), vectors)
+            self._embed_chunk()
         else:
             self._attach_cached()
             n_found = sum(len(part) for part in self.found)
             self.say(f"Vectors from the embedding cache: {n_found} of {self.looked_up} passages")
-            empty = _VectorRows.none()
-            parts = self.found or [empty]
-            found = _VectorRows(np.concatenate([p.vectors for p in parts]).astype(np.float32, copy=False),
-                                np.concatenate([p.keys for p in parts]), np.concatenate([p.types for p in parts]),
-                                np.concatenate([p.years for p in parts]))
-            self.found = []
+        parts = self.found or [_VectorRows.none()]
+        found = _VectorRows(np.concatenate([p.vectors for p in parts]).astype(np.float32, copy=False),
+                            np.concatenate([p.keys for p in parts]), np.concatenate([p.types for p in parts]),
+                            np.concatenate([p.years for p in parts]))
+        self.found = []
         found.cache_mark = self.start_mark if self.idle else self.cache.last_rowid()
         return found
 
