@@ -283,7 +283,7 @@ class Library:
         in their order (a citation and its deletion in one batch end deleted).
         ``on_batch`` is called after each commit with the documents the batch added, in arrival order, and whether
         that was all it changed (no document replaced, deleted, skipped or given again): what an index built beside
-        a fresh library needs (:class:`curbside.retrieval.index.FreshBuild`).
+        a fresh library needs (:class:`curbside.retrieval.index.FullBuild`).
         """
         counts = IngestCounts()
         next_seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]) + 1
