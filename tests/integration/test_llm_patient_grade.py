@@ -177,6 +177,17 @@ def test_each_sentence_of_a_text_is_reworded_alone_and_a_failing_one_stays_as_wr
     assert bullet.plain_text == AMOXICILLIN_PLAIN + " " + dose  # the wrong dose never shown; the sentence as written
 
 
+def test_a_wording_that_reads_harder_than_the_rules_wording_is_not_used() -> None:
+    # True, but harder to read (grade 14.7) than the patient view's rules make the sentence itself (13.4).
+    harder = "In children with acute otitis media, amoxicillin is the first-line antibiotic medication."
+    with FakeLLM(scripted({ASPIRIN: ASPIRIN_PLAIN, AMOXICILLIN: harder}, {})) as endpoint:
+        outcome = write(endpoint)
+    counts = outcome.report.patient_rewrite
+    assert counts is not None and (counts.kept, counts.removed) == (2, 2)
+    assert all(c.reason == "reads harder than the sentence (grade 14.7 against 13.4)" for c in counts.removed_claims)
+    assert [b.plain_text for s in outcome.article.sections for b in s.bullets] == [None, ASPIRIN_PLAIN, None]
+
+
 def test_a_simpler_wording_that_fails_its_checks_or_reads_no_easier_keeps_the_first() -> None:
     first = {ASPIRIN: ASPIRIN_HARD, AMOXICILLIN: AMOXICILLIN_HARD}
     simpler = {ASPIRIN_HARD: "Adults 60 years or older should start low-dose aspirin.",  # the negation is lost

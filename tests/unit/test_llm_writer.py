@@ -383,7 +383,9 @@ def test_patient_rewrites_are_verified_and_used_by_the_patient_view() -> None:
     from curbside.writing.audience import view_for_audience
 
     dose = "Start metformin at 500 mg twice daily with meals."
-    plain_bottom = "Metformin is the first treatment recommended for type 2 diabetes."
+    # Plainer than the rules word the claim ("recommended first choice of treatment"): a wording that reads harder
+    # than that is not used.
+    plain_bottom = "Metformin is the first drug to try for type 2 diabetes."
     plain_aspirin = "The USPSTF recommends against starting low-dose aspirin in adults 60 years or older."
     endpoint = Endpoint(
         _answer(GOOD_BOTTOM, {"text": dose, "passages": [1]}),

@@ -58,7 +58,7 @@ from curbside.writing.article import (
     WriterInfo,
 )
 from curbside.writing.extractive import ExtractiveWriter
-from curbside.writing.plain_language import lost_facts
+from curbside.writing.plain_language import PlainLanguage, lost_facts
 from curbside.writing.readability import readability
 from curbside.writing.verification import ClaimCheck, ClaimVerifier, instruction_like
 from curbside.writing.writer import Writer
@@ -684,12 +684,19 @@ class LLMWriter:
         first = self._rewrites_in_batches(client, [sentence for _, sentence in units], PATIENT_PROMPT)
         if first is None:
             return article  # no rewrite came back: the patient view rewrites by rule
+        rules = PlainLanguage(article)
         # Each kept rewording as its sentences, each sentence a list so a simpler wording can take its place.
         worded: list[list[list[str]] | None] = []
         for n, (t, sentence) in enumerate(units):
             rewrite = first.get(n)
             checked, reason = (self._checked_sentences(sentence, rewrite, texts[t][1], counts) if rewrite
                                else (None, None))
+            if checked:
+                # The patient view words what it shows by rule either way: a rewording is worth showing only where
+                # it then reads no harder than the sentence does.
+                grades = _ruled_grade(rules, " ".join(checked)), _ruled_grade(rules, sentence)
+                if grades[0] > grades[1]:
+                    checked, reason = None, f"reads harder than the sentence (grade {grades[0]} against {grades[1]})"
             worded.append([[part] for part in checked] if checked else None)
             if not checked:
                 counts.removed_claims.append(RemovedClaim(text=rewrite or sentence,
@@ -783,6 +790,16 @@ class LLMWriter:
             except (httpx.HTTPError, UnusableResponse) as exc:
                 log.warning("patient rewrite attempt %d failed: %s", attempt, _failure(exc))
         return None
+
+
+def _ruled_grade(rules: PlainLanguage, text: str) -> float:
+    """The grade of ``text`` as the patient view's rules word it (what a term means, added by the rules, aside);
+    ``rules`` remembers nothing of it after."""
+    state = rules.state()
+    worded = rules(text)
+    notes = set(rules.notes)
+    rules.restore(state)
+    return readability(" ".join(s for s in sentences(worded) if s.strip() not in notes)).flesch_kincaid_grade
 
 
 def _cited_texts(citations: Sequence[int], quotes: Sequence[Quote], passages: Sequence[NumberedPassage],
